@@ -1,0 +1,94 @@
+# seq2attn — build, test, run.
+#
+#   make            build everything (float programs in build/f32, double-precision tests in build/f64)
+#   make test       build and run the doctest suite (double precision: every gradient check is in double)
+#   make ch0 … ch5  build and run a chapter program (ARGS="--help" to pass flags)
+#   make gradcheck  print the gradient-check table of every op
+#   make bench      run the benchmark (speed, not correctness)
+#   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#
+# The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
+# pkg-config gives for OpenBLAS and fmt in build/config.mk.
+
+CXX ?= g++
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+CXXFLAGS_BASE := -std=c++17 -Wall -Wextra -MMD -MP -I.
+ARGS ?=
+
+SRC := $(wildcard autodiff/*.cpp nn/*.cpp models/*.cpp data/*.cpp chapters/cli.cpp chapters/plot.cpp)
+TEST_SRC := $(wildcard tests/*.cpp)
+CHAPTER_SRC := $(wildcard chapters/ch[0-9]*.cpp)
+# chapters/ch0_tape.cpp → ch0
+chapter_name = $(firstword $(subst _, ,$(basename $(notdir $(1)))))
+CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
+
+.PHONY: all test asan gradcheck bench clean deps $(CHAPTERS)
+all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
+
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include build/config.mk
+endif
+
+build/config.mk: .ci/install-deps
+	@bash .ci/install-deps
+	@mkdir -p build
+	@echo "PKG_CFLAGS := $$(pkg-config --cflags openblas fmt)" > $@
+	@echo "PKG_LIBS := $$(pkg-config --libs openblas fmt)" >> $@
+
+deps: build/config.mk
+
+# One build variant: $(1) its folder under build/, $(2) its compiler flags.
+# Every variant compiles the whole library, the chapters, the tests and the tools with its own flags.
+define VARIANT
+build/$(1)/%.o: %.cpp build/config.mk
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS_BASE) $(2) $$(PKG_CFLAGS) -DS2A_BUILD_DIR='"build/$(1)"' -c $$< -o $$@
+build/$(1)/libs2a.a: $$(SRC:%.cpp=build/$(1)/%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+build/$(1)/bin/tests: $$(TEST_SRC:%.cpp=build/$(1)/%.o) build/$(1)/libs2a.a
+	@mkdir -p $$(@D)
+	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
+build/$(1)/bin/bench: build/$(1)/bench/bench.o build/$(1)/libs2a.a
+	@mkdir -p $$(@D)
+	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
+build/$(1)/bin/gradcheck: build/$(1)/tests/table/gradcheck_table.o build/$(1)/tests/op_cases.o build/$(1)/libs2a.a
+	@mkdir -p $$(@D)
+	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
+$(foreach c,$(CHAPTER_SRC),
+build/$(1)/bin/$(call chapter_name,$(c)): build/$(1)/$(c:.cpp=.o) build/$(1)/libs2a.a
+	@mkdir -p $$(@D)
+	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
+)
+endef
+
+F32_FLAGS := -O2
+F64_FLAGS := -O2 -DSEQ2ATTN_DOUBLE
+ASAN_FLAGS := -O1 -g -DSEQ2ATTN_DOUBLE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(eval $(call VARIANT,f32,$(F32_FLAGS)))
+$(eval $(call VARIANT,f64,$(F64_FLAGS)))
+$(eval $(call VARIANT,asan,$(ASAN_FLAGS)))
+
+# The chapter programs the tests run in --quick mode are built in the same variant as the test binary.
+test: build/f64/bin/tests $(CHAPTERS:%=build/f64/bin/%)
+	./build/f64/bin/tests $(ARGS)
+
+asan: build/asan/bin/tests $(CHAPTERS:%=build/asan/bin/%)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/bin/tests $(ARGS)
+
+gradcheck: build/f64/bin/gradcheck
+	./build/f64/bin/gradcheck
+
+bench: build/f32/bin/bench
+	./build/f32/bin/bench $(ARGS)
+
+# Chapter 0 checks gradients, which needs double precision; the other chapters train in float.
+ch0: build/f64/bin/ch0
+	./build/f64/bin/ch0 $(ARGS)
+$(filter-out ch0,$(CHAPTERS)): %: build/f32/bin/%
+	./build/f32/bin/$@ $(ARGS)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,77 @@
+// autodiff/ops_linalg.cpp — matrix products: matmul (2-D) and bmm (a batch of them, 3-D).
+//
+// Dimensions: M rows of the result, N its columns, K the summed (inner) dimension, B the batch.
+// op(X) means X, or Xᵀ when the trans flag is set; the transposes are BLAS flags, never copies.
+#include <fmt/format.h>
+
+#include "autodiff/ops.h"
+
+namespace s2a {
+
+namespace {
+
+struct MatDims {
+    int M, N, K;
+};
+
+// The dimensions of op(A) (M, K) · op(B) (K, N), given the stored shapes' last two axes.
+MatDims mat_dims(const char* op, const Shape& a, const Shape& b, bool ta, bool tb) {
+    const int a_rows = a[-2], a_cols = a[-1], b_rows = b[-2], b_cols = b[-1];
+    const MatDims d{ta ? a_cols : a_rows, tb ? b_rows : b_cols, ta ? a_rows : a_cols};
+    const int kb = tb ? b_cols : b_rows;
+    if (d.K != kb)
+        shape_error(op, fmt::format("inner dimensions differ ({} vs {}; trans_a={}, trans_b={})", d.K, kb, ta, tb), {a, b});
+    return d;
+}
+
+// Backward of C = op(A) · op(B) for one matrix pair, accumulating (beta = 1) into dA and dB:
+//   d op(A) = dC · op(B)ᵀ      d op(B) = op(A)ᵀ · dC
+// and when A itself is stored transposed, dA is the transpose of d op(A) (likewise for B).
+void matmul_backward(const MatDims& d, bool ta, bool tb, const Real* A, const Real* B, const Real* dC, Real* dA,
+                     Real* dB) {
+    const int lda = ta ? d.M : d.K, ldb = tb ? d.K : d.N;
+    if (dA) {
+        if (!ta) gemm(false, !tb, d.M, d.K, d.N, 1, dC, d.N, B, ldb, 1, dA, d.K);  // dA (M, K) = dC · op(B)ᵀ
+        else gemm(tb, true, d.K, d.M, d.N, 1, B, ldb, dC, d.N, 1, dA, d.M);        // dA (K, M) = op(B) · dCᵀ
+    }
+    if (dB) {
+        if (!tb) gemm(!ta, false, d.K, d.N, d.M, 1, A, lda, dC, d.N, 1, dB, d.N);  // dB (K, N) = op(A)ᵀ · dC
+        else gemm(true, ta, d.N, d.K, d.M, 1, dC, d.N, A, lda, 1, dB, d.K);        // dB (N, K) = dCᵀ · op(A)
+    }
+}
+
+}  // namespace
+
+// C (M, N) = op(A) · op(B)
+Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
+    if (a.ndim() != 2 || b.ndim() != 2) shape_error("matmul", "needs two 2-D tensors (use bmm for batches)", {a.shape(), b.shape()});
+    const MatDims d = mat_dims("matmul", a.shape(), b.shape(), ta, tb);
+    Tensor c(Shape{d.M, d.N});
+    gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr(), a.dim(1), b.value().ptr(), b.dim(1), 0, c.ptr(), d.N);
+    return record("matmul", std::move(c), {a, b}, [a, b, d, ta, tb](Node& out) {
+        matmul_backward(d, ta, tb, a.value().ptr(), b.value().ptr(), out.grad.ptr(),
+                        a.requires_grad() ? a.grad().ptr() : nullptr, b.requires_grad() ? b.grad().ptr() : nullptr);
+    });
+}
+
+// C[i] (M, N) = op(A[i]) · op(B[i]) for i < B
+Var bmm(const Var& a, const Var& b, bool ta, bool tb) {
+    if (a.ndim() != 3 || b.ndim() != 3 || a.dim(0) != b.dim(0))
+        shape_error("bmm", "needs two 3-D tensors with the same batch size", {a.shape(), b.shape()});
+    const MatDims d = mat_dims("bmm", a.shape(), b.shape(), ta, tb);
+    const int batch = a.dim(0);
+    const int64_t sa = int64_t(d.M) * d.K, sb = int64_t(d.K) * d.N, sc = int64_t(d.M) * d.N;  // per-item strides
+    Tensor c(Shape{batch, d.M, d.N});
+    for (int i = 0; i < batch; ++i)
+        gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr() + i * sa, a.dim(2), b.value().ptr() + i * sb, b.dim(2), 0,
+             c.ptr() + i * sc, d.N);
+    return record("bmm", std::move(c), {a, b}, [a, b, d, ta, tb, batch, sa, sb, sc](Node& out) {
+        Real* dA = a.requires_grad() ? a.grad().ptr() : nullptr;
+        Real* dB = b.requires_grad() ? b.grad().ptr() : nullptr;
+        for (int i = 0; i < batch; ++i)
+            matmul_backward(d, ta, tb, a.value().ptr() + i * sa, b.value().ptr() + i * sb, out.grad.ptr() + i * sc,
+                            dA ? dA + i * sa : nullptr, dB ? dB + i * sb : nullptr);
+    });
+}
+
+}  // namespace s2a

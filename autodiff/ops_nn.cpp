@@ -1,0 +1,235 @@
+// autodiff/ops_nn.cpp — the fused ops of neural networks: embedding, softmax, log-softmax, cross-entropy,
+// layer norm, dropout.
+//
+// "Fused" means one node on the tape for what could be written as many small ops: fewer passes over
+// memory, fewer nodes, and a backward whose formula is short and numerically stable (softmax followed by
+// log would overflow; their fused form does not).
+//
+// Dimensions: V vocabulary (or classes), D features; a "row" is one vector along the last axis.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "autodiff/broadcast.h"
+#include "autodiff/ops.h"
+
+namespace s2a {
+
+// y[s, :] = W[ids[s], :]          dW[ids[s], :] += dy[s, :]   (scatter-add: a repeated id gets every contribution)
+Var embedding(const Var& W, const IndexTensor& ids) {
+    if (W.ndim() != 2) shape_error("embedding", "the table must be 2-D (V, D)", {W.shape()});
+    if (ids.shape.ndim >= Shape::kMaxDims) shape_error("embedding", "ids have too many dimensions", {ids.shape});
+    const int V = W.dim(0), D = W.dim(1);
+    for (int64_t i = 0; i < ids.numel(); ++i)
+        if (ids[i] < 0 || ids[i] >= V)
+            throw std::out_of_range(fmt::format("embedding: id {} at position {} is outside the table's {} rows", ids[i], i, V));
+    Shape ys = ids.shape;
+    ys.dims[ys.ndim++] = D;
+    Tensor y(ys);
+    for (int64_t i = 0; i < ids.numel(); ++i)
+        std::copy_n(W.value().ptr() + int64_t(ids[i]) * D, D, y.ptr() + i * D);
+    return record("embedding", std::move(y), {W}, [W, ids, D](Node& out) {
+        Real* dW = W.grad().ptr();
+        const Real* dy = out.grad.ptr();
+        for (int64_t i = 0; i < ids.numel(); ++i) {
+            Real* row = dW + int64_t(ids[i]) * D;
+            for (int d = 0; d < D; ++d) row[d] += dy[i * D + d];
+        }
+    });
+}
+
+namespace {
+
+// yᵢ = exp(xᵢ - max) / Σⱼ exp(xⱼ - max) over each row, skipping masked positions (mask 0 → y 0).
+// Subtracting the row's max changes nothing mathematically and keeps exp from overflowing.
+void softmax_rows(const Real* x, const Real* mask, Real* y, int64_t rows, int n) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const Real* xr = x + r * n;
+        const Real* mr = mask ? mask + r * n : nullptr;
+        Real* yr = y + r * n;
+        Real mx = -INFINITY;
+        for (int i = 0; i < n; ++i)
+            if (!mr || mr[i] != 0) mx = std::max(mx, xr[i]);
+        if (mx == -INFINITY) {  // every position masked: the row stays all zeros, never 0/0
+            std::fill(yr, yr + n, Real(0));
+            continue;
+        }
+        Real total = 0;
+        for (int i = 0; i < n; ++i) total += yr[i] = (!mr || mr[i] != 0) ? std::exp(xr[i] - mx) : Real(0);
+        for (int i = 0; i < n; ++i) yr[i] /= total;
+    }
+}
+
+// The softmax node. Backward, with y the saved output:
+//   dxᵢ = yᵢ (dyᵢ - Σⱼ dyⱼ yⱼ)
+// A masked position has yᵢ = 0, so it also gets exactly zero gradient.
+Var softmax_op(const Var& x, const Tensor* mask) {
+    if (x.ndim() == 0) shape_error("softmax", "needs at least one dimension", {x.shape()});
+    const int n = x.dim(-1);
+    const int64_t rows = n ? x.numel() / n : 0;
+    Tensor full_mask;
+    if (mask) full_mask = broadcast_to("softmax", *mask, x.shape());
+    Tensor y(x.shape());
+    softmax_rows(x.value().ptr(), mask ? full_mask.ptr() : nullptr, y.ptr(), rows, n);
+    return record("softmax", std::move(y), {x}, [x, rows, n](Node& out) {
+        const Real *y = out.value.ptr(), *dy = out.grad.ptr();
+        Real* dx = x.grad().ptr();
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t o = r * n;
+            Real dot = 0;
+            for (int i = 0; i < n; ++i) dot += dy[o + i] * y[o + i];
+            for (int i = 0; i < n; ++i) dx[o + i] += y[o + i] * (dy[o + i] - dot);
+        }
+    });
+}
+
+}  // namespace
+
+Var softmax(const Var& x) { return softmax_op(x, nullptr); }
+Var softmax(const Var& x, const Tensor& mask) { return softmax_op(x, &mask); }
+
+// yᵢ = xᵢ - max - log Σⱼ exp(xⱼ - max)
+// dxᵢ = dyᵢ - softmax(x)ᵢ Σⱼ dyⱼ,   with softmax(x) = exp(y)
+Var log_softmax(const Var& x) {
+    if (x.ndim() == 0) shape_error("log_softmax", "needs at least one dimension", {x.shape()});
+    const int n = x.dim(-1);
+    const int64_t rows = n ? x.numel() / n : 0;
+    Tensor y(x.shape());
+    const Real* px = x.value().ptr();
+    for (int64_t r = 0; r < rows; ++r) {
+        const Real* xr = px + r * n;
+        const Real mx = *std::max_element(xr, xr + n);
+        Real total = 0;
+        for (int i = 0; i < n; ++i) total += std::exp(xr[i] - mx);
+        const Real log_z = mx + std::log(total);
+        for (int i = 0; i < n; ++i) y[r * n + i] = xr[i] - log_z;
+    }
+    return record("log_softmax", std::move(y), {x}, [x, rows, n](Node& out) {
+        const Real *y = out.value.ptr(), *dy = out.grad.ptr();
+        Real* dx = x.grad().ptr();
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t o = r * n;
+            Real total = 0;
+            for (int i = 0; i < n; ++i) total += dy[o + i];
+            for (int i = 0; i < n; ++i) dx[o + i] += dy[o + i] - std::exp(y[o + i]) * total;
+        }
+    });
+}
+
+// loss = (1 / count) Σ_rows -Σᵥ qᵥ log pᵥ,  p = softmax(logits row),  q = (1 - ε) onehot(target) + ε / V
+// d loss / d logits = (p - q) / count    for counted rows; rows whose target is ignore_index get 0.
+Var cross_entropy(const Var& logits, const IndexTensor& targets, int ignore_index, Real label_smoothing) {
+    if (logits.ndim() < 1) shape_error("cross_entropy", "logits need a class axis", {logits.shape()});
+    const int V = logits.dim(-1);
+    const int64_t rows = V ? logits.numel() / V : 0;
+    Shape expect = logits.shape();
+    expect.ndim -= 1;
+    if (targets.shape != expect)
+        shape_error("cross_entropy", "targets must have the logits' shape without the class axis", {logits.shape(), targets.shape});
+    if (label_smoothing < 0 || label_smoothing >= 1)
+        throw std::invalid_argument(fmt::format("cross_entropy: label smoothing must be in [0, 1), got {}", label_smoothing));
+    Tensor probs(Shape{static_cast<int>(rows), V});  // saved for backward: softmax of each row
+    softmax_rows(logits.value().ptr(), nullptr, probs.ptr(), rows, V);
+    const Real eps = label_smoothing, on = 1 - eps;
+    double loss = 0;
+    int64_t count = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+        const int t = targets[r];
+        if (t == ignore_index) continue;
+        if (t < 0 || t >= V)
+            throw std::out_of_range(fmt::format("cross_entropy: target {} at position {} is outside the {} classes", t, r, V));
+        const Real* lr = logits.value().ptr() + r * V;
+        const Real mx = *std::max_element(lr, lr + V);
+        Real z = 0;
+        for (int v = 0; v < V; ++v) z += std::exp(lr[v] - mx);
+        const Real log_z = mx + std::log(z);  // log p_v = l_v - log_z
+        double row = -on * (lr[t] - log_z);
+        if (eps > 0) {
+            double all = 0;
+            for (int v = 0; v < V; ++v) all += lr[v] - log_z;
+            row -= eps / V * all;
+        }
+        loss += row;
+        ++count;
+    }
+    const Real mean_loss = count ? static_cast<Real>(loss / count) : Real(0);  // no counted row: 0, not 0/0
+    return record("cross_entropy", Tensor::scalar(mean_loss), {logits},
+                  [logits, targets, probs, ignore_index, eps, on, count, rows, V](Node& out) {
+                      if (!count) return;
+                      const Real g = out.grad[0] / static_cast<Real>(count);
+                      Real* dl = logits.grad().ptr();
+                      for (int64_t r = 0; r < rows; ++r) {
+                          const int t = targets[r];
+                          if (t == ignore_index) continue;
+                          for (int v = 0; v < V; ++v) {
+                              const Real q = (v == t ? on : Real(0)) + eps / V;
+                              dl[r * V + v] += g * (probs[r * V + v] - q);
+                          }
+                      }
+                  });
+}
+
+// y = x̂ · γ + β,   x̂ = (x - μ) · rstd,   rstd = 1 / sqrt(σ² + eps), μ and σ² over each row of D values.
+// Backward (per row):  dγ += Σ dy · x̂,   dβ += Σ dy,
+//   dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂))   with dx̂ = dy · γ
+Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
+    const int D = x.ndim() ? x.dim(-1) : 0;
+    if (x.ndim() == 0 || gamma.shape() != Shape{D} || beta.shape() != Shape{D})
+        shape_error("layer_norm", "needs x (..., D) with gamma (D) and beta (D)", {x.shape(), gamma.shape(), beta.shape()});
+    const int64_t rows = D ? x.numel() / D : 0;
+    Tensor mean(Shape{static_cast<int>(rows)}), rstd(Shape{static_cast<int>(rows)});  // saved for backward
+    Tensor y(x.shape());
+    const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *b = beta.value().ptr();
+    for (int64_t r = 0; r < rows; ++r) {
+        const Real* xr = px + r * D;
+        Real mu = 0, var = 0;
+        for (int i = 0; i < D; ++i) mu += xr[i];
+        mu /= D;
+        for (int i = 0; i < D; ++i) var += (xr[i] - mu) * (xr[i] - mu);
+        var /= D;
+        mean[r] = mu;
+        rstd[r] = 1 / std::sqrt(var + eps);
+        for (int i = 0; i < D; ++i) y[r * D + i] = (xr[i] - mu) * rstd[r] * g[i] + b[i];
+    }
+    return record("layer_norm", std::move(y), {x, gamma, beta}, [x, gamma, beta, mean, rstd, rows, D](Node& out) {
+        const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *dy = out.grad.ptr();
+        Real* dg = gamma.requires_grad() ? gamma.grad().ptr() : nullptr;
+        Real* db = beta.requires_grad() ? beta.grad().ptr() : nullptr;
+        Real* dx = x.requires_grad() ? x.grad().ptr() : nullptr;
+        for (int64_t r = 0; r < rows; ++r) {
+            const Real *xr = px + r * D, *dyr = dy + r * D;
+            Real mean_dxhat = 0, mean_dxhat_xhat = 0;
+            for (int i = 0; i < D; ++i) {
+                const Real xhat = (xr[i] - mean[r]) * rstd[r];
+                if (dg) dg[i] += dyr[i] * xhat;
+                if (db) db[i] += dyr[i];
+                mean_dxhat += dyr[i] * g[i];
+                mean_dxhat_xhat += dyr[i] * g[i] * xhat;
+            }
+            if (!dx) continue;
+            mean_dxhat /= D;
+            mean_dxhat_xhat /= D;
+            for (int i = 0; i < D; ++i) {
+                const Real xhat = (xr[i] - mean[r]) * rstd[r];
+                dx[r * D + i] += rstd[r] * (dyr[i] * g[i] - mean_dxhat - xhat * mean_dxhat_xhat);
+            }
+        }
+    });
+}
+
+// y = x · mask,  mask = 0 with probability p, else 1 / (1 - p) (so E[y] = x).     dx = dy · mask
+Var dropout(const Var& x, Real p, Rng& rng, bool training) {
+    if (p < 0 || p >= 1) throw std::invalid_argument(fmt::format("dropout: p must be in [0, 1), got {}", p));
+    if (!training || p == 0) return x;  // evaluation: the identity, nothing recorded
+    Tensor mask(x.shape());              // saved for backward
+    const Real keep = 1 / (1 - p);
+    for (Real& m : mask.data) m = rng.uniform() < p ? Real(0) : keep;
+    Tensor y(x.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) y[i] = x.value()[i] * mask[i];
+    return record("dropout", std::move(y), {x}, [x, mask](Node& out) {
+        Real* dx = x.grad().ptr();
+        for (int64_t i = 0; i < out.grad.numel(); ++i) dx[i] += out.grad[i] * mask[i];
+    });
+}
+
+}  // namespace s2a

@@ -1,0 +1,113 @@
+// autodiff/tape.cpp — recording nodes and running them backwards.
+#include "autodiff/tape.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace s2a {
+
+namespace {
+thread_local Tape g_tape;
+thread_local bool g_grad_enabled = true;
+thread_local bool g_check_finite = false;
+}  // namespace
+
+Tape& tape() { return g_tape; }
+bool grad_enabled() { return g_grad_enabled; }
+void set_check_finite(bool on) { g_check_finite = on; }
+
+NoGrad::NoGrad() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGrad::~NoGrad() { g_grad_enabled = previous_; }
+
+Tensor& Node::grad_ref() {
+    if (grad.empty() && !value.empty()) grad = Tensor(value.shape);
+    grad.shape = value.shape;  // a 0-element value still gets a well-shaped (empty) gradient
+    return grad;
+}
+
+static Var leaf(Tensor value, std::string name, bool requires_grad) {
+    auto n = std::make_shared<Node>();
+    n->value = std::move(value);
+    n->name = std::move(name);
+    n->requires_grad = requires_grad;
+    return Var(std::move(n));
+}
+
+Var constant(Tensor value, std::string name) { return leaf(std::move(value), std::move(name), false); }
+Var parameter(Tensor value, std::string name) { return leaf(std::move(value), std::move(name), true); }
+
+static void check_finite(const char* op, const Tensor& value, const std::vector<Var>& inputs) {
+    for (Real v : value.data)
+        if (!std::isfinite(v)) {
+            std::string shapes;
+            for (const Var& in : inputs) shapes += (shapes.empty() ? "" : ", ") + in.shape().str();
+            throw std::runtime_error(fmt::format("{}: produced {} (output {}, inputs {})", op, v, value.shape.str(), shapes));
+        }
+}
+
+Var record(const char* op, Tensor value, std::vector<Var> inputs, BackwardFn backward) {
+    if (g_check_finite) check_finite(op, value, inputs);
+    auto n = std::make_shared<Node>();
+    n->value = std::move(value);
+    n->op = op;
+    bool needs = false;
+    for (const Var& in : inputs) needs = needs || in.requires_grad();
+    if (g_grad_enabled && needs) {
+        n->requires_grad = true;
+        n->backward = std::move(backward);
+        n->inputs.reserve(inputs.size());
+        for (Var& in : inputs) n->inputs.push_back(in.shared());
+        g_tape.append(n);
+    }
+    return Var(std::move(n));
+}
+
+void Tape::append(const std::shared_ptr<Node>& n) {
+    n->tape_index = static_cast<int>(nodes_.size());
+    nodes_.push_back(n);
+}
+
+void Tape::backward(const Var& loss) {
+    if (loss.numel() != 1) shape_error("backward", "the loss must be a single number", {loss.shape()});
+    if (!loss.requires_grad()) throw std::runtime_error("backward: the loss does not depend on any parameter (was it computed under NoGrad?)");
+    loss.grad().fill(1);  // d loss / d loss = 1
+    for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+        Node& n = **it;
+        if (n.grad.empty() || !n.backward) continue;  // the loss does not depend on this node
+        n.backward(n);
+    }
+}
+
+void Tape::clear() {
+    // A handle the caller still holds (the loss, say) keeps its value but becomes a plain leaf: its inputs
+    // and saved tensors are let go too, so nothing of the step outlives clear().
+    for (auto& n : nodes_) {
+        n->tape_index = -1;
+        n->inputs.clear();
+        n->backward = nullptr;
+    }
+    nodes_.clear();
+}
+
+std::string Tape::str() const {
+    std::string s;
+    for (const auto& n : nodes_) {
+        std::string ins;
+        for (const auto& in : n->inputs) {
+            std::string label = in->tape_index >= 0 ? fmt::format("#{}", in->tape_index)
+                                : in->name.empty() ? std::string(in->requires_grad ? "param" : "const")
+                                                   : in->name;
+            ins += (ins.empty() ? "" : ", ") + label;
+        }
+        s += fmt::format("#{:<3} {:<14} {:<16} <- {}\n", n->tape_index, n->op, n->value.shape.str(), ins);
+    }
+    return s;
+}
+
+void zero_grad(const std::vector<Var>& vars) {
+    for (const Var& v : vars)
+        if (v.has_grad()) v.grad().fill(0);
+}
+
+}  // namespace s2a

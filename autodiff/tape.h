@@ -1,0 +1,112 @@
+// autodiff/tape.h — reverse-mode automatic differentiation on a flat tape.
+//
+// The whole idea in four lines:
+//   1. every op computes its output Tensor and appends one Node to the tape: the value, the inputs, and a
+//      backward function that knows the op's derivative;
+//   2. the tape is therefore already in topological order (an input is always recorded before its users);
+//   3. backward(loss) sets d loss/d loss = 1 and walks the tape once, from the end to the start, calling
+//      each node's backward, which ADDS (+=) its contribution into its inputs' gradients;
+//   4. a tensor used twice simply receives two contributions: that is the chain rule's sum over paths.
+//
+// A Var is a cheap handle (a shared pointer) to a Node. Parameters are Vars that live outside the tape,
+// owned by the model; everything else an op makes lives on the tape until clear() releases it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.h"
+
+namespace s2a {
+
+struct Node;
+// Called once during backward with the op's output node, whose grad is complete by then.
+using BackwardFn = std::function<void(Node& out)>;
+
+struct Node {
+    Tensor value;                               // what forward computed
+    Tensor grad;                                // d loss / d value; allocated (zeros) on first use
+    bool requires_grad = false;                 // does the loss depend on something trainable through here?
+    const char* op = "leaf";                    // op name, for printing the tape and for error messages
+    std::string name;                           // parameters and named inputs; empty otherwise
+    int tape_index = -1;                        // position on the tape, -1 for leaves (inputs, parameters)
+    std::vector<std::shared_ptr<Node>> inputs;  // what it was made from (kept for printing and lifetime)
+    BackwardFn backward;                        // empty for leaves
+
+    Tensor& grad_ref();  // the gradient buffer, zero-filled on first access
+};
+
+class Var {
+  public:
+    Var() = default;
+    explicit Var(std::shared_ptr<Node> n) : node_(std::move(n)) {}
+
+    Tensor& value() const { return node_->value; }        // a handle: const Var, mutable node (like a pointer)
+    Tensor& grad() const { return node_->grad_ref(); }    // zero-filled on first access
+    bool has_grad() const { return !node_->grad.empty(); }
+    const Shape& shape() const { return node_->value.shape; }
+    int dim(int i) const { return node_->value.shape[i]; }
+    int ndim() const { return node_->value.shape.ndim; }
+    int64_t numel() const { return node_->value.numel(); }
+    Real item() const { return node_->value.item(); }
+    bool requires_grad() const { return node_->requires_grad; }
+    const std::string& name() const { return node_->name; }
+    bool defined() const { return node_ != nullptr; }
+    Node* node() const { return node_.get(); }
+    const std::shared_ptr<Node>& shared() const { return node_; }
+
+  private:
+    std::shared_ptr<Node> node_;
+};
+
+// Leaves. A constant never gets a gradient; a parameter (or any tensor you want d loss/d x for) does.
+Var constant(Tensor value, std::string name = "");
+Var parameter(Tensor value, std::string name = "");
+
+// The one door through which every op enters the tape. When gradients are enabled and some input requires
+// one, the output node keeps its inputs and backward and is appended; otherwise it is a plain constant and
+// nothing is recorded (so evaluation and decoding cost no memory for backward).
+Var record(const char* op, Tensor value, std::vector<Var> inputs, BackwardFn backward);
+
+class Tape {
+  public:
+    void append(const std::shared_ptr<Node>& n);
+    // Seeds d loss/d loss = 1 and runs every recorded backward once, last node first.
+    void backward(const Var& loss);
+    // Releases every node the step made (values, grads, saved tensors). Parameters survive: the model owns them.
+    void clear();
+    size_t size() const { return nodes_.size(); }
+    const std::vector<std::shared_ptr<Node>>& nodes() const { return nodes_; }
+    // One line per node: index, op, output shape, inputs (#k for tape nodes, names for leaves).
+    std::string str() const;
+
+  private:
+    std::vector<std::shared_ptr<Node>> nodes_;
+};
+
+Tape& tape();  // the tape ops record onto (one per thread)
+inline void backward(const Var& loss) { tape().backward(loss); }
+
+// Sets the gradients of these variables to zero (before the next step's backward accumulates into them).
+void zero_grad(const std::vector<Var>& vars);
+
+// While a NoGrad lives, ops record nothing: for evaluation and decoding.
+class NoGrad {
+  public:
+    NoGrad();
+    ~NoGrad();
+    NoGrad(const NoGrad&) = delete;
+    NoGrad& operator=(const NoGrad&) = delete;
+
+  private:
+    bool previous_;
+};
+bool grad_enabled();
+
+// When on, every op checks its output for NaN/Inf and throws naming the op and its input shapes, so the
+// first bad node is found rather than a NaN loss many steps later. Off by default (it reads every output).
+void set_check_finite(bool on);
+
+}  // namespace s2a

@@ -1,0 +1,194 @@
+// autodiff/tensor.cpp — Shape, Tensor, IndexTensor, Rng and the BLAS matrix product.
+#include "autodiff/tensor.h"
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace s2a {
+
+// ---------------------------------------------------------------- Shape
+
+Shape::Shape(std::initializer_list<int> d) {
+    if (d.size() > kMaxDims) throw ShapeError(fmt::format("Shape: at most {} dimensions, got {}", kMaxDims, d.size()));
+    for (int v : d) {
+        if (v < 0) throw ShapeError(fmt::format("Shape: negative dimension {}", v));
+        dims[ndim++] = v;
+    }
+}
+
+Shape Shape::of(const std::vector<int>& d) {
+    if (d.size() > kMaxDims) throw ShapeError(fmt::format("Shape: at most {} dimensions, got {}", kMaxDims, d.size()));
+    Shape s;
+    for (int v : d) {
+        if (v < 0) throw ShapeError(fmt::format("Shape: negative dimension {}", v));
+        s.dims[s.ndim++] = v;
+    }
+    return s;
+}
+
+int64_t Shape::numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) n *= dims[i];
+    return n;
+}
+
+bool Shape::operator==(const Shape& o) const {
+    if (ndim != o.ndim) return false;
+    for (int i = 0; i < ndim; ++i)
+        if (dims[i] != o.dims[i]) return false;
+    return true;
+}
+
+std::string Shape::str() const {
+    std::string s = "(";
+    for (int i = 0; i < ndim; ++i) s += fmt::format(i ? ", {}" : "{}", dims[i]);
+    return s + ")";
+}
+
+void shape_error(const char* op, const std::string& what, std::initializer_list<Shape> shapes) {
+    std::string msg = fmt::format("{}: {}", op, what);
+    const char* sep = " (shapes ";
+    for (const Shape& s : shapes) {
+        msg += sep + s.str();
+        sep = " and ";
+    }
+    if (shapes.size()) msg += ")";
+    throw ShapeError(msg);
+}
+
+// ---------------------------------------------------------------- Tensor
+
+Tensor::Tensor(const Shape& s, Real fill) : shape(s), data(static_cast<size_t>(s.numel()), fill) {}
+
+Tensor Tensor::from(const Shape& s, std::vector<Real> values) {
+    if (static_cast<int64_t>(values.size()) != s.numel())
+        throw ShapeError(fmt::format("Tensor::from: shape {} needs {} values, got {}", s.str(), s.numel(), values.size()));
+    Tensor t;
+    t.shape = s;
+    t.data = std::move(values);
+    return t;
+}
+
+Real Tensor::item() const {
+    if (numel() != 1) shape_error("item", "needs a tensor with exactly one element", {shape});
+    return data[0];
+}
+
+void Tensor::fill(Real v) { std::fill(data.begin(), data.end(), v); }
+
+Tensor& Tensor::operator+=(const Tensor& o) {
+    if (shape != o.shape) shape_error("Tensor +=", "shapes differ", {shape, o.shape});
+    const Real* src = o.ptr();
+    Real* dst = ptr();
+    for (int64_t i = 0, n = numel(); i < n; ++i) dst[i] += src[i];
+    return *this;
+}
+
+std::string Tensor::str(int max_per_row) const {
+    if (ndim() == 0) return fmt::format("{:.6g}", data.empty() ? Real(0) : data[0]);
+    const int cols = shape[-1];
+    const int64_t rows = cols ? numel() / cols : 0;
+    std::string s;
+    for (int64_t r = 0; r < rows; ++r) {
+        s += r ? "\n [" : "[[";
+        for (int c = 0; c < cols && c < max_per_row; ++c) s += fmt::format(c ? " {:9.4f}" : "{:9.4f}", data[r * cols + c]);
+        if (cols > max_per_row) s += " ...";
+        s += "]";
+    }
+    return s + "]";
+}
+
+// ---------------------------------------------------------------- IndexTensor
+
+IndexTensor::IndexTensor(const Shape& s, int fill) : shape(s), data(static_cast<size_t>(s.numel()), fill) {}
+
+IndexTensor IndexTensor::from(const Shape& s, std::vector<int> values) {
+    if (static_cast<int64_t>(values.size()) != s.numel())
+        throw ShapeError(fmt::format("IndexTensor::from: shape {} needs {} values, got {}", s.str(), s.numel(), values.size()));
+    IndexTensor t;
+    t.shape = s;
+    t.data = std::move(values);
+    return t;
+}
+
+// ---------------------------------------------------------------- Rng
+
+Rng::Rng(uint64_t seed) : state_(seed) {}
+
+// splitmix64: tiny, fast, and good enough for initialisation, shuffling and dropout masks.
+uint64_t Rng::next_u64() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  // 53 bits
+
+double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+
+// Box-Muller: two uniforms → one standard normal (the second one is simply dropped).
+double Rng::normal() {
+    double u1 = uniform();
+    while (u1 <= 0.0) u1 = uniform();
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+int Rng::randint(int n) { return static_cast<int>(next_u64() % static_cast<uint64_t>(n)); }
+
+Tensor randn(const Shape& s, Rng& rng, Real std) {
+    Tensor t(s);
+    for (auto& v : t.data) v = static_cast<Real>(rng.normal()) * std;
+    return t;
+}
+
+Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi) {
+    Tensor t(s);
+    for (auto& v : t.data) v = static_cast<Real>(rng.uniform(lo, hi));
+    return t;
+}
+
+// ---------------------------------------------------------------- matrix products
+
+// One overload per precision; only the one matching Real is called in a given build.
+namespace {
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const float* A, int lda,
+                      const float* B, int ldb, float beta, float* C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, double alpha, const double* A,
+                      int lda, const double* B, int ldb, double beta, double* C, int ldc) {
+    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B, int ldb,
+          Real beta, Real* C, int ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {  // BLAS leaves C alone when K = 0 only for some implementations; be explicit: C = beta C
+        for (int i = 0; i < M; ++i)
+            for (int j = 0; j < N; ++j) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
+        return;
+    }
+    blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
+              beta, C, ldc);
+}
+
+void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B,
+                int ldb, Real beta, Real* C, int ldc) {
+    for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) {
+            double acc = 0;  // C[i][j] = Σₖ op(A)[i][k] · op(B)[k][j]
+            for (int k = 0; k < K; ++k) {
+                const Real a = trans_a ? A[k * lda + i] : A[i * lda + k];
+                const Real b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+                acc += static_cast<double>(a) * b;
+            }
+            C[i * ldc + j] = static_cast<Real>(alpha * acc + (beta == 0 ? 0 : beta * C[i * ldc + j]));
+        }
+}
+
+}  // namespace s2a

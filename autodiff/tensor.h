@@ -1,0 +1,122 @@
+// autodiff/tensor.h — the Tensor: a contiguous, row-major buffer of Real numbers with up to 4 dimensions.
+//
+// A Tensor is a plain value: a shape and a flat buffer. It knows nothing about gradients; the tape
+// (tape.h) wraps tensors in nodes and records how each was made. Keeping the two apart keeps both small.
+//
+// Real is float in the chapter programs and double in the gradient checks: the whole library is compiled
+// twice (build/f32 and build/f64, see the Makefile), so learner-facing code just says Real.
+//
+// Also here: IndexTensor (integer ids for embeddings and targets), Rng (a seeded generator whose output
+// is the same on every platform), gemm (every matrix product in the project goes through it, and from
+// there to OpenBLAS), and the ShapeError that every op throws when shapes do not fit.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace s2a {
+
+#ifdef SEQ2ATTN_DOUBLE
+using Real = double;
+#else
+using Real = float;
+#endif
+
+// Thrown by every op whose inputs do not fit; the message names the op and the shapes.
+struct ShapeError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A shape of 0..4 dimensions. Negative indices count from the back: s[-1] is the last dimension.
+struct Shape {
+    static constexpr int kMaxDims = 4;
+    int ndim = 0;
+    std::array<int, kMaxDims> dims{};
+
+    Shape() = default;
+    Shape(std::initializer_list<int> d);
+    static Shape of(const std::vector<int>& d);
+
+    int operator[](int i) const { return dims[i < 0 ? ndim + i : i]; }
+    int& operator[](int i) { return dims[i < 0 ? ndim + i : i]; }
+    int64_t numel() const;
+    bool operator==(const Shape& o) const;
+    bool operator!=(const Shape& o) const { return !(*this == o); }
+    std::string str() const;  // "(2, 3)"
+};
+
+struct Tensor {
+    Shape shape;
+    std::vector<Real> data;  // row-major; the one place storage is allocated (an arena can replace it)
+
+    Tensor() = default;
+    explicit Tensor(const Shape& s, Real fill = 0);
+    static Tensor from(const Shape& s, std::vector<Real> values);  // throws if sizes differ
+    static Tensor scalar(Real v) { return from(Shape{}, {v}); }
+
+    int64_t numel() const { return static_cast<int64_t>(data.size()); }
+    int ndim() const { return shape.ndim; }
+    int dim(int i) const { return shape[i]; }
+    bool empty() const { return data.empty(); }
+    Real* ptr() { return data.data(); }
+    const Real* ptr() const { return data.data(); }
+    Real& operator[](int64_t i) { return data[i]; }
+    Real operator[](int64_t i) const { return data[i]; }
+    Real item() const;  // the single value of a one-element tensor
+
+    void fill(Real v);
+    Tensor& operator+=(const Tensor& o);  // same shape only: gradient accumulation
+    std::string str(int max_per_row = 8) const;  // short printable form for chapters and errors
+};
+
+// Integer ids (tokens, targets) with a shape, e.g. a batch of source sentences: (B, T).
+struct IndexTensor {
+    Shape shape;
+    std::vector<int> data;
+
+    IndexTensor() = default;
+    explicit IndexTensor(const Shape& s, int fill = 0);
+    static IndexTensor from(const Shape& s, std::vector<int> values);
+    int64_t numel() const { return static_cast<int64_t>(data.size()); }
+    int& operator[](int64_t i) { return data[i]; }
+    int operator[](int64_t i) const { return data[i]; }
+};
+
+// A seeded pseudo-random generator. The distributions are written here (not std::normal_distribution,
+// whose output differs between standard libraries) so a seed gives the same numbers everywhere.
+class Rng {
+  public:
+    explicit Rng(uint64_t seed = 0);
+    uint64_t next_u64();         // splitmix64
+    double uniform();            // [0, 1)
+    double uniform(double lo, double hi);
+    double normal();             // standard normal, Box-Muller
+    int randint(int n);          // 0 .. n-1
+    template <class T>
+    void shuffle(std::vector<T>& v) {  // Fisher-Yates
+        for (int i = static_cast<int>(v.size()) - 1; i > 0; --i) std::swap(v[i], v[randint(i + 1)]);
+    }
+
+  private:
+    uint64_t state_;
+};
+
+Tensor randn(const Shape& s, Rng& rng, Real std = 1);
+Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi);
+
+// C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C, row-major, through OpenBLAS.
+// op(X) is X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored.
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
+          const Real* B, int ldb, Real beta, Real* C, int ldc);
+// The same product as three plain loops: the readable reference the tests hold gemm to.
+void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
+                const Real* B, int ldb, Real beta, Real* C, int ldc);
+
+// Throws ShapeError("op: what (shapes...)"), e.g. shape_error("matmul", "inner dimensions differ", {a, b}).
+[[noreturn]] void shape_error(const char* op, const std::string& what, std::initializer_list<Shape> shapes);
+
+}  // namespace s2a

@@ -1,0 +1,227 @@
+// chapters/cli.cpp — the flag parser: registration, parsing with strict value checks, and --help.
+#include "chapters/cli.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace s2a {
+
+namespace {
+
+// The number of single-character insertions, deletions and substitutions that turn a into b
+// (Levenshtein distance), by the classic dynamic program kept to one row: row[j] = distance(a[..i], b[..j]).
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];  // distance(a[..i-1], b[..j-1])
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string without_dashes(const std::string& name) {
+    size_t start = 0;
+    while (start < name.size() && start < 2 && name[start] == '-') ++start;
+    return name.substr(start);
+}
+
+}  // namespace
+
+Cli::Cli(std::string program, std::string description)
+    : program_(std::move(program)), description_(std::move(description)) {}
+
+Cli::Entry& Cli::add(const std::string& name, const std::string& help, const std::string& value_name) {
+    Entry entry;
+    entry.name = without_dashes(name);
+    if (entry.name.empty() || entry.name.find('=') != std::string::npos)
+        throw std::logic_error(fmt::format("{}: invalid flag name '{}'", program_, name));
+    if (entry.name == "help" || find(entry.name) != nullptr)
+        throw std::logic_error(fmt::format("{}: flag '--{}' is registered twice", program_, entry.name));
+    entry.help = help;
+    entry.value_name = value_name;
+    entries_.push_back(entry);
+    return entries_.back();
+}
+
+void Cli::flag(const std::string& name, bool* target, const std::string& help) {
+    Entry& e = add(name, help, "");
+    e.boolean = target;
+    e.default_text = *target ? "on" : "";  // a flag that is off by default needs no "(default: off)"
+}
+
+void Cli::option(const std::string& name, int* target, const std::string& help) {
+    Entry& e = add(name, help, "N");
+    e.integer = target;
+    e.default_text = std::to_string(*target);
+}
+
+void Cli::option(const std::string& name, double* target, const std::string& help) {
+    Entry& e = add(name, help, "X");
+    e.real = target;
+    e.default_text = fmt::format("{}", *target);  // the shortest text that reads back as the same double
+}
+
+void Cli::option(const std::string& name, std::string* target, const std::string& help,
+                 const std::string& value_name) {
+    Entry& e = add(name, help, value_name);
+    e.text = target;
+    e.default_text = *target;
+}
+
+void Cli::standard(StandardFlags* flags) {
+    option("seed", &flags->seed, "seed of every random choice: the same seed gives the same run");
+    option("epochs", &flags->epochs, "passes over the training data");
+    option("data", &flags->data, "data file to use instead of the built-in one", "FILE");
+    flag("quick", &flags->quick, "a tiny run that finishes in seconds (the tests use it)");
+}
+
+const Cli::Entry* Cli::find(const std::string& name) const {
+    for (const Entry& e : entries_)
+        if (e.name == name) return &e;
+    return nullptr;
+}
+
+// Converts `value` to the entry's type and stores it; returns "" or the error message. A value counts
+// only if all of it is read: "3x" is not the integer 3. std::from_chars is used because, unlike strtol
+// and strtod, it skips no spaces and ignores the locale.
+std::string Cli::set_value(const Entry& e, const std::string& value) const {
+    const char* begin = value.data();
+    const char* end = value.data() + value.size();
+    if (e.boolean != nullptr) {  // only reached through "--quick=VALUE"
+        if (value == "true" || value == "1") {
+            *e.boolean = true;
+        } else if (value == "false" || value == "0") {
+            *e.boolean = false;
+        } else {
+            return fmt::format("{}: --{} is a flag and takes no value (or =true / =false), got '{}'",
+                               program_, e.name, value);
+        }
+    } else if (e.integer != nullptr) {
+        int v = 0;
+        const auto [stop, error] = std::from_chars(begin, end, v);
+        if (error == std::errc::result_out_of_range)
+            return fmt::format("{}: --{} expects an integer, got '{}' (out of range)", program_, e.name,
+                               value);
+        if (error != std::errc() || stop != end || value.empty())
+            return fmt::format("{}: --{} expects an integer, got '{}'", program_, e.name, value);
+        *e.integer = v;
+    } else if (e.real != nullptr) {
+        double v = 0;
+        const auto [stop, error] = std::from_chars(begin, end, v);
+        if (error != std::errc() || stop != end || value.empty() || !std::isfinite(v))
+            return fmt::format("{}: --{} expects a number, got '{}'", program_, e.name, value);
+        *e.real = v;
+    } else {
+        *e.text = value;
+    }
+    return "";
+}
+
+// "ch1: unknown flag '--epoch', did you mean '--epochs'? (see --help)" — the suggestion only when one
+// registered name is a typo away (at most one edit per three characters).
+std::string Cli::unknown_flag(const std::string& arg) const {
+    const std::string name = without_dashes(arg.substr(0, arg.find('=')));
+    const Entry* closest = nullptr;
+    size_t best = std::max<size_t>(1, name.size() / 3) + 1;
+    for (const Entry& e : entries_) {
+        const size_t d = edit_distance(name, e.name);
+        if (d < best) {
+            best = d;
+            closest = &e;
+        }
+    }
+    if (closest != nullptr)
+        return fmt::format("{}: unknown flag '{}', did you mean '--{}'? (see --help)", program_, arg,
+                           closest->name);
+    return fmt::format("{}: unknown flag '{}' (see --help)", program_, arg);
+}
+
+std::string Cli::try_parse(int argc, const char* const* argv) {
+    help_requested_ = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            help_requested_ = true;
+            return "";
+        }
+        if (arg.empty() || arg[0] != '-')
+            return fmt::format("{}: unexpected argument '{}' (see --help)", program_, arg);
+        if (arg.compare(0, 2, "--") != 0) return unknown_flag(arg);
+
+        // "--name=value" carries its value; "--name value" takes the next argument.
+        const size_t equals = arg.find('=');
+        const std::string name = arg.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
+        const Entry* e = find(name);
+        if (e == nullptr) return unknown_flag(arg);
+
+        std::string error;
+        if (equals != std::string::npos) {
+            error = set_value(*e, arg.substr(equals + 1));
+        } else if (e->boolean != nullptr) {
+            *e->boolean = true;
+        } else {
+            // The next argument is the value, unless there is none or it is the next flag: "--data --quick"
+            // is a forgotten value, not a data file called "--quick". ("-0.5" is a value: one dash only.)
+            if (i + 1 >= argc || std::string(argv[i + 1]).compare(0, 2, "--") == 0)
+                return fmt::format("{}: --{} needs a value ({})", program_, name, e->value_name);
+            error = set_value(*e, argv[++i]);
+        }
+        if (!error.empty()) return error;
+    }
+    return "";
+}
+
+void Cli::parse(int argc, const char* const* argv) {
+    const std::string error = try_parse(argc, argv);
+    if (!error.empty()) {
+        fmt::print(stderr, "{}\n", error);
+        std::exit(2);  // the conventional status for a usage error
+    }
+    if (help_requested_) {
+        fmt::print("{}", usage());
+        std::exit(0);
+    }
+}
+
+std::string Cli::usage() const {
+    // Left column "--epochs N", padded so that all the help texts start in one column.
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const Entry& e : entries_) {
+        std::string left = "--" + e.name + (e.value_name.empty() ? "" : " " + e.value_name);
+        std::string right = e.help + (e.default_text.empty() ? "" : " (default: " + e.default_text + ")");
+        rows.emplace_back(left, right);
+    }
+    rows.emplace_back("-h, --help", "show this help and exit");
+    size_t width = 0;
+    for (const auto& row : rows) width = std::max(width, row.first.size());
+
+    std::string text =
+        fmt::format("{} — {}\n\nusage: {} [flags]\n\nflags:\n", program_, description_, program_);
+    for (const auto& [left, right] : rows) text += fmt::format("  {:<{}}  {}\n", left, width, right);
+    return text;
+}
+
+int guarded(const std::string& program, const std::function<int()>& body) {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "{}: error: {}\n", program, e.what());
+        return 1;
+    }
+}
+
+}  // namespace s2a

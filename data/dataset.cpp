@@ -1,0 +1,105 @@
+// data/dataset.cpp — the seeded train/test split and the Batcher.
+#include "data/dataset.h"
+
+#include "data/tasks.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+namespace s2a {
+
+Split split(const TextData& data, int n_test, uint64_t seed) {
+    const int n = data.size();
+    if (n_test < 0 || n_test > n)
+        throw std::invalid_argument(
+            fmt::format("split: n_test = {} is not in 0..{} (the number of examples)", n_test, n));
+
+    std::vector<int> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(seed);
+    rng.shuffle(order);
+
+    Split s;
+    for (int k = 0; k < n; ++k) {
+        TextData& part = k < n - n_test ? s.train : s.test;
+        part.questions.push_back(data.questions[order[k]]);
+        part.answers.push_back(data.answers[order[k]]);
+    }
+    return s;
+}
+
+Vocab make_vocab(const TextData& data) {
+    std::vector<std::string> texts = data.questions;
+    texts.insert(texts.end(), data.answers.begin(), data.answers.end());
+    return Vocab::from_texts(texts);
+}
+
+Batcher::Batcher(const TextData& data, const Vocab& vocab, int batch_size, bool reverse_source)
+    : n_(data.size()), batch_size_(batch_size) {
+    if (batch_size < 1)
+        throw std::invalid_argument(fmt::format("Batcher: batch_size = {} must be at least 1", batch_size));
+    if (data.answers.size() != data.questions.size())
+        throw std::invalid_argument(fmt::format("Batcher: {} questions but {} answers", data.questions.size(),
+                                                data.answers.size()));
+    if (n_ == 0) throw std::invalid_argument("Batcher: no examples");
+    src_len_ = static_cast<int>(data.questions[0].size());
+    tgt_len_ = static_cast<int>(data.answers[0].size());
+
+    src_.reserve(static_cast<size_t>(n_) * src_len_);
+    tgt_.reserve(static_cast<size_t>(n_) * tgt_len_);
+    for (int i = 0; i < n_; ++i) {
+        // Rows of a batch must all be equally long: that is what the padding was for.
+        const int q_len = static_cast<int>(data.questions[i].size());
+        const int a_len = static_cast<int>(data.answers[i].size());
+        if (q_len != src_len_ || a_len != tgt_len_)
+            throw std::invalid_argument(fmt::format(
+                "Batcher: example {} is {} -> {} characters wide, example 0 is {} -> {}", i, q_len, a_len, src_len_,
+                tgt_len_));
+        std::vector<int> q = vocab.encode(data.questions[i]);
+        if (reverse_source) std::reverse(q.begin(), q.end());
+        const std::vector<int> a = vocab.encode(data.answers[i]);
+        src_.insert(src_.end(), q.begin(), q.end());
+        tgt_.insert(tgt_.end(), a.begin(), a.end());
+    }
+
+    order_.resize(n_);
+    std::iota(order_.begin(), order_.end(), 0);
+}
+
+void Batcher::shuffle(Rng& rng) { rng.shuffle(order_); }
+
+Batch Batcher::batch(int i) const {
+    if (i < 0 || i >= num_batches())
+        throw std::out_of_range(fmt::format("Batcher::batch: {} is not in 0..{}", i, num_batches() - 1));
+    const int first = i * batch_size_;
+    const int b = std::min(batch_size_, n_ - first);  // the last batch keeps whatever is left
+
+    std::vector<int> src, tgt;  // (b, Ts), (b, Ta + 1)
+    src.reserve(static_cast<size_t>(b) * src_len_);
+    tgt.reserve(static_cast<size_t>(b) * tgt_len_);
+    for (int r = 0; r < b; ++r) {
+        const size_t e = static_cast<size_t>(order_[first + r]);  // which example goes in row r
+        const int* q = src_.data() + e * src_len_;
+        const int* a = tgt_.data() + e * tgt_len_;
+        src.insert(src.end(), q, q + src_len_);
+        tgt.insert(tgt.end(), a, a + tgt_len_);
+    }
+    return Batch{IndexTensor::from(Shape{b, src_len_}, std::move(src)),
+                 IndexTensor::from(Shape{b, tgt_len_}, std::move(tgt))};
+}
+
+}  // namespace s2a
+
+namespace s2a {
+
+TextData load_or_generate(const std::string& task, const std::string& path, int n, uint64_t seed) {
+    if (!path.empty()) return read_text(path);
+    if (task == "addition") return pad(make_addition(n, seed), kAdditionQuestionWidth, kAdditionAnswerWidth);
+    if (task == "dates") return pad(make_dates(n, seed), kDateQuestionWidth, kDateAnswerWidth);
+    throw std::invalid_argument(fmt::format("unknown task '{}' (known: addition, dates)", task));
+}
+
+}  // namespace s2a

@@ -1,0 +1,140 @@
+// data/textfile.cpp — padding examples, and writing and reading the one-example-a-line text format.
+#include "data/textfile.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "data/vocab.h"  // describe_char
+
+namespace s2a {
+
+namespace {
+
+bool is_printable(char c) { return c >= ' ' && c <= '~'; }
+
+bool is_blank(const std::string& s) { return s.find_first_not_of(' ') == std::string::npos; }
+
+// What is wrong with one line of the format, or "" if nothing. question_width and answer_width are the
+// first line's, or -1 while the first line itself is checked (it sets the widths for the rest).
+std::string line_problem(const std::string& line, int question_width, int answer_width) {
+    if (line.empty()) return "blank line (only the end of the file may have an empty line)";
+    for (size_t col = 0; col < line.size(); ++col)
+        if (!is_printable(line[col]))
+            return fmt::format("non-printable character ({}) in column {}", describe_char(line[col]), col + 1);
+    const size_t sep = line.find('_');
+    if (sep == std::string::npos) return "no '_' between question and answer";
+    const std::string question = line.substr(0, sep);
+    const std::string answer = line.substr(sep + 1);
+    if (is_blank(question)) return "empty question (only spaces before the '_')";
+    if (is_blank(answer)) return "empty answer (only spaces after the '_')";
+    if (question_width >= 0 && static_cast<int>(question.size()) != question_width)
+        return fmt::format("question is {} characters wide, but the first line's is {} "
+                           "(pad every question to the same width)",
+                           question.size(), question_width);
+    if (answer_width >= 0 && static_cast<int>(answer.size()) != answer_width)
+        return fmt::format("answer is {} characters wide, but the first line's is {} "
+                           "(pad every answer to the same width)",
+                           answer.size(), answer_width);
+    return "";
+}
+
+}  // namespace
+
+TextData pad(const std::vector<Example>& examples) {
+    return pad(examples, max_len(examples, false), max_len(examples, true));
+}
+
+TextData pad(const std::vector<Example>& examples, int question_width, int answer_width) {
+    TextData data;
+    data.questions.reserve(examples.size());
+    data.answers.reserve(examples.size());
+    for (size_t i = 0; i < examples.size(); ++i) {
+        const Example& e = examples[i];
+        const int q = static_cast<int>(e.question.size());
+        const int a = static_cast<int>(e.answer.size());
+        if (q > question_width || a > answer_width)
+            throw std::invalid_argument(fmt::format("pad: example {} (\"{}\" -> \"{}\") is {} -> {} characters wide, "
+                                                    "more than {} -> {}",
+                                                    i, e.question, e.answer, q, a, question_width, answer_width));
+        if (e.question.find('_') != std::string::npos)
+            throw std::invalid_argument(fmt::format("pad: example {}: '_' in the question, where it would be "
+                                                    "read as the start of the answer",
+                                                    i));
+        std::string question = e.question + std::string(question_width - q, ' ');
+        std::string answer = '_' + e.answer + std::string(answer_width - a, ' ');
+        // The same checks read_text makes (empty parts, non-printable characters), so what pad makes loads.
+        const std::string problem = line_problem(question + answer, question_width, answer_width);
+        if (!problem.empty()) throw std::invalid_argument(fmt::format("pad: example {}: {}", i, problem));
+        data.questions.push_back(std::move(question));
+        data.answers.push_back(std::move(answer));
+    }
+    return data;
+}
+
+void write_text(const std::string& path, const TextData& data) {
+    if (data.questions.size() != data.answers.size())
+        throw std::invalid_argument(fmt::format("write_text {}: {} questions but {} answers", path,
+                                                data.questions.size(), data.answers.size()));
+    if (data.size() == 0) throw std::invalid_argument(fmt::format("write_text {}: no examples to write", path));
+
+    // Check every line as read_text will, so that whatever is written reads back unchanged.
+    const int question_width = static_cast<int>(data.questions[0].size());
+    const int answer_width = static_cast<int>(data.answers[0].size()) - 1;  // without the '_'
+    for (int i = 0; i < data.size(); ++i) {
+        const std::string& q = data.questions[i];
+        const std::string& a = data.answers[i];
+        if (q.find('_') != std::string::npos || a.empty() || a[0] != '_')
+            throw std::invalid_argument(fmt::format(
+                "write_text {}: example {}: the answer must start with '_' and the question have none", path, i));
+        const std::string problem = line_problem(q + a, question_width, answer_width);
+        if (!problem.empty())
+            throw std::invalid_argument(fmt::format("write_text {}: example {}: {}", path, i, problem));
+    }
+
+    const std::string tmp = path + ".tmp";
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw std::runtime_error(fmt::format("write_text: cannot open {} for writing", tmp));
+    for (int i = 0; i < data.size(); ++i) {
+        const std::string line = data.questions[i] + data.answers[i] + '\n';
+        out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    }
+    out.close();
+    if (!out) throw std::runtime_error(fmt::format("write_text: error while writing {}", tmp));
+    std::filesystem::rename(tmp, path);  // replaces an old file in one step
+}
+
+TextData read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        if (!std::filesystem::exists(path)) throw std::runtime_error(fmt::format("{}: no such file", path));
+        throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
+    }
+
+    TextData data;
+    int question_width = -1, answer_width = -1;  // set by the first line
+    int line_no = 0;
+    std::string line;
+    // getline never returns the empty piece after a final '\n', so a file may end with or without one;
+    // every empty line getline does return is a blank line inside the file.
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // a Windows line ending
+        const std::string problem = line_problem(line, question_width, answer_width);
+        if (!problem.empty()) throw std::runtime_error(fmt::format("{}:{}: {}", path, line_no, problem));
+        const size_t sep = line.find('_');
+        if (line_no == 1) {
+            question_width = static_cast<int>(sep);
+            answer_width = static_cast<int>(line.size() - sep - 1);
+        }
+        data.questions.push_back(line.substr(0, sep));
+        data.answers.push_back(line.substr(sep));  // keeps the '_': the decoder's start symbol
+    }
+    if (in.bad()) throw std::runtime_error(fmt::format("{}:{}: read error", path, line_no + 1));
+    if (line_no == 0) throw std::runtime_error(fmt::format("{}:1: empty file, no examples", path));
+    return data;
+}
+
+}  // namespace s2a

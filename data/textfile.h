@@ -1,0 +1,45 @@
+// data/textfile.h — the textbook's text format for sequence-to-sequence toy data, written and read.
+//
+// One example a line: the question padded with spaces to a fixed width, then '_', then the answer padded
+// with spaces to a fixed width. With question width 7 and answer width 4:
+//
+//     16+75  _91  
+//     999+1  _1000
+//
+// The '_' does two jobs: it separates question from answer when the file is read (at the first '_'), and
+// it stays in front of the answer as the decoder's start symbol. The spaces are real characters of the
+// vocabulary: the model learns to produce them, so every sequence in a set has the same length and a
+// batch needs no masks.
+//
+// Any file in this format loads, so a teacher can bring a task of their own. A malformed file stops
+// loading with "FILE:LINE: what was wrong".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/tasks.h"
+
+namespace s2a {
+
+struct TextData {
+    std::vector<std::string> questions;  // each padded to the same width Q, no '_'      e.g. "16+75  "
+    std::vector<std::string> answers;    // each '_' + the answer padded to width A       e.g. "_91  "
+
+    int size() const { return static_cast<int>(questions.size()); }
+};
+
+// Pads every example to the longest question and the longest answer of the set.
+TextData pad(const std::vector<Example>& examples);
+// Pads to the given widths; throws if an example is longer, empty, not printable, or has '_' in its question.
+TextData pad(const std::vector<Example>& examples, int question_width, int answer_width);
+
+// Writes one line per example to path + ".tmp", then renames it to path, so a crash never leaves a
+// half-written file under the real name. Throws if the data would not read back as it is.
+void write_text(const std::string& path, const TextData& data);
+
+// Reads a file in the format above. Lines may end with \n or \r\n; the file may end with or without a
+// final newline. Throws std::runtime_error "path:line: what" on the first malformed line.
+TextData read_text(const std::string& path);
+
+}  // namespace s2a

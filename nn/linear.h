@@ -1,0 +1,37 @@
+// nn/linear.h — Linear: the affine layer y = x · W + b.
+//
+// Dimensions:
+//   in, out   the sizes of the input and output feature vectors
+//   ...       any leading dimensions (batch B, time T, ...), passed through unchanged
+//   N         the product of the leading dimensions: how many vectors are transformed at once
+//
+// Every vector x (in) becomes y = x · W + b (out). A batch is the same product for N rows at once, so the
+// forward pass flattens all leading dimensions into N rows, does one matrix product (one call to gemm),
+// adds the bias row to every row (broadcasting), and restores the leading dimensions. The gradients come
+// from the ops: with dY (N, out) = d loss / d y,
+//   dW = Xᵀ · dY      (in, out)   summed over all N rows: every row used the same W
+//   db = Σₙ dY[n]     (out)       the broadcast add's backward sums over the stretched dimension
+//   dX = dY · Wᵀ      (N, in)
+//
+// W is stored (in, out), not (out, in), so the forward is x · W with no transpose.
+#pragma once
+
+#include "autodiff/tape.h"
+#include "nn/module.h"
+
+namespace s2a {
+
+class Linear : public Module {
+  public:
+    // W: Xavier-uniform (see nn/init.h); b: zeros, and absent when bias is false.
+    Linear(int in, int out, Rng& rng, bool bias = true);
+
+    // x: (..., in) → (..., out). Throws ShapeError if x's last dimension is not `in`.
+    Var forward(const Var& x) const;
+
+    int in, out;
+    Var W;  // (in, out), parameter "W"
+    Var b;  // (out), parameter "b"; undefined (b.defined() is false) without bias
+};
+
+}  // namespace s2a

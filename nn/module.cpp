@@ -1,0 +1,44 @@
+// nn/module.cpp — walking the module tree.
+#include "nn/module.h"
+
+namespace s2a {
+
+Var Module::add_parameter(const std::string& name, Tensor init) {
+    Var p = parameter(std::move(init), name);
+    params_.emplace_back(name, p);
+    return p;
+}
+
+void Module::add_child(const std::string& name, Module& child) { children_.emplace_back(name, &child); }
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Var>>& out) const {
+    for (const auto& [name, p] : params_) out.emplace_back(prefix + name, p);
+    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Var>> Module::named_parameters() const {
+    std::vector<std::pair<std::string, Var>> out;
+    collect("", out);
+    return out;
+}
+
+std::vector<Var> Module::parameters() const {
+    std::vector<Var> out;
+    for (auto& [name, p] : named_parameters()) out.push_back(p);
+    return out;
+}
+
+int64_t Module::num_parameters() const {
+    int64_t n = 0;
+    for (auto& [name, p] : named_parameters()) n += p.numel();
+    return n;
+}
+
+void Module::zero_grad() const { s2a::zero_grad(parameters()); }
+
+void Module::train(bool on) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+}
+
+}  // namespace s2a

@@ -1,0 +1,83 @@
+// nn/optim.h — optimizers (SGD with momentum, Adam) and gradient-norm clipping.
+//
+// An optimizer holds the model's parameters (the same Vars the model computes with, so updating their
+// values updates the model) and, for each, whatever running state its rule needs. One training step is
+//     optimizer.zero_grad();    // gradients accumulate (+=), so clear last step's
+//     backward(loss);           // fill every parameter's grad
+//     clip_grad_norm(params, 1);   // optional: tame the occasional exploding step (RNNs need this)
+//     optimizer.step();         // move every parameter against its gradient
+// A parameter that has no gradient yet (the loss never depended on it) is skipped by step().
+//
+// Notation: θ a parameter, g = ∂loss/∂θ its gradient, η the learning rate, t the step number (from 1).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autodiff/tape.h"
+
+namespace s2a {
+
+class Optimizer {
+  public:
+    virtual ~Optimizer() = default;
+    virtual void step() = 0;  // one update of every parameter that has a gradient
+    void zero_grad();         // sets every parameter's gradient to 0
+
+    void set_lr(Real lr);  // for learning-rate schedules; lr must be >= 0
+    Real lr() const { return lr_; }
+    int64_t steps() const { return steps_; }  // how many times step() has run
+    const std::vector<Var>& params() const { return params_; }
+
+  protected:
+    // Throws std::invalid_argument for an undefined Var, a constant, or a parameter given twice
+    // (which would be updated twice per step).
+    Optimizer(std::vector<Var> params, Real lr);
+
+    std::vector<Var> params_;
+    Real lr_;
+    int64_t steps_ = 0;
+};
+
+// Stochastic gradient descent, with optional (heavy-ball) momentum μ:
+//     v ← μ v + g         (v starts at 0: an exponentially decaying sum of past gradients)
+//     θ ← θ - η v
+// With μ = 0 this is plain θ ← θ - η g.
+class SGD : public Optimizer {
+  public:
+    SGD(std::vector<Var> params, Real lr, Real momentum = 0);
+    void step() override;
+
+  private:
+    Real momentum_;
+    std::vector<Tensor> velocity_;  // one per parameter, same shape (empty when momentum is 0)
+};
+
+// Adam (Kingma & Ba, 2015): a step size per element, from running averages of g and g²:
+//     m ← β₁ m + (1 - β₁) g          first moment (mean of g), starts at 0
+//     v ← β₂ v + (1 - β₂) g²         second moment (mean of g²), starts at 0
+//     m̂ = m / (1 - β₁ᵗ),  v̂ = v / (1 - β₂ᵗ)   bias correction: m and v start at 0, so early on they
+//                                     underestimate; dividing by 1 - βᵗ (the total weight so far) undoes it
+//     θ ← θ - η m̂ / (√v̂ + ε)
+// The step is about η in size whatever the scale of g, which is why one learning rate fits most models.
+// t counts the steps each parameter has actually taken (a skipped parameter's t does not advance).
+class Adam : public Optimizer {
+  public:
+    Adam(std::vector<Var> params, Real lr = 1e-3, Real beta1 = 0.9, Real beta2 = 0.999, Real eps = 1e-8);
+    void step() override;
+
+  private:
+    Real beta1_, beta2_, eps_;
+    std::vector<Tensor> m_, v_;  // first and second moments, one per parameter, same shape
+    std::vector<int64_t> t_;     // steps taken by each parameter
+};
+
+// Rescales the gradients so that their global L2 norm ‖g‖ = √(Σ over all parameters and elements of g²)
+// is at most max_norm: when ‖g‖ > max_norm every gradient is multiplied by max_norm / ‖g‖ (the direction
+// is kept, only the length shrinks). Parameters without a gradient are ignored. Returns ‖g‖ before
+// clipping, worth logging: a growing norm is the first sign of an exploding model.
+// Throws std::runtime_error if the norm is NaN or infinite, naming the first parameter whose gradient is
+// not finite: a NaN must stop training, not be silently written into every weight.
+Real clip_grad_norm(const std::vector<Var>& params, Real max_norm);
+
+}  // namespace s2a

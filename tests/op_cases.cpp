@@ -1,0 +1,147 @@
+// tests/op_cases.cpp — for every op, a few seeded random shapes and the function gradcheck runs on them.
+#include "tests/op_cases.h"
+
+#include <fmt/format.h>
+
+#include "autodiff/ops.h"
+
+namespace s2a {
+
+namespace {
+
+// Fixed ids with repeats (so the scatter-add's accumulation is exercised) and one ignored target.
+IndexTensor ids_for(const Shape& s, int V, uint64_t seed) {
+    IndexTensor ids(s);
+    Rng rng(seed);
+    for (int64_t i = 0; i < ids.numel(); ++i) ids[i] = rng.randint(V);
+    return ids;
+}
+
+// A mask (1 keep, 0 masked) of shape s with about a third masked and its first row masked entirely.
+Tensor mask_for(const Shape& s, uint64_t seed) {
+    Tensor m(s, 1);
+    Rng rng(seed);
+    for (Real& v : m.data) v = rng.uniform() < 0.33 ? 0 : 1;
+    for (int i = 0; i < s[-1]; ++i) m[i] = 0;
+    return m;
+}
+
+}  // namespace
+
+std::vector<OpCase> op_cases() {
+    std::vector<OpCase> cases;
+    auto add_case = [&](std::string op, std::string variant, std::vector<Shape> shapes,
+                        std::function<Var(const std::vector<Var>&)> f, bool positive = false) {
+        cases.push_back({std::move(op), std::move(variant), std::move(shapes), std::move(f), positive});
+    };
+    Rng rng(2024);
+    auto d = [&] { return 1 + rng.randint(4); };  // a random dimension 1..4
+
+    for (int rep = 0; rep < 2; ++rep) {
+        const int M = d() + 1, N = d() + 1, K = d() + 1, B = d() + 1, T = d() + 1, H = d() + 1;
+        for (int ta = 0; ta < 2; ++ta)
+            for (int tb = 0; tb < 2; ++tb) {
+                const std::string v = fmt::format("trans_a={} trans_b={}", ta, tb);
+                add_case("matmul", v, {ta ? Shape{K, M} : Shape{M, K}, tb ? Shape{N, K} : Shape{K, N}},
+                         [ta, tb](const std::vector<Var>& x) { return matmul(x[0], x[1], ta, tb); });
+                add_case("bmm", v, {ta ? Shape{B, K, M} : Shape{B, M, K}, tb ? Shape{B, N, K} : Shape{B, K, N}},
+                         [ta, tb](const std::vector<Var>& x) { return bmm(x[0], x[1], ta, tb); });
+            }
+
+        // Broadcasting variants shared by the four arithmetic ops.
+        const std::vector<std::pair<std::string, std::vector<Shape>>> pairs = {
+            {"same shape", {Shape{B, H}, Shape{B, H}}},
+            {"bias (H)", {Shape{B, T, H}, Shape{H}}},
+            {"scalar ()", {Shape{B, H}, Shape{}}},
+            {"(B, T, 1) and (B, T, H)", {Shape{B, T, 1}, Shape{B, T, H}}},
+            {"(B, 1, T) and (B, H, 1)", {Shape{B, 1, T}, Shape{B, H, 1}}},
+        };
+        for (const auto& [v, shapes] : pairs) {
+            add_case("add", v, shapes, [](const std::vector<Var>& x) { return x[0] + x[1]; });
+            add_case("sub", v, shapes, [](const std::vector<Var>& x) { return x[0] - x[1]; });
+            add_case("mul", v, shapes, [](const std::vector<Var>& x) { return x[0] * x[1]; });
+            add_case("div", v, shapes, [](const std::vector<Var>& x) { return x[0] / x[1]; }, true);
+        }
+        // a used twice: the tape must add both contributions
+        add_case("mul", "x · x (reuse)", {Shape{B, H}}, [](const std::vector<Var>& x) { return x[0] * x[0]; });
+
+        const Shape s{B, T, H};
+        add_case("neg", s.str(), {s}, [](const std::vector<Var>& x) { return neg(x[0]); });
+        add_case("scale", s.str(), {s}, [](const std::vector<Var>& x) { return scale(x[0], Real(-2.5)); });
+        add_case("tanh", s.str(), {s}, [](const std::vector<Var>& x) { return tanh(x[0]); });
+        add_case("sigmoid", s.str(), {s}, [](const std::vector<Var>& x) { return sigmoid(x[0]); });
+        add_case("relu", s.str(), {s}, [](const std::vector<Var>& x) { return relu(x[0]); });
+        add_case("exp", s.str(), {s}, [](const std::vector<Var>& x) { return exp(x[0]); });
+        add_case("log", s.str(), {s}, [](const std::vector<Var>& x) { return log(x[0]); }, true);
+
+        add_case("sum", "all", {s}, [](const std::vector<Var>& x) { return sum(x[0]); });
+        add_case("mean", "all", {s}, [](const std::vector<Var>& x) { return mean(x[0]); });
+        for (int axis = 0; axis < 3; ++axis)
+            for (int keep = 0; keep < 2; ++keep) {
+                const std::string v = fmt::format("axis {}{}", axis, keep ? " keepdim" : "");
+                add_case("sum", v, {s}, [axis, keep](const std::vector<Var>& x) { return sum(x[0], axis, keep); });
+                add_case("mean", v, {s}, [axis, keep](const std::vector<Var>& x) { return mean(x[0], axis, keep); });
+            }
+
+        add_case("reshape", "(B, T, H) → (B·T, H)", {s},
+                 [B, T, H](const std::vector<Var>& x) { return reshape(x[0], Shape{B * T, H}); });
+        add_case("transpose", "2-D", {Shape{M, N}}, [](const std::vector<Var>& x) { return transpose(x[0]); });
+        add_case("transpose", "3-D", {s}, [](const std::vector<Var>& x) { return transpose(x[0]); });
+        add_case("permute", "(0, 2, 1, 3)", {Shape{B, T, 2, H}},
+                 [](const std::vector<Var>& x) { return permute(x[0], {0, 2, 1, 3}); });
+        add_case("permute", "(2, 0, 1)", {s}, [](const std::vector<Var>& x) { return permute(x[0], {2, 0, 1}); });
+
+        for (int axis = 0; axis < 3; ++axis) {
+            Shape s2 = s;
+            s2[axis] += 1;
+            add_case("concat", fmt::format("axis {}", axis), {s, s2, s},
+                     [axis](const std::vector<Var>& x) { return concat(x, axis); });
+            add_case("slice", fmt::format("axis {}", axis), {s2},
+                     [axis](const std::vector<Var>& x) { return slice(x[0], axis, 1, x[0].dim(axis)); });
+            add_case("select", fmt::format("axis {}", axis), {s},
+                     [axis](const std::vector<Var>& x) { return select(x[0], axis, x[0].dim(axis) - 1); });
+            add_case("stack", fmt::format("axis {}", axis), {s, s}, [axis](const std::vector<Var>& x) { return stack(x, axis); });
+        }
+        add_case("stack", "axis 3 (new last)", {s, s, s}, [](const std::vector<Var>& x) { return stack(x, 3); });
+
+        const int V = d() + 3;
+        const IndexTensor ids = ids_for(Shape{B, T + 2}, V, 7 + rep);
+        add_case("embedding", "ids (B, T)", {Shape{V, H}}, [ids](const std::vector<Var>& x) { return embedding(x[0], ids); });
+
+        add_case("softmax", "last axis", {s}, [](const std::vector<Var>& x) { return softmax(x[0]); });
+        const Tensor mask = mask_for(s, 11 + rep), key_mask = mask_for(Shape{B, 1, H}, 13 + rep);
+        add_case("softmax", "mask (B, T, H), one row all masked", {s},
+                 [mask](const std::vector<Var>& x) { return softmax(x[0], mask); });
+        add_case("softmax", "mask (B, 1, H) broadcast", {s},
+                 [key_mask](const std::vector<Var>& x) { return softmax(x[0], key_mask); });
+        add_case("log_softmax", "last axis", {s}, [](const std::vector<Var>& x) { return log_softmax(x[0]); });
+
+        IndexTensor targets = ids_for(Shape{B, T}, V, 17 + rep);
+        targets[0] = -1;  // one padding position, ignored
+        add_case("cross_entropy", "ignore_index -1", {Shape{B, T, V}},
+                 [targets](const std::vector<Var>& x) { return cross_entropy(x[0], targets, -1); });
+        add_case("cross_entropy", "label smoothing 0.1", {Shape{B, T, V}},
+                 [targets](const std::vector<Var>& x) { return cross_entropy(x[0], targets, -1, Real(0.1)); });
+
+        add_case("layer_norm", "(B, T, H+1)", {Shape{B, T, H + 1}, Shape{H + 1}, Shape{H + 1}},
+                 [](const std::vector<Var>& x) { return layer_norm(x[0], x[1], x[2]); });
+        // The same mask on every call (a fresh generator with a fixed seed), as gradcheck requires.
+        add_case("dropout", "p 0.3, fixed mask", {s}, [rep](const std::vector<Var>& x) {
+            Rng mask_rng(99 + rep);
+            return dropout(x[0], Real(0.3), mask_rng, true);
+        });
+    }
+    return cases;
+}
+
+std::vector<Var> case_inputs(const OpCase& c, uint64_t seed) {
+    Rng rng(seed);
+    std::vector<Var> inputs;
+    for (size_t i = 0; i < c.shapes.size(); ++i) {
+        Tensor t = c.positive ? rand_uniform(c.shapes[i], rng, Real(0.5), Real(2)) : randn(c.shapes[i], rng);
+        inputs.push_back(parameter(std::move(t), fmt::format("x{}", i)));
+    }
+    return inputs;
+}
+
+}  // namespace s2a

@@ -1,0 +1,83 @@
+// tests/test_chapters.cpp — every chapter program runs end to end in --quick mode, and its flags behave.
+// The programs are the ones built in this test binary's own variant (S2A_BUILD_DIR, set by the Makefile).
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace {
+
+struct Run {
+    int status;          // the program's exit status
+    std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& program, const std::string& args) {
+    const std::string cmd = fmt::format("{}/bin/{} {} 2>&1", S2A_BUILD_DIR, program, args);
+    FILE* pipe = popen(cmd.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("chapters: ch0 runs in quick mode") {
+    const Run r = run("ch0", "--quick");
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(has(r.output, "matmul"));                          // the tape was printed
+    CHECK(has(r.output, "the tape's gradients are right"));  // and the gradient check passed
+    CHECK(has(r.output, "training accuracy"));
+}
+
+TEST_CASE("chapters: --help and bad flags") {
+    const Run help = run("ch0", "--help");
+    CHECK(help.status == 0);
+    CHECK(has(help.output, "--epochs"));
+    const Run bad = run("ch0", "--epoch 3");
+    CHECK(bad.status == 2);
+    CHECK(has(bad.output, "--epoch"));
+    const Run not_int = run("ch0", "--epochs abc");
+    CHECK(not_int.status == 2);
+    CHECK(has(not_int.output, "abc"));
+    const Run missing = run("ch0", "--data /nonexistent/points.csv");
+    CHECK(missing.status != 0);
+    CHECK(has(missing.output, "/nonexistent/points.csv"));
+}
+
+TEST_CASE("chapters: ch1 runs in quick mode, saves checkpoints and reloads them") {
+    const std::string out = fmt::format("/tmp/s2a_ch1_{}", getpid());
+    const Run r = run("ch1", "--quick --out " + out);
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK(has(r.output, "peeky+reversed"));
+    CHECK(has(r.output, "(test exact match)"));
+    const Run again = run("ch1", "--quick --eval-only --out " + out);
+    INFO(again.output);
+    CHECK(again.status == 0);
+    // The reloaded models score exactly what the trained ones scored after their last epoch.
+    const auto last_row = [](const std::string& text, const std::string& epoch) {
+        const size_t at = text.find("\n" + epoch + " ");
+        return at == std::string::npos ? std::string() : text.substr(at + epoch.size() + 2, text.find('\n', at + 1) - at - epoch.size() - 2);
+    };
+    CHECK(last_row(again.output, "     1") == last_row(r.output, "     2"));
+    const Run missing = run("ch1", "--quick --eval-only --out /nonexistent/dir");
+    CHECK(missing.status == 1);
+    CHECK(has(missing.output, "/nonexistent/dir/ch1_baseline.npz"));
+    const Run bad_data = run("ch1", "--quick --data /nonexistent/add.txt");
+    CHECK(bad_data.status == 1);
+    CHECK(has(bad_data.output, "/nonexistent/add.txt"));
+    std::system(fmt::format("rm -rf {}", out).c_str());
+}

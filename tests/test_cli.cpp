@@ -1,0 +1,138 @@
+// tests/test_cli.cpp — the flag parser: both value spellings, defaults, --help, and every kind of bad input.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "chapters/cli.h"
+
+using namespace s2a;
+
+namespace {
+
+// A chapter-like program: the standard flags plus one option of each type and one flag.
+struct Program {
+    StandardFlags common;
+    double lr = 0.001;
+    int hidden = 64;
+    std::string out = "model.npz";
+    bool verbose = false;
+    Cli cli{"ch1", "a character-level language model"};
+
+    Program() {
+        common.epochs = 20;
+        cli.standard(&common);
+        cli.option("lr", &lr, "learning rate");
+        cli.option("--hidden", &hidden, "hidden units");  // the dashes are optional when registering
+        cli.option("out", &out, "where to save the weights", "FILE");
+        cli.flag("verbose", &verbose, "print more");
+    }
+
+    // Parses a command line given as its arguments after the program name; returns the error or "".
+    std::string parse(const std::vector<std::string>& args) {
+        std::vector<const char*> argv = {"ch1"};
+        for (const std::string& a : args) argv.push_back(a.c_str());
+        return cli.try_parse(static_cast<int>(argv.size()), argv.data());
+    }
+};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("cli: no arguments keep the defaults") {
+    Program p;
+    CHECK(p.parse({}) == "");
+    CHECK_FALSE(p.cli.help_requested());
+    CHECK(p.common.seed == 1);
+    CHECK(p.common.epochs == 20);
+    CHECK(p.common.data == "");
+    CHECK_FALSE(p.common.quick);
+    CHECK(p.lr == 0.001);
+    CHECK(p.hidden == 64);
+    CHECK(p.out == "model.npz");
+}
+
+TEST_CASE("cli: values as '--name value' and '--name=value'") {
+    Program p;
+    CHECK(p.parse({"--epochs", "3", "--seed=42", "--lr", "-0.5", "--hidden=128", "--data", "train.txt",
+                   "--out=runs/a=b.npz", "--quick", "--verbose"}) == "");
+    CHECK(p.common.epochs == 3);
+    CHECK(p.common.seed == 42);
+    CHECK(p.lr == -0.5);  // a negative number is a value, not a flag
+    CHECK(p.hidden == 128);
+    CHECK(p.common.data == "train.txt");
+    CHECK(p.out == "runs/a=b.npz");  // only the first '=' separates name and value
+    CHECK(p.common.quick);
+    CHECK(p.verbose);
+
+    Program q;
+    CHECK(q.parse({"--lr=1e-4", "--epochs", "5", "--epochs", "7", "--verbose=false", "--quick=true"}) == "");
+    CHECK(q.lr == doctest::Approx(1e-4));
+    CHECK(q.common.epochs == 7);  // the last one wins
+    CHECK_FALSE(q.verbose);
+    CHECK(q.common.quick);
+}
+
+TEST_CASE("cli: --help and -h ask for the usage, which lists every flag with its default") {
+    for (const char* help : {"--help", "-h"}) {
+        Program p;
+        CHECK(p.parse({"--epochs", "3", help}) == "");
+        CHECK(p.cli.help_requested());
+    }
+    Program p;
+    CHECK(p.parse({"--epochs", "3", "--lr", "0.5"}) == "");
+    const std::string usage = p.cli.usage();
+    CHECK(contains(usage, "ch1"));
+    CHECK(contains(usage, "a character-level language model"));
+    CHECK(contains(usage, "--seed N"));
+    CHECK(contains(usage, "--data FILE"));
+    CHECK(contains(usage, "--quick"));
+    CHECK(contains(usage, "--help"));
+    // The defaults shown are the values before parsing, not what this command line set.
+    CHECK(contains(usage, "passes over the training data (default: 20)"));
+    CHECK(contains(usage, "learning rate (default: 0.001)"));
+    CHECK(contains(usage, "hidden units (default: 64)"));
+    CHECK(contains(usage, "where to save the weights (default: model.npz)"));
+}
+
+TEST_CASE("cli: bad command lines give one clear line") {
+    struct Case {
+        std::vector<std::string> args;
+        std::string error;
+    };
+    const std::vector<Case> cases = {
+        {{"--epoch", "3"}, "ch1: unknown flag '--epoch', did you mean '--epochs'? (see --help)"},
+        {{"--zzz"}, "ch1: unknown flag '--zzz' (see --help)"},
+        {{"-epochs", "3"}, "ch1: unknown flag '-epochs', did you mean '--epochs'? (see --help)"},
+        {{"train.txt"}, "ch1: unexpected argument 'train.txt' (see --help)"},
+        {{"--epochs", "abc"}, "ch1: --epochs expects an integer, got 'abc'"},
+        {{"--epochs", "3x"}, "ch1: --epochs expects an integer, got '3x'"},
+        {{"--epochs", "2.5"}, "ch1: --epochs expects an integer, got '2.5'"},
+        {{"--epochs", " 3"}, "ch1: --epochs expects an integer, got ' 3'"},
+        {{"--epochs="}, "ch1: --epochs expects an integer, got ''"},
+        {{"--epochs", "99999999999"}, "ch1: --epochs expects an integer, got '99999999999' (out of range)"},
+        {{"--epochs"}, "ch1: --epochs needs a value (N)"},
+        {{"--data", "--quick"}, "ch1: --data needs a value (FILE)"},
+        {{"--lr", "fast"}, "ch1: --lr expects a number, got 'fast'"},
+        {{"--lr", "0.1.2"}, "ch1: --lr expects a number, got '0.1.2'"},
+        {{"--lr", "nan"}, "ch1: --lr expects a number, got 'nan'"},
+        {{"--quick=maybe"}, "ch1: --quick is a flag and takes no value (or =true / =false), got 'maybe'"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.error);
+        Program p;
+        CHECK(p.parse(c.args) == c.error);
+        CHECK_FALSE(p.cli.help_requested());
+    }
+}
+
+TEST_CASE("cli: registering a name twice is a programming error") {
+    Program p;
+    int again = 0;
+    CHECK_THROWS_AS(p.cli.option("epochs", &again, "twice"), std::logic_error);
+    CHECK_THROWS_AS(p.cli.option("--epochs", &again, "twice"), std::logic_error);
+    CHECK_THROWS_AS(p.cli.option("help", &again, "reserved"), std::logic_error);
+    CHECK_THROWS_AS(p.cli.option("", &again, "empty"), std::logic_error);
+}

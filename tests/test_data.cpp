@@ -1,0 +1,420 @@
+// tests/test_data.cpp — tests of data/: the toy task generators, the vocabulary, the text format,
+// the train/test split and the Batcher.
+//
+// The date checks do not trust the generator's own calendar: weekdays are recomputed with an independent
+// formula (Sakamoto's), and ISO answers are validated by a separate little parser.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <unordered_map>
+
+#include <unistd.h>  // getpid
+
+#include "data/dataset.h"
+#include "data/tasks.h"
+#include "data/textfile.h"
+#include "data/vocab.h"
+
+using namespace s2a;
+
+namespace {
+
+// The message of the exception `f` throws, or "" if it throws none.
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Day of the week by Sakamoto's method, 0 = Sunday: independent of the generator's day counting.
+int sakamoto_weekday(int y, int m, int d) {
+    static const int t[12] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    if (m < 3) y -= 1;
+    return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+// Parses "YYYY-MM-DD" into y, m, d; false unless it is exactly that shape and a real date of 1970..2029.
+bool parse_iso(const std::string& s, int& y, int& m, int& d) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    y = std::stoi(s.substr(0, 4));
+    m = std::stoi(s.substr(5, 2));
+    d = std::stoi(s.substr(8, 2));
+    static const int kDays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || y > 2029 || m < 1 || m > 12 || d < 1) return false;
+    return d <= (m == 2 && !leap ? 28 : kDays[m - 1]);
+}
+
+// A scratch folder for the file tests, removed again when the test ends. The process id in its name
+// keeps two test binaries running at once (make -j test asan) out of each other's files.
+struct TempDir {
+    std::filesystem::path dir;
+
+    TempDir() {
+        dir = std::filesystem::temp_directory_path() / fmt::format("s2a_test_data_{}", ::getpid());
+        std::filesystem::create_directories(dir);
+    }
+    ~TempDir() {
+        std::error_code ignored;  // a failed cleanup must not fail the test
+        std::filesystem::remove_all(dir, ignored);
+    }
+
+    std::string path(const std::string& name) const { return (dir / name).string(); }
+
+    std::string write(const std::string& name, const std::string& content) const {
+        const std::string p = path(name);
+        std::ofstream out(p, std::ios::binary);
+        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+        return p;
+    }
+};
+
+// The row r of a (B, T) index tensor as a string.
+std::string row_text(const IndexTensor& t, int r, const Vocab& vocab) {
+    const int T = t.shape[1];
+    return vocab.decode(std::vector<int>(t.data.begin() + r * T, t.data.begin() + (r + 1) * T));
+}
+
+bool same_examples(const std::vector<Example>& a, const std::vector<Example>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (a[i].question != b[i].question || a[i].answer != b[i].answer) return false;
+    return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- generators
+
+TEST_CASE("data: generators are deterministic per seed") {
+    CHECK(same_examples(make_addition(500, 1), make_addition(500, 1)));
+    CHECK_FALSE(same_examples(make_addition(500, 1), make_addition(500, 2)));
+    CHECK(same_examples(make_dates(500, 1), make_dates(500, 1)));
+    CHECK_FALSE(same_examples(make_dates(500, 1), make_dates(500, 2)));
+    CHECK(make_addition(0, 1).empty());
+    CHECK_THROWS(make_addition(-1, 1));
+    CHECK_THROWS(make_dates(1000000, 1));
+}
+
+TEST_CASE("data: addition questions are unique and answers are the sums") {
+    const std::vector<Example> ex = make_addition(20000, 7);
+    std::set<std::string> questions;
+    for (const Example& e : ex) {
+        questions.insert(e.question);
+        const size_t plus = e.question.find('+');
+        REQUIRE(plus != std::string::npos);
+        const int a = std::stoi(e.question.substr(0, plus));
+        const int b = std::stoi(e.question.substr(plus + 1));
+        CHECK(a >= 0);
+        CHECK(a <= 999);
+        CHECK(b >= 0);
+        CHECK(b <= 999);
+        CHECK(e.answer == std::to_string(a + b));
+    }
+    CHECK(questions.size() == ex.size());
+    CHECK(max_len(ex, false) == kAdditionQuestionWidth);
+    CHECK(max_len(ex, true) == kAdditionAnswerWidth);
+}
+
+TEST_CASE("data: the calendar agrees with an independent weekday formula") {
+    const int num_days = days_since_1970(Date{2030, 1, 1});
+    CHECK(num_days == 60 * 365 + 15);  // 15 leap days: 1972, 1976, ..., 2028
+    for (int days = 0; days < num_days; ++days) {
+        const Date d = date_from_days(days);
+        REQUIRE(days_since_1970(d) == days);
+        int y = 0, m = 0, day = 0;
+        REQUIRE(parse_iso(iso_date(d), y, m, day));
+        REQUIRE(weekday(d) == sakamoto_weekday(y, m, day));
+    }
+}
+
+TEST_CASE("data: date formats of Tuesday 1994-09-27") {
+    const std::vector<std::string> expected = {
+        "september 27, 1994", "September 27, 1994", "SEPTEMBER 27, 1994",          "sep 27, 1994",
+        "Sep 27, 1994",       "SEP 27, 1994",       "Sep. 27, 1994",               "september 27 1994",
+        "9/27/94",            "09/27/1994",         "9/27/1994",                   "27 September 1994",
+        "27 sep 1994",        "27 Sep 1994",        "27 SEPTEMBER 1994",           "tuesday, september 27, 1994",
+        "Tuesday, September 27, 1994",              "TUESDAY, SEPTEMBER 27, 1994", "Tue, Sep 27, 1994",
+        "1994.09.27",         "27.09.1994",         "September 27th, 1994"};
+    REQUIRE(static_cast<int>(expected.size()) == kNumDateFormats);
+    for (int f = 0; f < kNumDateFormats; ++f) CHECK(format_date(Date{1994, 9, 27}, f) == expected[f]);
+    // Single-digit days and months, a 2000s two-digit year, and the ordinal suffixes.
+    CHECK(format_date(Date{2005, 3, 1}, 8) == "3/1/05");
+    CHECK(format_date(Date{2005, 3, 1}, 9) == "03/01/2005");
+    CHECK(format_date(Date{2005, 3, 1}, 20) == "01.03.2005");
+    CHECK(format_date(Date{2005, 3, 1}, 21) == "March 1st, 2005");
+    CHECK(format_date(Date{2005, 3, 12}, 21) == "March 12th, 2005");
+    CHECK(format_date(Date{2005, 3, 23}, 21) == "March 23rd, 2005");
+    CHECK(format_date(Date{1970, 1, 1}, 15) == "thursday, january 1, 1970");
+    CHECK_THROWS(format_date(Date{1994, 9, 27}, kNumDateFormats));
+}
+
+TEST_CASE("data: every possible date question fits 29 characters and names one date") {
+    // All 21,915 days in all formats: a question must never stand for two different answers.
+    std::unordered_map<std::string, std::string> answer_of;
+    int longest = 0;
+    const int num_days = days_since_1970(Date{2030, 1, 1});
+    for (int days = 0; days < num_days; ++days) {
+        const Date d = date_from_days(days);
+        for (int f = 0; f < kNumDateFormats; ++f) {
+            const std::string q = format_date(d, f);
+            longest = std::max(longest, static_cast<int>(q.size()));
+            const auto [it, inserted] = answer_of.emplace(q, iso_date(d));
+            if (!inserted) REQUIRE_MESSAGE(it->second == iso_date(d), q);
+        }
+    }
+    CHECK(longest == kDateQuestionWidth);
+}
+
+TEST_CASE("data: date questions are unique, answers valid, weekdays right") {
+    const std::vector<Example> ex = make_dates(20000, 3);
+    const char* const weekdays[7] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+    std::set<std::string> questions;
+    int with_weekday = 0;
+    for (const Example& e : ex) {
+        questions.insert(e.question);
+        CHECK(static_cast<int>(e.question.size()) <= kDateQuestionWidth);
+        int y = 0, m = 0, d = 0;
+        REQUIRE_MESSAGE(parse_iso(e.answer, y, m, d), e.answer);
+        // The year is in the question, in four digits or (format 8) in the last two.
+        CHECK((contains(e.question, std::to_string(y)) || contains(e.question, fmt::format("/{:02}", y % 100))));
+        // A question that names a weekday names the real one (short "Tue" or long "tuesday").
+        const std::string head = lower(e.question.substr(0, e.question.find(',')));  // "tuesday" or "tue"
+        for (int w = 0; w < 7; ++w) {
+            if (head != weekdays[w] && head != std::string(weekdays[w], 3)) continue;
+            ++with_weekday;
+            CHECK_MESSAGE(w == sakamoto_weekday(y, m, d), e.question, " -> ", e.answer);
+        }
+    }
+    CHECK(questions.size() == ex.size());
+    CHECK(with_weekday > 1000);  // 4 of 22 formats carry a weekday
+    CHECK(max_len(ex, true) == kDateAnswerWidth);
+}
+
+// ---------------------------------------------------------------- vocabulary
+
+TEST_CASE("data: vocab ids follow sorted characters and round-trip") {
+    const Vocab v = Vocab::from_texts({"16+75  ", "_91  "});
+    CHECK(v.chars() == " +15679_");
+    CHECK(v.size() == 8);
+    CHECK(v.id(' ') == 0);
+    CHECK(v.id('_') == 7);
+    CHECK(v.ch(1) == '+');
+    CHECK(v.contains('9'));
+    CHECK_FALSE(v.contains('8'));
+    CHECK_FALSE(v.contains(static_cast<char>(200)));
+    CHECK(v.decode(v.encode("75+16 _")) == "75+16 _");
+    CHECK_THROWS(v.ch(8));
+    CHECK_THROWS(Vocab::from_texts({"tab\there"}));
+    CHECK_FALSE(Vocab().contains('a'));
+    CHECK(Vocab().size() == 0);
+}
+
+TEST_CASE("data: unknown characters are reported, never mapped") {
+    const Vocab v = Vocab::from_texts({"0123456789+"});
+    CHECK(contains(error_of([&] { v.id('x'); }), "'x'"));
+    CHECK(contains(error_of([&] { v.id('\t'); }), "code 9"));
+    const std::string msg = error_of([&] { v.encode("12-3"); });
+    CHECK(contains(msg, "'-'"));
+    CHECK(contains(msg, "\"12-3\""));
+    CHECK(contains(error_of([&] { v.encode("1\n"); }), "code 10"));
+}
+
+// ---------------------------------------------------------------- text format
+
+TEST_CASE("data: pad to the widest, or to given widths") {
+    const std::vector<Example> ex = {{"16+75", "91"}, {"999+1", "1000"}, {"1+2", "3"}};
+    const TextData a = pad(ex);
+    CHECK(a.questions == std::vector<std::string>{"16+75", "999+1", "1+2  "});
+    CHECK(a.answers == std::vector<std::string>{"_91  ", "_1000", "_3   "});
+    const TextData b = pad(ex, kAdditionQuestionWidth, kAdditionAnswerWidth);
+    CHECK(b.questions[0] == "16+75  ");
+    CHECK(b.answers[0] == "_91  ");
+    CHECK(b.size() == 3);
+    CHECK(contains(error_of([&] { pad(ex, 4, 4); }), "example 0"));
+    CHECK_THROWS(pad({{"a_b", "1"}}, 7, 4));
+    CHECK_THROWS(pad({{"1+1", ""}}, 7, 4));
+    CHECK_THROWS(pad({{"1\t1", "2"}}, 7, 4));
+}
+
+TEST_CASE("data: write then read gives the same data") {
+    const TempDir tmp;
+    const std::string path = tmp.path("addition.txt");
+    const TextData data = pad(make_addition(1000, 5), kAdditionQuestionWidth, kAdditionAnswerWidth);
+    write_text(path, data);
+    CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+    const TextData back = read_text(path);
+    CHECK(back.questions == data.questions);
+    CHECK(back.answers == data.answers);
+
+    // The line format itself: question, '_', answer, one a line.
+    std::ifstream in(path);
+    std::string first;
+    std::getline(in, first);
+    CHECK(first == data.questions[0] + data.answers[0]);
+
+    const TextData dates = pad(make_dates(1000, 5), kDateQuestionWidth, kDateAnswerWidth);
+    write_text(path, dates);  // replaces the old file
+    CHECK(read_text(path).questions == dates.questions);
+}
+
+TEST_CASE("data: read_text accepts CRLF and a missing final newline") {
+    const TempDir tmp;
+    for (const std::string& content : {std::string("1+2  _3 \r\n10+2 _12\r\n"), std::string("1+2  _3 \n10+2 _12")}) {
+        const TextData t = read_text(tmp.write("ok.txt", content));
+        REQUIRE(t.size() == 2);
+        CHECK(t.questions[0] == "1+2  ");
+        CHECK(t.answers[0] == "_3 ");
+        CHECK(t.questions[1] == "10+2 ");
+        CHECK(t.answers[1] == "_12");
+    }
+}
+
+TEST_CASE("data: malformed files give file:line: what") {
+    struct Bad {
+        std::string content;
+        int line;
+        std::string what;
+    };
+    const TempDir tmp;
+    const std::vector<Bad> cases = {
+        {"", 1, "empty file"},
+        {"1+2  _3 \n10+2  12\n", 2, "no '_'"},
+        {"1+2  _3 \n10+2_12\n", 2, "question is 4 characters wide, but the first line's is 5"},
+        {"1+2  _3 \n10+2 _12 \n", 2, "answer is 3 characters wide, but the first line's is 2"},
+        {"1+2  _3 \n\n10+2 _12\n", 2, "blank line"},
+        {"1+2  _3 \n10+2 _12\n\n", 3, "blank line"},
+        {"1+2  _3 \n1\t2  _3 \n", 2, "non-printable character (code 9) in column 2"},
+        {"1+2  _3 \n1+3  _  \n", 2, "empty answer"},
+        {"1+2  _3 \n     _4 \n", 2, "empty question"},
+        {"1+2  _\n", 1, "empty answer"},
+    };
+    for (size_t k = 0; k < cases.size(); ++k) {
+        const std::string name = fmt::format("bad{}.txt", k);
+        const std::string path = tmp.write(name, cases[k].content);
+        const std::string msg = error_of([&] { read_text(path); });
+        CAPTURE(msg);
+        CHECK(contains(msg, fmt::format("{}:{}: ", path, cases[k].line)));
+        CHECK(contains(msg, name));
+        CHECK(contains(msg, cases[k].what));
+    }
+    const std::string missing = tmp.path("no_such_file.txt");
+    const std::string msg = error_of([&] { read_text(missing); });
+    CHECK(contains(msg, missing));
+    CHECK(contains(msg, "no such file"));
+}
+
+TEST_CASE("data: write_text refuses data that would not read back") {
+    const TempDir tmp;
+    const std::string path = tmp.path("refused.txt");
+    CHECK_THROWS(write_text(path, TextData{}));
+    CHECK_THROWS(write_text(path, TextData{{"1+2"}, {"3"}}));                   // no '_' before the answer
+    CHECK_THROWS(write_text(path, TextData{{"1+2", "10+2"}, {"_3 ", "_12"}}));  // widths differ
+    CHECK_THROWS(write_text(path, TextData{{"1+2"}, {"_3", "_4"}}));            // counts differ
+}
+
+// ---------------------------------------------------------------- split and batches
+
+TEST_CASE("data: split sizes and determinism") {
+    const TextData data = pad(make_addition(1000, 11));
+    const Split a = split(data, 100, 42);
+    CHECK(a.train.size() == 900);
+    CHECK(a.test.size() == 100);
+    CHECK(a.test.answers.size() == 100);
+    const Split b = split(data, 100, 42);
+    CHECK(a.test.questions == b.test.questions);
+    CHECK(a.train.answers == b.train.answers);
+    CHECK(split(data, 100, 43).test.questions != a.test.questions);
+
+    // Train and test together are exactly the original examples, still paired.
+    std::set<std::string> all, parts;
+    for (int i = 0; i < data.size(); ++i) all.insert(data.questions[i] + data.answers[i]);
+    for (const TextData* part : {&a.train, &a.test})
+        for (int i = 0; i < part->size(); ++i) parts.insert(part->questions[i] + part->answers[i]);
+    CHECK(parts == all);
+
+    CHECK(split(data, 0, 1).train.size() == 1000);
+    CHECK(split(data, 1000, 1).test.size() == 1000);
+    CHECK_THROWS(split(data, -1, 1));
+    CHECK_THROWS(split(data, 1001, 1));
+}
+
+TEST_CASE("data: Batcher shapes, reversal and the last partial batch") {
+    const TextData data = pad({{"1+2", "3"}, {"16+75", "91"}, {"999+1", "1000"}, {"5+5", "10"}, {"0+0", "0"}});
+    const Vocab vocab = make_vocab(data);
+    const Batcher plain(data, vocab, 2, false);
+    const Batcher reversed(data, vocab, 2, true);
+    CHECK(plain.size() == 5);
+    CHECK(plain.num_batches() == 3);
+    CHECK(plain.source_len() == 5);
+    CHECK(plain.target_len() == 5);
+
+    const Batch b0 = plain.batch(0);
+    CHECK(b0.src.shape.ndim == 2);
+    CHECK(b0.src.shape[0] == 2);
+    CHECK(b0.src.shape[1] == 5);
+    CHECK(b0.tgt.shape[0] == 2);
+    CHECK(b0.tgt.shape[1] == 5);
+    CHECK(row_text(b0.src, 1, vocab) == "16+75");
+    CHECK(row_text(b0.tgt, 1, vocab) == "_91  ");
+
+    const Batch r0 = reversed.batch(0);
+    CHECK(row_text(r0.src, 0, vocab) == "  2+1");  // padding reversed too
+    CHECK(row_text(r0.tgt, 0, vocab) == "_3   ");  // targets never reversed
+
+    const Batch last = plain.batch(2);
+    CHECK(last.src.shape[0] == 1);
+    CHECK(last.tgt.shape[0] == 1);
+    CHECK(last.src.numel() == 5);
+    CHECK(row_text(last.src, 0, vocab) == "0+0  ");
+    CHECK_THROWS(plain.batch(3));
+    CHECK_THROWS(plain.batch(-1));
+
+    CHECK_THROWS(Batcher(data, vocab, 0, false));
+    CHECK_THROWS(Batcher(TextData{}, vocab, 2, false));
+    const Vocab digits_only = Vocab::from_texts({"0123456789"});
+    CHECK(contains(error_of([&] { Batcher(data, digits_only, 2, false); }), "'+'"));
+}
+
+TEST_CASE("data: Batcher shuffles deterministically and keeps every example") {
+    const TextData data = pad(make_addition(50, 9));
+    const Vocab vocab = make_vocab(data);
+    Batcher a(data, vocab, 8, false), b(data, vocab, 8, false), c(data, vocab, 8, false);
+    Rng ra(42), rb(42), rc(43);
+    a.shuffle(ra);
+    b.shuffle(rb);
+    c.shuffle(rc);
+
+    bool c_differs = false;
+    std::multiset<std::string> seen;
+    for (int i = 0; i < a.num_batches(); ++i) {
+        const Batch ba = a.batch(i), bb = b.batch(i), bc = c.batch(i);
+        CHECK(ba.src.data == bb.src.data);
+        CHECK(ba.tgt.data == bb.tgt.data);
+        c_differs = c_differs || ba.src.data != bc.src.data;
+        for (int r = 0; r < ba.src.shape[0]; ++r)
+            seen.insert(row_text(ba.src, r, vocab) + row_text(ba.tgt, r, vocab));
+    }
+    CHECK(c_differs);
+    std::multiset<std::string> all;
+    for (int i = 0; i < data.size(); ++i) all.insert(data.questions[i] + data.answers[i]);
+    CHECK(seen == all);  // a permutation: every example once, question still paired with its answer
+}

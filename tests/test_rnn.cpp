@@ -1,0 +1,302 @@
+// tests/test_rnn.cpp — tests of nn/lstm and nn/gru: the fused LSTM against the op-by-op reference (values
+// and every gradient), double-precision gradient checks of every path (fused sequence, final state, step,
+// reference cell, GRU), step-by-step decoding against whole-sequence forward, and shape errors.
+//
+// Dimensions: B batch, T time steps, D input features, H hidden units. Sizes are tiny and seeded, so the
+// gradient checks can look at every element.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autodiff/gradcheck.h"
+#include "autodiff/ops.h"
+#include "nn/gru.h"
+#include "nn/lstm.h"
+
+using namespace s2a;
+
+namespace {
+
+struct Sizes {
+    int B, T, D, H;
+};
+const Sizes kSizes[] = {{2, 3, 3, 4}, {3, 4, 3, 4}};
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+    REQUIRE(a.shape == b.shape);
+    double m = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+    return m;
+}
+
+// Overwrites every parameter with N(0, 1) values, so biases are not 0 and the gates are not all alike.
+void randomize(const Module& m, Rng& rng) {
+    for (auto& [name, p] : m.named_parameters()) p.value() = randn(p.shape(), rng);
+}
+
+void check_report(const GradcheckReport& report, const std::string& what) {
+    CHECK_MESSAGE(report.pass, fmt::format("gradcheck of {} failed:\n{}", what, report.str()));
+}
+
+// The message of the ShapeError `f` throws ("" if it throws none; any other exception fails the test).
+std::string shape_error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const ShapeError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Everything an LSTM sequence gives the loss, flattened side by side: (B, T·H + H + H).
+Var lstm_outputs(const Var& hs, const LSTMState& s) {
+    return concat({reshape(hs, Shape{hs.dim(0), hs.dim(1) * hs.dim(2)}), s.h, s.c}, 1);
+}
+
+}  // namespace
+
+TEST_CASE("rnn: fused LSTM agrees with the op-by-op reference, values and gradients") {
+    for (const Sizes& n : kSizes)
+        for (bool zero_state : {false, true}) {
+            Rng rng(7 + n.B);
+            LSTM lstm(n.D, n.H, rng);
+            randomize(lstm, rng);
+            const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
+            const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
+            const Var c0 = parameter(randn(Shape{n.B, n.H}, rng), "c0");
+            const LSTMState init = zero_state ? LSTMState{} : LSTMState{h0, c0};
+            // L = Σ hs ⊙ R1 + Σ h ⊙ R2 + Σ c ⊙ R3: every output matters, each with its own weights.
+            const Var R = constant(randn(Shape{n.B, n.T * n.H + 2 * n.H}, rng));
+            std::vector<Var> wrt = lstm.parameters();
+            wrt.insert(wrt.end(), {x, h0, c0});
+
+            // Runs one path, returns its outputs' values followed by the gradients of everything in wrt.
+            auto run = [&](bool fused) {
+                tape().clear();
+                zero_grad(wrt);
+                const auto [hs, s] = fused ? lstm.forward(x, init) : lstm.forward_reference(x, init);
+                const Var out = lstm_outputs(hs, s);
+                backward(sum(out * R));
+                std::vector<Tensor> result{hs.value(), s.h.value(), s.c.value()};
+                for (const Var& v : wrt) result.push_back(v.has_grad() ? v.grad() : Tensor(v.shape()));
+                tape().clear();
+                return result;
+            };
+            const std::vector<Tensor> fast = run(true), ref = run(false);
+            const char* names[] = {"hs", "h", "c", "dWx", "dWh", "db", "dx", "dh0", "dc0"};
+            for (size_t k = 0; k < fast.size(); ++k) {
+                const double diff = max_abs_diff(fast[k], ref[k]);
+                INFO(fmt::format("B={} T={} D={} H={} zero state={}: {} differs by {:.3e}", n.B, n.T, n.D, n.H,
+                                 zero_state, names[k], diff));
+                CHECK(diff <= 1e-12);
+            }
+        }
+}
+
+TEST_CASE("rnn: fused LSTM matches the reference when the gates saturate") {
+    // Inputs of size ~1000 drive the pre-activations far past where e^x overflows (x > 709 in double):
+    // the fused path's clamped exp must still give the reference's 0s and ±1s, and no NaN.
+    Rng rng(23);
+    const Sizes n = kSizes[1];
+    LSTM lstm(n.D, n.H, rng);
+    randomize(lstm, rng);
+    Tensor big = randn(Shape{n.B, n.T, n.D}, rng);
+    for (Real& v : big.data) v *= 1000;
+    const Var x = constant(big);
+    NoGrad no_grad;
+    const auto [hs, s] = lstm.forward(x);
+    const auto [hs_ref, s_ref] = lstm.forward_reference(x);
+    for (Real v : hs.value().data) CHECK(std::isfinite(v));
+    CHECK(max_abs_diff(hs.value(), hs_ref.value()) <= 1e-12);
+    CHECK(max_abs_diff(s.c.value(), s_ref.c.value()) <= 1e-12);
+}
+
+TEST_CASE("rnn: gradcheck of the fused LSTM through hs and the final state (x, Wx, Wh, b, h0, c0)") {
+    for (const Sizes& n : kSizes) {
+        Rng rng(11 + n.T);
+        LSTM lstm(n.D, n.H, rng);
+        randomize(lstm, rng);
+        const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
+        const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
+        const Var c0 = parameter(randn(Shape{n.B, n.H}, rng), "c0");
+        const auto report = gradcheck(
+            [&](const std::vector<Var>& in) {
+                const auto [hs, s] = lstm.forward(in[0], {in[4], in[5]});
+                return lstm_outputs(hs, s);
+            },
+            {x, lstm.Wx(), lstm.Wh(), lstm.b(), h0, c0});
+        check_report(report, fmt::format("LSTM forward B={} T={}", n.B, n.T));
+    }
+}
+
+TEST_CASE("rnn: gradcheck of the fused LSTM when the loss uses only the final c") {
+    // The loss never touches hs: the gradient must still reach the recurrence through the c_last node.
+    Rng rng(5);
+    const Sizes n = kSizes[1];
+    LSTM lstm(n.D, n.H, rng);
+    randomize(lstm, rng);
+    const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
+    const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
+    const Var c0 = parameter(randn(Shape{n.B, n.H}, rng), "c0");
+    const auto report = gradcheck([&](const std::vector<Var>& in) { return lstm.forward(in[0], {in[4], in[5]}).second.c; },
+                                  {x, lstm.Wx(), lstm.Wh(), lstm.b(), h0, c0});
+    check_report(report, "LSTM final c");
+}
+
+TEST_CASE("rnn: gradcheck of the LSTM reference cell") {
+    Rng rng(3);
+    const Sizes n = kSizes[0];
+    const Var x_t = parameter(randn(Shape{n.B, n.D}, rng), "x_t");
+    const Var h = parameter(randn(Shape{n.B, n.H}, rng), "h");
+    const Var c = parameter(randn(Shape{n.B, n.H}, rng), "c");
+    const Var Wx = parameter(randn(Shape{n.D, 4 * n.H}, rng), "Wx");
+    const Var Wh = parameter(randn(Shape{n.H, 4 * n.H}, rng), "Wh");
+    const Var b = parameter(randn(Shape{4 * n.H}, rng), "b");
+    const auto report = gradcheck(
+        [](const std::vector<Var>& in) {
+            const LSTMState s = lstm_cell_reference(in[0], {in[1], in[2]}, in[3], in[4], in[5]);
+            return concat({s.h, s.c}, 1);
+        },
+        {x_t, h, c, Wx, Wh, b});
+    check_report(report, "lstm_cell_reference");
+}
+
+TEST_CASE("rnn: gradcheck of LSTM step, and T steps equal one forward") {
+    Rng rng(13);
+    const Sizes n = kSizes[1];
+    LSTM lstm(n.D, n.H, rng);
+    randomize(lstm, rng);
+    const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
+    const Var x_t = parameter(randn(Shape{n.B, n.D}, rng), "x_t");
+    const Var h = parameter(randn(Shape{n.B, n.H}, rng), "h");
+    const Var c = parameter(randn(Shape{n.B, n.H}, rng), "c");
+    const auto report = gradcheck(
+        [&](const std::vector<Var>& in) {
+            const LSTMState s = lstm.step(in[0], {in[4], in[5]});
+            return concat({s.h, s.c}, 1);
+        },
+        {x_t, lstm.Wx(), lstm.Wh(), lstm.b(), h, c});
+    check_report(report, "LSTM step");
+
+    NoGrad no_grad;
+    const auto [hs, last] = lstm.forward(x, {h, c});
+    LSTMState s{h, c};
+    for (int t = 0; t < n.T; ++t) {
+        s = lstm.step(select(x, 1, t), s);
+        CHECK(max_abs_diff(s.h.value(), select(hs, 1, t).value()) <= 1e-12);
+    }
+    CHECK(max_abs_diff(s.c.value(), last.c.value()) <= 1e-12);
+}
+
+TEST_CASE("rnn: gradcheck of the GRU (x, Wx, Wh, b, bhn, h0) and of its step") {
+    for (const Sizes& n : kSizes) {
+        Rng rng(17 + n.B);
+        GRU gru(n.D, n.H, rng);
+        randomize(gru, rng);
+        const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
+        const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
+        const auto report = gradcheck(
+            [&](const std::vector<Var>& in) {
+                const auto [hs, h] = gru.forward(in[0], in[5]);
+                return concat({reshape(hs, Shape{n.B, n.T * n.H}), h}, 1);
+            },
+            {x, gru.Wx(), gru.Wh(), gru.b(), gru.bhn(), h0});
+        check_report(report, fmt::format("GRU forward B={} T={}", n.B, n.T));
+
+        const Var x_t = parameter(randn(Shape{n.B, n.D}, rng), "x_t");
+        const auto step_report = gradcheck([&](const std::vector<Var>& in) { return gru.step(in[0], in[5]); },
+                                           {x_t, gru.Wx(), gru.Wh(), gru.b(), gru.bhn(), h0});
+        check_report(step_report, "GRU step");
+    }
+}
+
+TEST_CASE("rnn: GRU steps equal one forward, and an undefined h0 means zeros") {
+    Rng rng(19);
+    const Sizes n = kSizes[1];
+    GRU gru(n.D, n.H, rng);
+    randomize(gru, rng);
+    const Var x = constant(randn(Shape{n.B, n.T, n.D}, rng));
+    const auto [hs, last] = gru.forward(x);
+    const auto [hs0, last0] = gru.forward(x, constant(Tensor(Shape{n.B, n.H})));
+    CHECK(max_abs_diff(hs.value(), hs0.value()) == 0);
+    Var h;
+    for (int t = 0; t < n.T; ++t) {
+        h = gru.step(select(x, 1, t), h);
+        CHECK(max_abs_diff(h.value(), select(hs, 1, t).value()) <= 1e-12);
+    }
+    CHECK(max_abs_diff(h.value(), last.value()) == 0);
+    tape().clear();
+}
+
+TEST_CASE("rnn: parameters, shapes and the forget-gate bias") {
+    Rng rng(1);
+    LSTM lstm(3, 4, rng);
+    const auto params = lstm.named_parameters();
+    REQUIRE(params.size() == 3);
+    CHECK(params[0].first == "Wx");
+    CHECK(params[0].second.shape() == Shape{3, 16});
+    CHECK(params[1].first == "Wh");
+    CHECK(params[1].second.shape() == Shape{4, 16});
+    CHECK(params[2].first == "b");
+    for (int j = 0; j < 16; ++j) CHECK(lstm.b().value()[j] == (j >= 4 && j < 8 ? 1 : 0));  // order i, f, g, o
+    for (Real w : lstm.Wh().value().data) CHECK(std::fabs(w) <= 0.5);                     // ±1/√H
+
+    GRU gru(3, 4, rng);
+    CHECK(gru.num_parameters() == 3 * 12 + 4 * 12 + 12 + 4);
+
+    const Var x = constant(randn(Shape{2, 5, 3}, rng));
+    const auto [hs, s] = lstm.forward(x);
+    CHECK(hs.shape() == Shape{2, 5, 4});
+    CHECK(s.h.shape() == Shape{2, 4});
+    CHECK(s.c.shape() == Shape{2, 4});
+    tape().clear();
+}
+
+TEST_CASE("rnn: under NoGrad nothing is recorded") {
+    Rng rng(2);
+    LSTM lstm(3, 4, rng);
+    GRU gru(3, 4, rng);
+    tape().clear();
+    NoGrad no_grad;
+    const Var x = constant(randn(Shape{2, 3, 3}, rng));
+    lstm.forward(x);
+    lstm.step(select(x, 1, 0), {});
+    gru.forward(x);
+    CHECK(tape().size() == 0);
+}
+
+TEST_CASE("rnn: shape errors name the op and the shapes") {
+    Rng rng(4);
+    LSTM lstm(3, 4, rng);
+    GRU gru(3, 4, rng);
+    const Var bad_x = constant(Tensor(Shape{2, 4, 5}));  // D = 5, the layers expect 3
+    std::string msg = shape_error_of([&] { lstm.forward(bad_x); });
+    CHECK_MESSAGE(contains(msg, "LSTM"), msg);
+    CHECK_MESSAGE(contains(msg, "(2, 4, 5)"), msg);
+    CHECK_MESSAGE(contains(msg, "(3, 16)"), msg);
+    msg = shape_error_of([&] { lstm.forward_reference(bad_x); });
+    CHECK_MESSAGE(contains(msg, "(2, 4, 5)"), msg);
+    msg = shape_error_of([&] { lstm.step(constant(Tensor(Shape{2, 5})), {}); });
+    CHECK_MESSAGE(contains(msg, "LSTM.step"), msg);
+    msg = shape_error_of([&] { gru.forward(bad_x); });
+    CHECK_MESSAGE(contains(msg, "GRU"), msg);
+    CHECK_MESSAGE(contains(msg, "(2, 4, 5)"), msg);
+
+    const Var x = constant(Tensor(Shape{2, 4, 3}));
+    const Var wrong_state = constant(Tensor(Shape{3, 4}));  // batch 3, x has 2
+    msg = shape_error_of([&] { lstm.forward(x, {wrong_state, {}}); });
+    CHECK_MESSAGE(contains(msg, "(3, 4)"), msg);
+    msg = shape_error_of([&] { gru.forward(x, wrong_state); });
+    CHECK_MESSAGE(contains(msg, "(3, 4)"), msg);
+    msg = shape_error_of([&] { lstm_recurrence(constant(Tensor(Shape{2, 4, 12})), lstm.Wh(), wrong_state, wrong_state); });
+    CHECK_MESSAGE(contains(msg, "lstm_recurrence"), msg);
+    CHECK_MESSAGE(contains(msg, "(2, 4, 12)"), msg);
+    tape().clear();
+}

@@ -1,0 +1,114 @@
+// tests/test_tape.cpp — the tape itself: order, accumulation, no-grad, clear, printing, finiteness checks.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "autodiff/ops.h"
+
+using namespace s2a;
+
+TEST_CASE("tape: records ops in order and prints them") {
+    tape().clear();
+    Var x = parameter(Tensor::from(Shape{1, 2}, {1, 2}), "x");
+    Var W = parameter(Tensor::from(Shape{2, 2}, {1, 0, 0, 1}), "W");
+    Var y = tanh(matmul(x, W));
+    Var loss = sum(y);
+    REQUIRE(tape().size() == 3);
+    CHECK(std::string(tape().nodes()[0]->op) == "matmul");
+    CHECK(std::string(tape().nodes()[2]->op) == "sum");
+    const std::string s = tape().str();
+    CHECK(s.find("matmul") != std::string::npos);
+    CHECK(s.find("<- x, W") != std::string::npos);
+    CHECK(s.find("<- #0") != std::string::npos);
+    CHECK(s.find("(1, 2)") != std::string::npos);
+    tape().clear();
+}
+
+TEST_CASE("tape: a tensor used twice gets both gradients") {
+    tape().clear();
+    Var x = parameter(Tensor::from(Shape{3}, {1, -2, 3}), "x");
+    Var y = x * x + scale(x, 3);   // dy/dx = 2x + 3
+    backward(sum(y));
+    CHECK(x.grad()[0] == doctest::Approx(5));
+    CHECK(x.grad()[1] == doctest::Approx(-1));
+    CHECK(x.grad()[2] == doctest::Approx(9));
+    // A second backward without zero_grad accumulates; zero_grad resets.
+    tape().clear();
+    backward(sum(x));
+    CHECK(x.grad()[0] == doctest::Approx(6));
+    zero_grad({x});
+    CHECK(x.grad()[0] == 0);
+    tape().clear();
+}
+
+TEST_CASE("tape: constants get no gradient and record nothing") {
+    tape().clear();
+    Var c = constant(Tensor::from(Shape{2}, {1, 2}));
+    Var y = tanh(c);
+    CHECK(tape().size() == 0);
+    CHECK_FALSE(y.requires_grad());
+    CHECK_THROWS_AS(backward(sum(y)), std::runtime_error);  // the loss depends on no parameter
+}
+
+TEST_CASE("tape: no-grad scope records nothing and restores") {
+    tape().clear();
+    Var x = parameter(Tensor::from(Shape{2}, {1, 2}), "x");
+    {
+        NoGrad no_grad;
+        Var y = tanh(x * x);
+        CHECK(tape().size() == 0);
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.value()[0] == doctest::Approx(std::tanh(1.0)));
+        {
+            NoGrad nested;
+        }
+        CHECK_FALSE(grad_enabled());  // the inner scope restored "off", not "on"
+    }
+    CHECK(grad_enabled());
+    Var z = tanh(x);
+    CHECK(tape().size() == 1);
+    tape().clear();
+}
+
+TEST_CASE("tape: clear releases what the step made") {
+    tape().clear();
+    Var W = parameter(Tensor(Shape{64, 64}, 0.01), "W");
+    std::weak_ptr<Node> hidden;
+    {
+        Var x = constant(Tensor(Shape{8, 64}, 1));
+        Var h = tanh(matmul(x, W));
+        hidden = h.shared();
+        backward(sum(h));
+    }
+    CHECK_FALSE(hidden.expired());  // the tape still holds the intermediate node
+    tape().clear();
+    CHECK(hidden.expired());        // gone with clear()
+    CHECK(W.has_grad());            // parameters survive, with their gradient
+    // A handle kept by the caller keeps its value but lets go of its inputs.
+    Var loss = sum(tanh(W));
+    std::weak_ptr<Node> inner = tape().nodes()[0];
+    tape().clear();
+    CHECK(inner.expired());
+    CHECK(std::isfinite(loss.item()));
+}
+
+TEST_CASE("tape: backward needs a single-number loss") {
+    tape().clear();
+    Var x = parameter(Tensor(Shape{2, 2}, 1), "x");
+    CHECK_THROWS_AS(backward(tanh(x)), ShapeError);
+    tape().clear();
+}
+
+TEST_CASE("tape: check_finite names the op that made a NaN") {
+    tape().clear();
+    set_check_finite(true);
+    Var x = parameter(Tensor::from(Shape{2}, {1, -1}), "x");
+    try {
+        log(x);
+        FAIL("expected an exception");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find("log") != std::string::npos);
+    }
+    set_check_finite(false);
+    tape().clear();
+}

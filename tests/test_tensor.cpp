@@ -1,0 +1,60 @@
+// tests/test_tensor.cpp — Shape, Tensor, Rng, and the BLAS product against the naive reference.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "autodiff/tensor.h"
+
+using namespace s2a;
+
+TEST_CASE("tensor: shapes") {
+    Shape s{2, 3, 4};
+    CHECK(s.numel() == 24);
+    CHECK(s[-1] == 4);
+    CHECK(s.str() == "(2, 3, 4)");
+    CHECK(Shape{}.numel() == 1);
+    CHECK(Shape{}.str() == "()");
+    CHECK_THROWS_AS((Shape{1, 2, 3, 4, 5}), ShapeError);
+    CHECK_THROWS_AS(Tensor::from(Shape{2, 2}, {1, 2, 3}), ShapeError);
+    Tensor a(Shape{2}, 1), b(Shape{3}, 1);
+    CHECK_THROWS_WITH_AS(a += b, "Tensor +=: shapes differ (shapes (2) and (3))", ShapeError);
+}
+
+TEST_CASE("tensor: seeded generator is reproducible") {
+    Rng a(7), b(7), c(8);
+    for (int i = 0; i < 10; ++i) CHECK(a.next_u64() == b.next_u64());
+    CHECK(a.next_u64() != c.next_u64());
+    Rng r(1);
+    double m = 0, v = 0;
+    const int n = 20000;
+    for (int i = 0; i < n; ++i) {
+        const double x = r.normal();
+        m += x;
+        v += x * x;
+    }
+    CHECK(std::fabs(m / n) < 0.03);
+    CHECK(std::fabs(v / n - 1) < 0.05);
+    for (int i = 0; i < 1000; ++i) {
+        const int k = r.randint(5);
+        CHECK((k >= 0 && k < 5));
+    }
+}
+
+TEST_CASE("tensor: BLAS gemm matches the naive loops for every transpose and several sizes") {
+    Rng rng(3);
+    for (int M : {1, 3, 17, 64})
+        for (int N : {1, 5, 33})
+            for (int K : {1, 4, 65})
+                for (int ta = 0; ta < 2; ++ta)
+                    for (int tb = 0; tb < 2; ++tb) {
+                        Tensor A = randn(ta ? Shape{K, M} : Shape{M, K}, rng);
+                        Tensor B = randn(tb ? Shape{N, K} : Shape{K, N}, rng);
+                        Tensor C0 = randn(Shape{M, N}, rng), C1 = C0;
+                        gemm(ta, tb, M, N, K, 0.5, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 2, C0.ptr(), N);
+                        gemm_naive(ta, tb, M, N, K, 0.5, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 2, C1.ptr(), N);
+                        double worst = 0;
+                        for (int64_t i = 0; i < C0.numel(); ++i) worst = std::max(worst, std::fabs(double(C0[i] - C1[i])));
+                        INFO("M=", M, " N=", N, " K=", K, " ta=", ta, " tb=", tb);
+                        CHECK(worst < 1e-12);
+                    }
+}
