@@ -19,7 +19,8 @@
 namespace s2a {
 
 // ---- linear algebra
-Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);  // (M, K) · (K, N) → (M, N)
+Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);  // (M, K) · (K, N) → (M, N);
+                                                                                      // also (..., K) · (K, N) → (..., N)
 Var bmm(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);     // (B, M, K) · (B, K, N) → (B, M, N)
 
 // ---- pointwise

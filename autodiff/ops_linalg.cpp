@@ -42,12 +42,20 @@ void matmul_backward(const MatDims& d, bool ta, bool tb, const Real* A, const Re
 
 }  // namespace
 
-// C (M, N) = op(A) · op(B)
+// C (M, N) = op(A) · op(B). A may have more than two axes when it is not transposed: A (..., K) is read as
+// (M, K) with M the product of the leading axes (it is contiguous, so no copy), and C is (..., N). That is
+// how a layer applies one weight matrix to every position of a (B, T, K) sequence in one product.
 Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
-    if (a.ndim() != 2 || b.ndim() != 2) shape_error("matmul", "needs two 2-D tensors (use bmm for batches)", {a.shape(), b.shape()});
-    const MatDims d = mat_dims("matmul", a.shape(), b.shape(), ta, tb);
-    Tensor c(Shape{d.M, d.N});
-    gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr(), a.dim(1), b.value().ptr(), b.dim(1), 0, c.ptr(), d.N);
+    if (a.ndim() < 2 || b.ndim() != 2 || (ta && a.ndim() != 2))
+        shape_error("matmul", "needs A (M, K) or (..., K), and B 2-D (use bmm for batches)", {a.shape(), b.shape()});
+    Shape a2 = a.shape();  // A as a matrix
+    if (a.ndim() > 2) a2 = Shape{static_cast<int>(a.numel() / a.dim(-1)), a.dim(-1)};
+    const MatDims d = mat_dims("matmul", a2, b.shape(), ta, tb);
+    Shape cs = a.shape();
+    cs[-1] = d.N;
+    if (ta) cs = Shape{d.M, d.N};
+    Tensor c(cs);
+    gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr(), a2[1], b.value().ptr(), b.dim(1), 0, c.ptr(), d.N);
     return record("matmul", std::move(c), {a, b}, [a, b, d, ta, tb](Node& out) {
         matmul_backward(d, ta, tb, a.value().ptr(), b.value().ptr(), out.grad.ptr(),
                         a.requires_grad() ? a.grad().ptr() : nullptr, b.requires_grad() ? b.grad().ptr() : nullptr);

@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
             }
             fmt::print("{:>6} {:>15.2f}% {:>15.2f}% {:>15.2f}%\n", epoch, 100 * models[0].accuracy.back(),
                        100 * models[1].accuracy.back(), 100 * models[2].accuracy.back());
+            std::fflush(stdout);  // one row per epoch, shown as it comes even when stdout is a file
         }
 
         fmt::print("\nSome test questions ({} marks a correct answer):\n{:<10} {:<8}", "✓", "question", "answer");

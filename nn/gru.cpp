@@ -1,7 +1,7 @@
 // nn/gru.cpp — the GRU cell and layer, one existing op per equation (see gru.h for the equations).
 //
 // Dimensions: B batch, T time steps, D input features, H hidden units.
-// Unlike the LSTM there is no fused recurrence here: each step is about fifteen small nodes on the tape.
+// Unlike the LSTM there is no fused recurrence here: each step is about twenty small nodes on the tape.
 // The input projection of all steps is still one product before the loop, the part that costs the most.
 #include "nn/gru.h"
 
@@ -45,7 +45,7 @@ std::pair<Var, Var> GRU::forward(const Var& x, const Var& h0) const {
     const int B = x.dim(0), T = x.dim(1);
     Var h = state_or_zeros("GRU", B, h0);
     // xw (B, T, 3H) = x (B·T, D) · Wx (D, 3H) + b: the input projection of every step in one product
-    const Var xw = reshape(matmul(reshape(x, Shape{B * T, D_}), Wx_) + b_, Shape{B, T, 3 * H_});
+    const Var xw = matmul(x, Wx_) + b_;
     std::vector<Var> hs;  // T tensors (B, H)
     for (int t = 0; t < T; ++t) {
         h = gru_cell(select(xw, 1, t), h, Wh_, bhn_);

@@ -1,4 +1,4 @@
-// nn/linear.cpp — the affine layer: flatten, one matrix product, add the bias, unflatten.
+// nn/linear.cpp — the affine layer: one matrix product over all positions, then the bias.
 #include "nn/linear.h"
 
 #include <fmt/format.h>
@@ -21,15 +21,8 @@ Var Linear::forward(const Var& x) const {
     // x: (..., in)
     if (x.ndim() < 1 || x.dim(-1) != in)
         shape_error("Linear", fmt::format("the input's last dimension must be in = {}", in), {x.shape(), W.shape()});
-    const bool flat = x.ndim() == 2;  // already (N, in): no reshape needed
-    const int N = static_cast<int>(x.numel() / in);
-    Var x2 = flat ? x : reshape(x, Shape{N, in});  // x2: (N, in)
-    Var y2 = matmul(x2, W);                         // y2: (N, out)
-    if (b.defined()) y2 = y2 + b;                   // (N, out) + (out): the bias row is added to every row
-    if (flat) return y2;
-    Shape y_shape = x.shape();  // (..., in) → (..., out)
-    y_shape[-1] = out;
-    return reshape(y2, y_shape);  // y: (..., out)
+    Var y = matmul(x, W);            // y: (..., out), every position in one product
+    return b.defined() ? y + b : y;  // (..., out) + (out): the bias row is added at every position
 }
 
 }  // namespace s2a

@@ -6,8 +6,8 @@
 //   N         the product of the leading dimensions: how many vectors are transformed at once
 //
 // Every vector x (in) becomes y = x · W + b (out). A batch is the same product for N rows at once, so the
-// forward pass flattens all leading dimensions into N rows, does one matrix product (one call to gemm),
-// adds the bias row to every row (broadcasting), and restores the leading dimensions. The gradients come
+// forward pass is one matrix product over all N rows (matmul reads x (..., in) as (N, in) without a copy),
+// then the bias row added to every row (broadcasting). The gradients come
 // from the ops: with dY (N, out) = d loss / d y,
 //   dW = Xᵀ · dY      (in, out)   summed over all N rows: every row used the same W
 //   db = Σₙ dY[n]     (out)       the broadcast add's backward sums over the stretched dimension

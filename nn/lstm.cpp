@@ -299,7 +299,7 @@ std::pair<Var, LSTMState> LSTM::forward(const Var& x, const LSTMState& init) con
     const int B = x.dim(0), T = x.dim(1);
     const LSTMState s0 = state_or_zeros("LSTM", B, init);
     // xw (B, T, 4H) = x (B·T, D) · Wx (D, 4H) + b: the input projection of every step in one product
-    const Var xw = reshape(matmul(reshape(x, Shape{B * T, D_}), Wx_) + b_, Shape{B, T, 4 * H_});
+    const Var xw = matmul(x, Wx_) + b_;
     const LSTMRecurrence r = lstm_recurrence(xw, Wh_, s0.h, s0.c);
     return {r.hs, LSTMState{select(r.hs, 1, T - 1), r.c_last}};
 }

@@ -48,6 +48,11 @@ std::vector<OpCase> op_cases() {
                          [ta, tb](const std::vector<Var>& x) { return bmm(x[0], x[1], ta, tb); });
             }
 
+        add_case("matmul", "(B, T, K) · (K, N)", {Shape{B, T, K}, Shape{K, N}},
+                 [](const std::vector<Var>& x) { return matmul(x[0], x[1]); });
+        add_case("matmul", "(B, T, K) · (N, K)ᵀ", {Shape{B, T, K}, Shape{N, K}},
+                 [](const std::vector<Var>& x) { return matmul(x[0], x[1], false, true); });
+
         // Broadcasting variants shared by the four arithmetic ops.
         const std::vector<std::pair<std::string, std::vector<Shape>>> pairs = {
             {"same shape", {Shape{B, H}, Shape{B, H}}},
