@@ -99,7 +99,8 @@ TextData load_or_generate(const std::string& task, const std::string& path, int 
     if (!path.empty()) return read_text(path);
     if (task == "addition") return pad(make_addition(n, seed), kAdditionQuestionWidth, kAdditionAnswerWidth);
     if (task == "dates") return pad(make_dates(n, seed), kDateQuestionWidth, kDateAnswerWidth);
-    throw std::invalid_argument(fmt::format("unknown task '{}' (known: addition, dates)", task));
+    if (task == "copy") return pad(make_copy(n, kCopyMinLength, kCopyMaxLength, seed), kCopyMaxLength, kCopyMaxLength);
+    throw std::invalid_argument(fmt::format("unknown task '{}' (known: addition, dates, copy)", task));
 }
 
 }  // namespace s2a

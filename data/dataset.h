@@ -65,7 +65,7 @@ class Batcher {
 namespace s2a {
 
 // The examples a chapter trains on: `path` if given (any file in the textbook format), otherwise `n`
-// generated examples of `task` ("addition" or "dates"), padded to the task's fixed widths.
+// generated examples of `task` ("addition", "dates" or "copy"), padded to the task's fixed widths.
 TextData load_or_generate(const std::string& task, const std::string& path, int n, uint64_t seed);
 
 }  // namespace s2a

@@ -38,6 +38,12 @@ std::vector<Example> make_addition(int n, uint64_t seed);
 // formats chosen uniformly; answer the ISO date. Every question fits in kDateQuestionWidth characters.
 std::vector<Example> make_dates(int n, uint64_t seed);
 
+// The bottleneck experiment (chapters 2 and 3): copy a string of letters a..j whose length is uniform in
+// min_len..max_len, "cabbage" → "cabbage". Long inputs must pass through the encoder's fixed-size state.
+constexpr int kCopyMinLength = 4;
+constexpr int kCopyMaxLength = 36;
+std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed);
+
 // The length of the longest question (answers = false) or answer (answers = true); 0 for no examples.
 int max_len(const std::vector<Example>& examples, bool answers);
 

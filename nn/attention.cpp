@@ -100,7 +100,7 @@ Var additive_scores(const Var& qW1, const Var& kW2, const Var& v) {
             }
     return record("additive_scores", std::move(e), {qW1, kW2, v},
                   [qW1, kW2, v, hidden = std::move(hidden), B, Tq, S, A](Node& out) {
-                      const Real *de = out.grad.ptr(), *pv = v.value().ptr();
+                      const Real *de = out.grad.ptr(), *v_val = v.value().ptr();
                       Real* dx = qW1.requires_grad() ? qW1.grad().ptr() : nullptr;  // (B, Tq, A)
                       Real* dy = kW2.requires_grad() ? kW2.grad().ptr() : nullptr;  // (B, S, A)
                       Real* dv = v.requires_grad() ? v.grad().ptr() : nullptr;      // (A)
@@ -112,7 +112,7 @@ Var additive_scores(const Var& qW1, const Var& kW2, const Var& v) {
                                   const Real d = de[pair];
                                   if (d == 0) continue;
                                   const Real* h = hidden.ptr() + pair * A;
-                                  for (int a = 0; a < A; ++a) g[a] = d * pv[a] * (1 - h[a] * h[a]);
+                                  for (int a = 0; a < A; ++a) g[a] = d * v_val[a] * (1 - h[a] * h[a]);
                                   if (dv)
                                       for (int a = 0; a < A; ++a) dv[a] += d * h[a];
                                   if (dx) {

@@ -121,10 +121,10 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
     const bool drop = training && dropout > 0;
     const Real keep_scale = 1 / (1 - dropout);
 
-    Tensor probs(full);                         // P (B, h, Tq, Tk), saved
+    Tensor probs(full);                            // P (B, h, Tq, Tk), saved
     Tensor keep = drop ? Tensor(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
-    Tensor dropped(Shape{Tq, Tk});              // A = P ⊙ M of the current (b, j), scratch (with dropout)
-    Tensor out(Shape{B, Tq, D});                // O, heads merged (B, Tq, D)
+    Tensor dropped(Shape{Tq, Tk});                 // A = P ⊙ M (Tq, Tk) of the current (b, j), with dropout
+    Tensor out(Shape{B, Tq, D});                   // O (B, Tq, D), heads merged
     const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr();
     for (int b = 0; b < B; ++b)
         for (int j = 0; j < heads; ++j) {
@@ -167,8 +167,8 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
         Real* dQ_all = q.requires_grad() ? q.grad().ptr() : nullptr;
         Real* dK_all = k.requires_grad() ? k.grad().ptr() : nullptr;
         Real* dV_all = v.requires_grad() ? v.grad().ptr() : nullptr;
-        Tensor dropped(Shape{Tq, Tk});  // A of the current (b, j) (with dropout)
-        Tensor dS(Shape{Tq, Tk});                         // dA, then dP, then dS, in place
+        Tensor dropped(Shape{Tq, Tk});  // A (Tq, Tk) of the current (b, j), with dropout
+        Tensor dS(Shape{Tq, Tk});       // (Tq, Tk): dA, then dP, then dS, in place
         for (int b = 0; b < B; ++b)
             for (int j = 0; j < heads; ++j) {
                 const int64_t block = (int64_t(b) * heads + j) * Tq * Tk;
@@ -316,8 +316,8 @@ AddNorm::AddNorm(int D, Real dropout, bool pre_norm, Rng& rng)
 Var AddNorm::input(const Var& x) const { return pre_norm_ ? norm_.forward(x) : x; }
 
 Var AddNorm::output(const Var& x, const Var& sublayer_out) {
-    const Var sum = x + dropout(sublayer_out, dropout_, rng_, training());  // the residual connection
-    return pre_norm_ ? sum : norm_.forward(sum);
+    const Var residual = x + dropout(sublayer_out, dropout_, rng_, training());  // (..., D) the residual connection
+    return pre_norm_ ? residual : norm_.forward(residual);
 }
 
 // ---------------------------------------------------------------- layers
@@ -332,9 +332,9 @@ EncoderLayer::EncoderLayer(int D, int heads, int F, Real dropout, bool pre_norm,
 }
 
 Var EncoderLayer::forward(const Var& x, const Tensor* src_mask) {
-    const Var h = add_norm1_.input(x);                                             // (B, S, D)
-    const Var x1 = add_norm1_.output(x, self_attn_.forward(h, h, src_mask));       // (B, S, D) every token looks at every other
-    return add_norm2_.output(x1, ffn_.forward(add_norm2_.input(x1)));              // (B, S, D) then thinks on its own
+    const Var h = add_norm1_.input(x);                                        // (B, S, D)
+    const Var x1 = add_norm1_.output(x, self_attn_.forward(h, h, src_mask));  // (B, S, D) each position mixes in the others
+    return add_norm2_.output(x1, ffn_.forward(add_norm2_.input(x1)));         // (B, S, D) then each is transformed alone
 }
 
 DecoderLayer::DecoderLayer(int D, int heads, int F, Real dropout, bool pre_norm, Rng& rng)
@@ -349,11 +349,11 @@ DecoderLayer::DecoderLayer(int D, int heads, int F, Real dropout, bool pre_norm,
 }
 
 Var DecoderLayer::forward(const Var& y, const Var& memory, const Tensor* self_mask, const Tensor* memory_mask) {
-    const Var h1 = add_norm1_.input(y);                                              // (B, T, D)
-    const Var y1 = add_norm1_.output(y, self_attn_.forward(h1, h1, self_mask));      // (B, T, D) the target so far
-    const Var h2 = add_norm2_.input(y1);                                             // (B, T, D)
-    const Var y2 = add_norm2_.output(y1, cross_attn_.forward(h2, memory, memory_mask));  // (B, T, D) the source
-    return add_norm3_.output(y2, ffn_.forward(add_norm3_.input(y2)));                // (B, T, D)
+    const Var h1 = add_norm1_.input(y);                                                  // (B, T, D)
+    const Var y1 = add_norm1_.output(y, self_attn_.forward(h1, h1, self_mask));          // (B, T, D) looks at the target so far
+    const Var h2 = add_norm2_.input(y1);                                                 // (B, T, D)
+    const Var y2 = add_norm2_.output(y1, cross_attn_.forward(h2, memory, memory_mask));  // (B, T, D) looks at the source
+    return add_norm3_.output(y2, ffn_.forward(add_norm3_.input(y2)));                    // (B, T, D)
 }
 
 // ---------------------------------------------------------------- stacks

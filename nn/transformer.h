@@ -61,7 +61,7 @@ Tensor combine_masks(const Tensor& a, const Tensor& b);
 //   weights: if not null, receives the softmax weights (B, h, Tq, Tk) (before any dropout).
 Var scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor* mask = nullptr,
                                  Tensor* weights = nullptr);
-// The same with dropout (probability p, from rng) on the weights when training.
+// The same, with dropout on the weights when training (each zeroed with probability `dropout`, drawn from rng).
 Var scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor* mask, Tensor* weights,
                                  Real dropout, Rng& rng, bool training);
 

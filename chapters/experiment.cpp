@@ -1,0 +1,88 @@
+// chapters/experiment.cpp — training side by side, tables, predictions, curves.
+#include "chapters/experiment.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace s2a {
+
+Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> model, const Split& data,
+                         const Vocab& vocab, int batch, bool reversed, Real lr) {
+    Contender c;
+    c.name = name;
+    c.optimizer = std::make_unique<Adam>(model->parameters(), lr);
+    c.model = std::move(model);
+    c.train = std::make_unique<Batcher>(data.train, vocab, batch, reversed);
+    c.test = std::make_unique<Batcher>(data.test, vocab, batch, reversed);
+    return c;
+}
+
+void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real clip, int start_id, uint64_t seed) {
+    fmt::print("{:>6}", "epoch");
+    for (const Contender& c : contenders) fmt::print(" {:>16}", c.name);
+    fmt::print("   (test exact match)\n");
+    Rng shuffle(seed);
+    for (int epoch = epochs ? 1 : 0; epoch <= epochs; ++epoch) {
+        fmt::print("{:>6}", epoch);
+        for (Contender& c : contenders) {
+            if (epoch > 0) {
+                const std::string label = fmt::format("{} epoch {}/{}", c.name, epoch, epochs);
+                c.seconds += train_epoch(*c.model, *c.train, *c.optimizer, clip, shuffle, label).seconds;
+            }
+            c.accuracy.push_back(exact_match(*c.model, *c.test, start_id));
+            fmt::print(" {:>15.2f}%", 100 * c.accuracy.back());
+        }
+        fmt::print("\n");
+        std::fflush(stdout);  // one row per epoch, shown as it comes even when stdout is a file
+    }
+}
+
+std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab, int start_id) {
+    std::vector<std::vector<int>> guesses;
+    exact_match(*c.model, *c.test, start_id, &guesses);
+    std::vector<bool> correct;
+    for (size_t i = 0; i < guesses.size(); ++i) correct.push_back(vocab.decode(guesses[i]) == test.answers[i].substr(1));
+    return correct;
+}
+
+void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int start_id, int n) {
+    n = std::min(n, test.size());
+    const size_t q_width = test.questions[0].size(), a_width = std::max<size_t>(test.answers[0].size(), 6);
+    fmt::print("\nSome test questions (✓ right, ✗ wrong):\n{:<{}}  {:<{}}", "question", q_width, "answer", a_width);
+    std::vector<size_t> widths;  // one column per contender: "✓ " + its answer, or its name if longer
+    std::vector<std::vector<std::vector<int>>> guesses(contenders.size());
+    for (size_t m = 0; m < contenders.size(); ++m) {
+        widths.push_back(std::max(a_width + 2, contenders[m].name.size()));
+        fmt::print("  {:<{}}", contenders[m].name, widths[m]);
+        exact_match(*contenders[m].model, *contenders[m].test, start_id, &guesses[m]);
+    }
+    fmt::print("\n");
+    for (int i = 0; i < n; ++i) {
+        const std::string answer = test.answers[i].substr(1);
+        fmt::print("{:<{}}  {:<{}}", test.questions[i], q_width, answer, a_width);
+        for (size_t m = 0; m < contenders.size(); ++m) {
+            const std::string guess = vocab.decode(guesses[m][i]);
+            fmt::print("  {} {:<{}}", guess == answer ? "✓" : "✗", guess, widths[m] - 2);
+        }
+        fmt::print("\n");
+    }
+}
+
+void plot_accuracy(const std::vector<Contender>& contenders, const std::string& title, const std::string& path) {
+    LinePlot plot{title, "epoch", "test exact match (%)", {}};
+    for (const Contender& c : contenders) {
+        Series s{c.name, {}, {}};
+        for (size_t e = 0; e < c.accuracy.size(); ++e) s.x.push_back(static_cast<double>(e + 1)), s.y.push_back(100 * c.accuracy[e]);
+        plot.series.push_back(s);
+    }
+    write_line_plot(path, plot);
+}
+
+std::string checkpoint_path(const std::string& dir, const std::string& prefix, const std::string& name) {
+    std::string file = name;
+    for (char& ch : file) ch = (ch == '+' || ch == ' ') ? '_' : ch;
+    return fmt::format("{}/{}_{}.npz", dir, prefix, file);
+}
+
+}  // namespace s2a

@@ -1,0 +1,154 @@
+// models/attention_seq2seq.cpp — AttentionEncoder, AttentionDecoder, AttentionSeq2seq.
+#include "models/attention_seq2seq.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "autodiff/ops.h"
+
+namespace s2a {
+
+Wiring parse_wiring(const std::string& name) {
+    if (name == "luong") return Wiring::Luong;
+    if (name == "bahdanau") return Wiring::Bahdanau;
+    throw std::invalid_argument(fmt::format("unknown wiring '{}' (known: luong, bahdanau)", name));
+}
+
+Tensor source_mask(const IndexTensor& src, int pad_id, bool reversed) {
+    const int B = src.shape[0], S = src.shape[1];
+    Tensor mask(Shape{B, S}, 1);
+    for (int b = 0; b < B; ++b)
+        for (int k = 0; k < S; ++k) {  // walk the padding run from its end of the row inwards
+            const int s = reversed ? k : S - 1 - k;
+            if (src[b * S + s] != pad_id) break;
+            mask[b * S + s] = 0;
+        }
+    return mask;
+}
+
+// The time axis read backwards: x (B, T, ·) → x[:, T-1-t, ·] at step t.
+static Var flip_time(const Var& x) {
+    std::vector<Var> steps;
+    for (int t = x.dim(1) - 1; t >= 0; --t) steps.push_back(select(x, 1, t));
+    return stack(steps, 1);
+}
+
+static IndexTensor flip_time(const IndexTensor& ids) {
+    const int B = ids.shape[0], S = ids.shape[1];
+    IndexTensor r(ids.shape);
+    for (int b = 0; b < B; ++b)
+        for (int s = 0; s < S; ++s) r[b * S + s] = ids[b * S + S - 1 - s];
+    return r;
+}
+
+static int encoder_units(const AttentionConfig& c) {
+    if (c.bidirectional && c.H % 2) throw std::invalid_argument("AttentionEncoder: a bidirectional encoder needs an even H");
+    return c.bidirectional ? c.H / 2 : c.H;
+}
+
+AttentionEncoder::AttentionEncoder(const AttentionConfig& c, Rng& rng)
+    : embed(c.V, c.E, rng), forward_lstm(c.E, encoder_units(c), c.layers, c.residual, c.dropout, rng) {
+    add_child("embed", embed);
+    add_child("lstm", forward_lstm);
+    if (c.bidirectional) {
+        backward_lstm = std::make_unique<StackedLSTM>(c.E, c.H / 2, c.layers, c.residual, c.dropout, rng);
+        add_child("lstm_backward", *backward_lstm);
+    }
+}
+
+std::pair<Var, std::vector<LSTMState>> AttentionEncoder::forward(const IndexTensor& src) const {
+    auto [hs, states] = forward_lstm.forward(embed.forward(src), {});     // hs: (B, S, H or H/2)
+    if (!backward_lstm) return {hs, states};
+    // The backward LSTM reads the source right to left; flipping its states back lines them up with hs.
+    auto [hs_back, states_back] = backward_lstm->forward(embed.forward(flip_time(src)), {});
+    for (size_t l = 0; l < states.size(); ++l)                            // decoder state: [forward; backward] (B, H)
+        states[l] = {concat({states[l].h, states_back[l].h}, 1), concat({states[l].c, states_back[l].c}, 1)};
+    return {concat({hs, flip_time(hs_back)}, 2), states};                 // hs: (B, S, H)
+}
+
+AttentionDecoder::AttentionDecoder(const AttentionConfig& c, Rng& rng)
+    : attention(c.score, c.H, c.H, rng),
+      cfg(c),
+      embed(c.V, c.E, rng),
+      lstm(c.wiring == Wiring::Bahdanau ? c.E + c.H : c.E, c.H, c.layers, c.residual, c.dropout, rng),
+      out(2 * c.H, c.V, rng) {
+    add_child("embed", embed);
+    add_child("lstm", lstm);
+    add_child("attention", attention);
+    add_child("out", out);
+}
+
+Var AttentionDecoder::bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask,
+                                    std::vector<LSTMState>& state) {
+    const int B = x.dim(0), H = cfg.H;
+    const Var query = reshape(state.back().h, Shape{B, 1, H});                           // s_{t-1}: (B, 1, H)
+    const Var c = reshape(attention.forward_with_keys(query, hs, keys, mask), Shape{B, H});  // c_t: (B, H)
+    const Var s = lstm.step(concat({x, c}, 1), state);                                     // s_t: (B, H)
+    return concat({s, c}, 1);                                                              // (B, 2H)
+}
+
+Var AttentionDecoder::forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, std::vector<LSTMState> state) {
+    const Var x = embed.forward(tgt_in);                                    // x: (B, T, E)
+    if (cfg.wiring == Wiring::Luong) {
+        const Var s = lstm.forward(x, state).first;                         // s: (B, T, H), every step at once
+        const Var c = attention.forward(s, hs, mask);                       // c: (B, T, H)
+        return out.forward(concat({c, s}, 2));                              // logits: (B, T, V)
+    }
+    const Var keys = attention.weight.keys(hs);                             // the source side, once
+    std::vector<Var> outs;
+    for (int t = 0; t < tgt_in.shape[1]; ++t) outs.push_back(bahdanau_step(select(x, 1, t), hs, keys, mask, state));
+    return out.forward(stack(outs, 1));                                     // logits: (B, T, V)
+}
+
+Var AttentionDecoder::step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask,
+                           std::vector<LSTMState>& state, Tensor* a) {
+    const Var x = embed.forward(prev);                                      // x: (B, E)
+    Var features;                                                           // (B, 2H)
+    if (cfg.wiring == Wiring::Luong) {
+        const int B = x.dim(0), H = cfg.H;
+        const Var s = lstm.step(x, state);                                  // s: (B, H)
+        const Var c = attention.forward_with_keys(reshape(s, Shape{B, 1, H}), hs, keys, mask);
+        features = concat({reshape(c, Shape{B, H}), s}, 1);
+    } else {
+        features = bahdanau_step(x, hs, keys, mask, state);
+    }
+    if (a) *a = attention.last_weights();                                   // (B, 1, S)
+    return out.forward(features);                                           // logits: (B, V)
+}
+
+AttentionSeq2seq::AttentionSeq2seq(const AttentionConfig& c, Rng& rng) : encoder(c, rng), decoder(c, rng), cfg(c) {
+    add_child("encoder", encoder);
+    add_child("decoder", decoder);
+}
+
+Var AttentionSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
+    const int L = tgt.shape[1];
+    const Tensor mask = source_mask(src, cfg.pad_id, cfg.reversed_source);
+    auto [hs, state] = encoder.forward(src);
+    const Var logits = decoder.forward(columns(tgt, 0, L - 1), hs, cfg.pad_id >= 0 ? &mask : nullptr, state);
+    return cross_entropy(logits, columns(tgt, 1, L));
+}
+
+IndexTensor AttentionSeq2seq::generate(const IndexTensor& src, int start_id, int length) {
+    NoGrad no_grad;
+    const int B = src.shape[0], S = src.shape[1];
+    const Tensor mask = source_mask(src, cfg.pad_id, cfg.reversed_source);
+    auto [hs, state] = encoder.forward(src);
+    const Var keys = decoder.keys(hs);
+    IndexTensor prev(Shape{B}, start_id), result(Shape{B, length});
+    attention_map_ = Tensor(Shape{B, length, S});
+    Tensor a;
+    for (int t = 0; t < length; ++t) {
+        const Tensor logits = decoder.step(prev, hs, keys, cfg.pad_id >= 0 ? &mask : nullptr, state, &a).value();
+        const int V = logits.dim(1);
+        for (int b = 0; b < B; ++b) {
+            const Real* row = logits.ptr() + int64_t(b) * V;
+            prev[b] = result[b * length + t] = static_cast<int>(std::max_element(row, row + V) - row);
+            std::copy_n(a.ptr() + int64_t(b) * S, S, attention_map_.ptr() + (int64_t(b) * length + t) * S);
+        }
+    }
+    return result;
+}
+
+}  // namespace s2a
