@@ -42,14 +42,14 @@ void matmul_backward(const MatDims& d, bool ta, bool tb, const Real* A, const Re
 
 }  // namespace
 
-// C (M, N) = op(A) · op(B). A may have more than two axes when it is not transposed: A (..., K) is read as
+// C (M, N) = op(A) · op(B). A may have any number of axes when it is not transposed: A (..., K) is read as
 // (M, K) with M the product of the leading axes (it is contiguous, so no copy), and C is (..., N). That is
 // how a layer applies one weight matrix to every position of a (B, T, K) sequence in one product.
 Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
-    if (a.ndim() < 2 || b.ndim() != 2 || (ta && a.ndim() != 2))
+    if (a.ndim() < 1 || b.ndim() != 2 || (ta && a.ndim() != 2))
         shape_error("matmul", "needs A (M, K) or (..., K), and B 2-D (use bmm for batches)", {a.shape(), b.shape()});
     Shape a2 = a.shape();  // A as a matrix
-    if (a.ndim() > 2) a2 = Shape{static_cast<int>(a.numel() / a.dim(-1)), a.dim(-1)};
+    if (a.ndim() != 2) a2 = Shape{static_cast<int>(a.dim(-1) ? a.numel() / a.dim(-1) : 0), a.dim(-1)};
     const MatDims d = mat_dims("matmul", a2, b.shape(), ta, tb);
     Shape cs = a.shape();
     cs[-1] = d.N;

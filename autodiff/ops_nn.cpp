@@ -223,7 +223,7 @@ Var dropout(const Var& x, Real p, Rng& rng, bool training) {
     if (!training || p == 0) return x;  // evaluation: the identity, nothing recorded
     Tensor mask(x.shape());              // saved for backward
     const Real keep = 1 / (1 - p);
-    for (Real& m : mask.data) m = rng.uniform() < p ? Real(0) : keep;
+    for (Real& m : mask.data) m = rng.bernoulli(p) ? Real(0) : keep;
     Tensor y(x.shape());
     for (int64_t i = 0; i < y.numel(); ++i) y[i] = x.value()[i] * mask[i];
     return record("dropout", std::move(y), {x}, [x, mask](Node& out) {

@@ -150,6 +150,12 @@ double Rng::normal() {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 
+bool Rng::bernoulli(double p) {
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    return next_u64() < static_cast<uint64_t>(p * 18446744073709551616.0);  // p · 2⁶⁴
+}
+
 int Rng::randint(int n) { return static_cast<int>(next_u64() % static_cast<uint64_t>(n)); }
 
 Tensor randn(const Shape& s, Rng& rng, Real std) {

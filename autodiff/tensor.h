@@ -96,6 +96,7 @@ class Rng {
     double uniform(double lo, double hi);
     double normal();             // standard normal, Box-Muller
     int randint(int n);          // 0 .. n-1
+    bool bernoulli(double p);    // true with probability p (one integer comparison: cheap enough for masks)
     template <class T>
     void shuffle(std::vector<T>& v) {  // Fisher-Yates
         for (int i = static_cast<int>(v.size()) - 1; i > 0; --i) std::swap(v[i], v[randint(i + 1)]);

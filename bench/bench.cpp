@@ -3,6 +3,8 @@
 //   sgemm    GFLOP/s of the framework's matmul op against OpenBLAS called directly, sizes 64..1024:
 //            the difference is the op's own cost (output allocation, shape checks, the node).
 //   tape     nanoseconds per recorded op on tiny tensors: the fixed cost every op pays, forward and backward.
+//   models   one training step (forward + backward + clip + Adam) of each chapter's model on random ids of
+//            the date task's sizes: ms/step and training tokens (source + target) per second.
 //
 // Each measurement repeats its work until at least --seconds have passed and reports the mean.
 #include <cblas.h>
@@ -13,6 +15,7 @@
 
 #include "autodiff/ops.h"
 #include "chapters/cli.h"
+#include "models/attention_seq2seq.h"
 #include "models/seq2seq.h"
 #include "nn/optim.h"
 
@@ -103,6 +106,14 @@ void bench_seq2seq_date(double budget) {
     bench_model("seq2seq-date (E 16, H 256)", model, 59, 128, 29, 11, budget);
 }
 
+void bench_attention_date(double budget) {
+    Rng rng(1);
+    AttentionConfig cfg;  // the textbook's model: Luong wiring, dot score
+    cfg.V = 59, cfg.E = 16, cfg.H = 256;
+    AttentionSeq2seq model(cfg, rng);
+    bench_model("attention-date (E 16, H 256, Luong, dot)", model, 59, 128, 29, 11, budget);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,10 +121,11 @@ int main(int argc, char** argv) {
     std::string only;
     Cli cli("bench", "Speed of the framework: sgemm through matmul vs OpenBLAS, and the tape's per-op overhead.");
     cli.option("seconds", &seconds, "time spent on each measurement");
-    cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date (default: all)");
+    cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date (default: all)");
     cli.parse(argc, argv);
     if (only.empty() || only == "sgemm") bench_sgemm(seconds);
     if (only.empty() || only == "tape") bench_tape(seconds);
     if (only.empty() || only == "seq2seq-date") bench_seq2seq_date(std::max(seconds, 2.0));
+    if (only.empty() || only == "attention-date") bench_attention_date(std::max(seconds, 2.0));
     return 0;
 }

@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <map>
 
 #include "chapters/cli.h"
 #include "chapters/experiment.h"
@@ -69,17 +68,8 @@ void lengths_experiment(const Options& o) {
     models.push_back(make_contender("attention", attention_model(o, Score::Dot, vocab, rng), sets, vocab, o.batch, true, Real(o.lr)));
     fmt::print("\nCopying strings of {} to {} letters with attention (chapter 2's bottleneck experiment):\n", kCopyMinLength, kCopyMaxLength);
     train_side_by_side(models, o.quick ? 1 : 6, Real(o.clip), vocab.id('_'), o.seed);
-    const std::vector<bool> right = correct_answers(models[0], sets.test, vocab, vocab.id('_'));
-    std::map<int, std::pair<int, int>> by_length;  // length bucket → (right, total)
-    for (size_t i = 0; i < right.size(); ++i) {
-        const std::string& q = sets.test.questions[i];
-        const int len = static_cast<int>(q.find_last_not_of(' ') + 1);
-        auto& [r, n] = by_length[(len - 1) / 4 * 4 + 1];
-        r += right[i], ++n;
-    }
-    fmt::print("{:>10} {:>10}\n", "length", "exact match");
-    for (auto [bucket, counts] : by_length)
-        fmt::print("{:>4}..{:<4} {:>9.1f}%\n", bucket, bucket + 3, 100.0 * counts.first / counts.second);
+    report_by_length(models, accuracy_by_length(models, sets.test, vocab, vocab.id('_'), 4),
+                     "Copy task with attention: exact match by input length", o.out + "/ch3_by_length.svg");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace s2a {
@@ -67,6 +68,50 @@ void print_predictions(std::vector<Contender>& contenders, const TextData& test,
         }
         fmt::print("\n");
     }
+}
+
+LengthTable accuracy_by_length(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab,
+                               int start_id, int bucket) {
+    LengthTable table;
+    table.bucket = bucket;
+    std::vector<int> bucket_of;  // each test question's bucket index
+    int longest = 0;
+    for (const std::string& q : test.questions) {
+        const int len = static_cast<int>(q.find_last_not_of(' ') + 1);
+        bucket_of.push_back((len - 1) / bucket);
+        longest = std::max(longest, len);
+    }
+    const int buckets = (longest - 1) / bucket + 1;
+    for (int k = 0; k < buckets; ++k) table.starts.push_back(k * bucket + 1);
+    for (Contender& c : contenders) {
+        const std::vector<bool> right = correct_answers(c, test, vocab, start_id);
+        std::vector<int> hits(buckets), counts(buckets);
+        for (size_t i = 0; i < right.size(); ++i) hits[bucket_of[i]] += right[i], ++counts[bucket_of[i]];
+        std::vector<double> acc;
+        for (int k = 0; k < buckets; ++k) acc.push_back(counts[k] ? static_cast<double>(hits[k]) / counts[k] : NAN);
+        table.accuracy.push_back(acc);
+    }
+    return table;
+}
+
+void report_by_length(const std::vector<Contender>& contenders, const LengthTable& table, const std::string& title,
+                      const std::string& path) {
+    fmt::print("\n{}\n{:>10}", title, "length");
+    for (const Contender& c : contenders) fmt::print(" {:>16}", c.name);
+    fmt::print("\n");
+    LinePlot plot{title, "input length", "test exact match (%)", {}};
+    for (const Contender& c : contenders) plot.series.push_back({c.name, {}, {}});
+    for (size_t k = 0; k < table.starts.size(); ++k) {
+        const int first = table.starts[k], last = first + table.bucket - 1;
+        fmt::print("{:>10}", fmt::format("{}..{}", first, last));
+        for (size_t m = 0; m < contenders.size(); ++m) {
+            fmt::print(" {:>15.1f}%", 100 * table.accuracy[m][k]);
+            plot.series[m].x.push_back((first + last) / 2.0);
+            plot.series[m].y.push_back(100 * table.accuracy[m][k]);
+        }
+        fmt::print("\n");
+    }
+    write_line_plot(path, plot);
 }
 
 void plot_accuracy(const std::vector<Contender>& contenders, const std::string& title, const std::string& path) {

@@ -67,19 +67,22 @@ Var PeekyDecoder::step(const IndexTensor& prev, const Var& h_enc, LSTMState& sta
     return out.forward(concat({state.h, h_enc}, 1));                      // logits: (B, V)
 }
 
-Seq2seq::Seq2seq(int V, int E, int H, bool peeky, Rng& rng)
+Seq2seq::Seq2seq(int V, int E, int H, bool peeky, Rng& rng, Summary summary)
     : encoder(V, E, H, rng),
-      decoder(peeky ? std::make_unique<PeekyDecoder>(V, E, H, rng) : std::make_unique<Decoder>(V, E, H, rng)) {
+      decoder(peeky ? std::make_unique<PeekyDecoder>(V, E, H, rng) : std::make_unique<Decoder>(V, E, H, rng)),
+      summary_(summary) {
     add_child("encoder", encoder);
     add_child("decoder", *decoder);
 }
 
-// The encoder's only message is its last hidden state, hs[:, S-1, :].
-static Var last_state(const Var& hs) { return select(hs, 1, hs.dim(1) - 1); }  // (B, H)
+// The encoder's only message: its last hidden state hs[:, S-1, :], or the mean over all S steps.
+Var Seq2seq::summarize(const Var& hs) const {
+    return summary_ == Summary::Last ? select(hs, 1, hs.dim(1) - 1) : mean(hs, 1);  // (B, H)
+}
 
 Var Seq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
     const int L = tgt.shape[1];
-    Var h = last_state(encoder.forward(src));
+    Var h = summarize(encoder.forward(src));
     Var logits = decoder->forward(columns(tgt, 0, L - 1), h);   // logits: (B, T, V)
     return cross_entropy(logits, columns(tgt, 1, L));
 }
@@ -87,7 +90,7 @@ Var Seq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
 IndexTensor Seq2seq::generate(const IndexTensor& src, int start_id, int length) {
     NoGrad no_grad;
     const int B = src.shape[0];
-    Var h = last_state(encoder.forward(src));
+    Var h = summarize(encoder.forward(src));
     IndexTensor prev(Shape{B}, start_id), result(Shape{B, length});
     LSTMState state;
     for (int t = 0; t < length; ++t) {

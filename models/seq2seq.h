@@ -64,14 +64,24 @@ class PeekyDecoder : public Decoder {
     Var step(const IndexTensor& prev, const Var& h_enc, LSTMState& state) const override;
 };
 
+// What the encoder hands the decoder: its last hidden state (chapter 1), or the plain average of all its
+// hidden states hs (chapter 2's first, naive attempt to use more than the last one).
+enum class Summary { Last, Mean };
+
 class Seq2seq : public Seq2seqModel {
   public:
-    Seq2seq(int V, int E, int H, bool peeky, Rng& rng);
+    Seq2seq(int V, int E, int H, bool peeky, Rng& rng, Summary summary = Summary::Last);
     Var loss(const IndexTensor& src, const IndexTensor& tgt) override;
     IndexTensor generate(const IndexTensor& src, int start_id, int length) override;
 
+    // hs (B, S, H) → the message h_enc (B, H) the decoder starts from (and peeks at).
+    Var summarize(const Var& hs) const;
+
     Encoder encoder;
     std::unique_ptr<Decoder> decoder;
+
+  private:
+    Summary summary_;
 };
 
 // Columns [begin, end) of a (B, L) id matrix: tgt[:, :-1] and tgt[:, 1:] in training.

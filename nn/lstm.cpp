@@ -274,9 +274,8 @@ LSTMState lstm_cell_reference(const Var& x_t, const LSTMState& s, const Var& Wx,
 // and gradients flow back over many steps from the first update (Gers et al. 2000; Jozefowicz et al. 2015),
 // instead of the cell halving its state every step as σ(0) = 0.5 would.
 LSTM::LSTM(int D, int H, Rng& rng) : D_(D), H_(H) {
-    const Real k = 1 / std::sqrt(static_cast<Real>(H));
-    Wx_ = add_parameter("Wx", rand_uniform(Shape{D, 4 * H}, rng, -k, k));
-    Wh_ = add_parameter("Wh", rand_uniform(Shape{H, 4 * H}, rng, -k, k));
+    Wx_ = add_parameter("Wx", randn(Shape{D, 4 * H}, rng, Real(1 / std::sqrt(double(D)))));
+    Wh_ = add_parameter("Wh", randn(Shape{H, 4 * H}, rng, Real(1 / std::sqrt(double(H)))));
     Tensor bias(Shape{4 * H});
     for (int j = H; j < 2 * H; ++j) bias[j] = 1;  // the forget gate's slice
     b_ = add_parameter("b", std::move(bias));

@@ -152,7 +152,7 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
             if (drop) {  // drawn in the same order, and with the same test, as the dropout op
                 Real* M = keep.ptr() + block;
                 for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) {
-                    M[e] = rng.uniform() < dropout ? Real(0) : keep_scale;
+                    M[e] = rng.bernoulli(dropout) ? Real(0) : keep_scale;
                     dropped[e] = P[e] * M[e];
                 }
                 A = dropped.ptr();

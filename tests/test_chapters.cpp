@@ -3,35 +3,12 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
-namespace {
+#include "tests/run_program.h"
 
-struct Run {
-    int status;          // the program's exit status
-    std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& program, const std::string& args) {
-    const std::string cmd = fmt::format("{}/bin/{} {} 2>&1", S2A_BUILD_DIR, program, args);
-    FILE* pipe = popen(cmd.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-    const int status = pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-}  // namespace
 
 TEST_CASE("chapters: ch0 runs in quick mode") {
     const Run r = run("ch0", "--quick");
@@ -80,5 +57,27 @@ TEST_CASE("chapters: ch1 runs in quick mode, saves checkpoints and reloads them"
     const Run bad_data = run("ch1", "--quick --data /nonexistent/add.txt");
     CHECK(bad_data.status == 1);
     CHECK(has(bad_data.output, "/nonexistent/add.txt"));
+    std::system(fmt::format("rm -rf {}", out).c_str());
+}
+
+TEST_CASE("chapters: ch2 and ch3 run in quick mode") {
+    const std::string out = fmt::format("/tmp/s2a_ch23_{}", getpid());
+    const Run two = run("ch2", "--quick --out " + out);
+    INFO(two.output);
+    CHECK(two.status == 0);
+    CHECK(has(two.output, "exact match by input length"));
+    CHECK(has(two.output, "mean of hs"));
+    const Run three = run("ch3", "--quick --baselines --scores --lengths --out " + out);
+    INFO(three.output);
+    CHECK(three.status == 0);
+    CHECK(has(three.output, "(source read reversed"));   // a heat map was drawn
+    CHECK(has(three.output, "concat"));                   // every score function was tried
+    CHECK(has(three.output, "Copy task with attention"));
+    const Run bahdanau = run("ch3", "--quick --wiring bahdanau --bidirectional --score additive --out " + out);
+    INFO(bahdanau.output);
+    CHECK(bahdanau.status == 0);
+    const Run bad = run("ch3", "--quick --score cosine --out " + out);
+    CHECK(bad.status == 1);
+    CHECK(has(bad.output, "cosine"));
     std::system(fmt::format("rm -rf {}", out).c_str());
 }

@@ -1,0 +1,106 @@
+// chapters/ch2_bottleneck.cpp — Chapter 2: the encoder's hidden-state matrix hs, and the bottleneck.
+//
+// In chapter 1 the decoder only ever sees the encoder's last hidden state: one vector of H numbers for the
+// whole input, however long. This program measures what that costs. It trains the chapter-1 model
+// (peeky decoder, reversed input) to copy strings of 4 to 36 letters and prints exact match by input length.
+// Then it looks at what the encoder computes anyway and throws away: hs (B, S, H), one state per input
+// position, drawn as a heat map of the cosine similarities between its rows. Last, the first and most naive
+// use of hs: hand the decoder the plain average of its rows instead of the last one.
+//
+// Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "autodiff/ops.h"
+#include "chapters/cli.h"
+#include "chapters/experiment.h"
+
+using namespace s2a;
+
+namespace {
+
+// cos(hsᵢ, hsⱼ) for every pair of the letters' positions in one example's hs (S, H), as a heat map. The
+// source was read reversed, so its padding came first; only the positions of its letters are drawn.
+HeatMap similarity_map(const Tensor& hs, int example, const std::string& source) {
+    const int S = hs.dim(1), H = hs.dim(2), letters = static_cast<int>(source.find_last_not_of(' ') + 1);
+    const Real* rows = hs.ptr() + int64_t(example) * S * H;
+    HeatMap m{fmt::format("cosine similarity of hs rows for \"{}\" (read reversed)", source), {}, {}, {}};
+    auto norm = [&](int i) {
+        double n = 0;
+        for (int k = 0; k < H; ++k) n += double(rows[i * H + k]) * rows[i * H + k];
+        return std::sqrt(n);
+    };
+    for (int i = S - letters; i < S; ++i) {
+        m.row_labels.push_back(std::string(1, source[S - 1 - i]));
+        m.col_labels.push_back(std::string(1, source[S - 1 - i]));
+        for (int j = S - letters; j < S; ++j) {
+            double dot = 0;
+            for (int k = 0; k < H; ++k) dot += double(rows[i * H + k]) * rows[j * H + k];
+            m.values.push_back(std::max(0.0, dot / (norm(i) * norm(j) + 1e-12)));
+        }
+    }
+    return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int seed = 1, epochs = 8, embed = 16, hidden = 128, batch = 128, examples = 20000, n_test = 2000;
+    double lr = 1e-3, clip = 5;
+    bool quick = false;
+    std::string data, out = "out";
+    Cli cli("ch2", "Chapter 2: the fixed-vector bottleneck, measured by input length; what hs holds; the average of hs.");
+    cli.option("seed", &seed, "random seed");
+    cli.option("epochs", &epochs, "training epochs for each model");
+    cli.option("data", &data, "a file in the textbook format instead of the generated copy task", "FILE");
+    cli.option("examples", &examples, "generated examples (when no --data)");
+    cli.option("test", &n_test, "examples held out for testing");
+    cli.option("embed", &embed, "embedding size E");
+    cli.option("hidden", &hidden, "hidden size H");
+    cli.option("batch", &batch, "batch size B");
+    cli.option("lr", &lr, "Adam learning rate");
+    cli.option("clip", &clip, "gradient clipping: max global norm");
+    cli.option("out", &out, "folder for the plots", "DIR");
+    cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
+    cli.parse(argc, argv);
+    return guarded("ch2", [&] {
+        if (quick) examples = 1000, n_test = 200, hidden = 32, epochs = std::min(epochs, 1);
+        const auto start = std::chrono::steady_clock::now();
+        const Split sets = split(load_or_generate("copy", data, examples, seed), n_test, seed);
+        const Vocab vocab = make_vocab(sets.train);
+        const int start_id = vocab.id('_');
+        fmt::print("Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}\n\n",
+                   sets.train.size(), sets.test.size(), kCopyMinLength, kCopyMaxLength, embed, hidden, batch);
+
+        std::vector<Contender> models;
+        for (auto [name, summary] : {std::pair{"last state", Summary::Last}, {"mean of hs", Summary::Mean}}) {
+            Rng init(seed);
+            models.push_back(make_contender(name, std::make_unique<Seq2seq>(vocab.size(), embed, hidden, true, init, summary),
+                                            sets, vocab, batch, true, Real(lr)));
+        }
+        train_side_by_side(models, epochs, Real(clip), start_id, seed);
+        std::filesystem::create_directories(out);
+        report_by_length(models, accuracy_by_length(models, sets.test, vocab, start_id, 4),
+                         "Peeky seq2seq copying strings: exact match by input length", out + "/ch2_by_length.svg");
+
+        // What hs holds: for the first test string, how alike the encoder's states at each position are.
+        auto& model = dynamic_cast<Seq2seq&>(*models[0].model);
+        const Batch first = models[0].test->batch(0);
+        NoGrad no_grad;
+        const Var hs = model.encoder.forward(first.src);  // hs: (B, S, H)
+        fmt::print("\nThe encoder's hidden states for a batch: hs {} — one H-vector per source position; the decoder "
+                   "above only ever got hs[:, S-1].\n", hs.shape().str());
+        const std::string source = sets.test.questions[0];
+        const HeatMap m = similarity_map(hs.value(), 0, source);
+        fmt::print("{}\n{}", m.title, heat_map_text(m, stdout_is_terminal()));
+        write_heat_map(out + "/ch2_hs_similarity.svg", {m});
+        plot_accuracy(models, "Chapter 2: copy task, test exact match", out + "/ch2_accuracy.svg");
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        fmt::print("\nPlots: {0}/ch2_by_length.svg, {0}/ch2_hs_similarity.svg, {0}/ch2_accuracy.svg. Total time {1:.1f} s.\n",
+                   out, seconds);
+        return 0;
+    });
+}

@@ -1,0 +1,36 @@
+// tests/run_program.h — run a program built in this test binary's own variant and capture what it prints.
+// The programs are the ones in S2A_BUILD_DIR/bin (the Makefile sets S2A_BUILD_DIR per variant).
+#pragma once
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace s2a_test {
+
+struct Run {
+    int status;          // the program's exit status
+    std::string output;  // stdout and stderr together
+};
+
+inline Run run(const std::string& program, const std::string& args) {
+    const std::string cmd = fmt::format("{}/bin/{} {} 2>&1", S2A_BUILD_DIR, program, args);
+    FILE* pipe = popen(cmd.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace s2a_test
+
+using s2a_test::has;
+using s2a_test::run;
