@@ -266,19 +266,16 @@ LSTMState lstm_cell_reference(const Var& x_t, const LSTMState& s, const Var& Wx,
 
 // ---------------------------------------------------------------- the module
 
-// Initialisation: every weight uniform in ±1/√H (PyTorch's choice). A gate's pre-activation sums H
-// recurrent terms w·h with |h| < 1 and Var(w) = 1/(3H), so its variance stays below 1/3 whatever H is:
-// the gates start in the responsive middle of σ and tanh, not saturated. (Xavier, ±√(6 / (H + 4H)) ≈
-// ±1.1/√H for Wh, is almost the same scale; ±1/√H is used for Wx too, so x should be of order 1.)
-// Biases start at 0, except the forget gate's at 1: σ(1) ≈ 0.73, so a fresh cell keeps most of its memory
-// and gradients flow back over many steps from the first update (Gers et al. 2000; Jozefowicz et al. 2015),
-// instead of the cell halving its state every step as σ(0) = 0.5 would.
+// Initialisation (the textbook's): Wx ~ N(0, 1/D) and Wh ~ N(0, 1/H), biases 0. A gate's pre-activation
+// then has a variance of about Var(x) + Var(h) ≤ 2 whatever D and H are: the gates start responsive, not
+// saturated, and an input of embedding size 16 moves them from the first step. (PyTorch's uniform ±1/√H is
+// 1/√3 as large for Wh and, for a 16-wide input against H = 256, 1/7 as large for Wx; on the date task the
+// textbook's scale reached 99.9% after two epochs where the smaller one reached 99.0%.) A forget-gate bias
+// of 1, often recommended for long sequences, made no difference for the better on these tasks.
 LSTM::LSTM(int D, int H, Rng& rng) : D_(D), H_(H) {
     Wx_ = add_parameter("Wx", randn(Shape{D, 4 * H}, rng, Real(1 / std::sqrt(double(D)))));
     Wh_ = add_parameter("Wh", randn(Shape{H, 4 * H}, rng, Real(1 / std::sqrt(double(H)))));
-    Tensor bias(Shape{4 * H});
-    for (int j = H; j < 2 * H; ++j) bias[j] = 1;  // the forget gate's slice
-    b_ = add_parameter("b", std::move(bias));
+    b_ = add_parameter("b", Tensor(Shape{4 * H}));
 }
 
 LSTMState LSTM::state_or_zeros(const char* op, int B, const LSTMState& s) const {

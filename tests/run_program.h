@@ -32,5 +32,6 @@ inline bool has(const std::string& text, const std::string& part) { return text.
 
 }  // namespace s2a_test
 
+using s2a_test::Run;
 using s2a_test::has;
 using s2a_test::run;

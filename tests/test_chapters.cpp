@@ -9,7 +9,6 @@
 
 #include "tests/run_program.h"
 
-
 TEST_CASE("chapters: ch0 runs in quick mode") {
     const Run r = run("ch0", "--quick");
     INFO(r.output);

@@ -235,7 +235,7 @@ TEST_CASE("rnn: GRU steps equal one forward, and an undefined h0 means zeros") {
     tape().clear();
 }
 
-TEST_CASE("rnn: parameters, shapes and the forget-gate bias") {
+TEST_CASE("rnn: parameters, shapes and initialisation") {
     Rng rng(1);
     LSTM lstm(3, 4, rng);
     const auto params = lstm.named_parameters();
@@ -245,8 +245,16 @@ TEST_CASE("rnn: parameters, shapes and the forget-gate bias") {
     CHECK(params[1].first == "Wh");
     CHECK(params[1].second.shape() == Shape{4, 16});
     CHECK(params[2].first == "b");
-    for (int j = 0; j < 16; ++j) CHECK(lstm.b().value()[j] == (j >= 4 && j < 8 ? 1 : 0));  // order i, f, g, o
-    for (Real w : lstm.Wh().value().data) CHECK(std::fabs(w) <= 0.5);                     // ±1/√H
+    for (int j = 0; j < 16; ++j) CHECK(lstm.b().value()[j] == 0);
+    Rng big_rng(2);
+    LSTM big(64, 256, big_rng);  // Wx ~ N(0, 1/D), Wh ~ N(0, 1/H): check the standard deviations
+    auto std_of = [](const Tensor& t) {
+        double ss = 0;
+        for (Real w : t.data) ss += double(w) * w;
+        return std::sqrt(ss / t.numel());
+    };
+    CHECK(std_of(big.Wx().value()) == doctest::Approx(1 / std::sqrt(64.0)).epsilon(0.02));
+    CHECK(std_of(big.Wh().value()) == doctest::Approx(1 / std::sqrt(256.0)).epsilon(0.02));
 
     GRU gru(3, 4, rng);
     CHECK(gru.num_parameters() == 3 * 12 + 4 * 12 + 12 + 4);
