@@ -26,13 +26,19 @@ void for_each(const Broadcast& bc, F f) {
         for (int64_t i = 0, n = bc.out.numel(); i < n; ++i) f(i, i, i);
         return;
     }
+    // Along the last axis both inputs are usually contiguous (a bias row, a residual): then the innermost
+    // loop walks all three arrays with stride 1, which the compiler can vectorise.
+    const bool contiguous = bc.stride_a[3] == 1 && bc.stride_b[3] == 1;
     int64_t o = 0;
     for (int i0 = 0; i0 < bc.dims[0]; ++i0)
         for (int i1 = 0; i1 < bc.dims[1]; ++i1)
-            for (int i2 = 0; i2 < bc.dims[2]; ++i2) {
+            for (int i2 = 0; i2 < bc.dims[2]; ++i2, o += bc.dims[3]) {
                 const int64_t ja = i0 * bc.stride_a[0] + i1 * bc.stride_a[1] + i2 * bc.stride_a[2];
                 const int64_t jb = i0 * bc.stride_b[0] + i1 * bc.stride_b[1] + i2 * bc.stride_b[2];
-                for (int i3 = 0; i3 < bc.dims[3]; ++i3, ++o) f(o, ja + i3 * bc.stride_a[3], jb + i3 * bc.stride_b[3]);
+                if (contiguous)
+                    for (int i3 = 0; i3 < bc.dims[3]; ++i3) f(o + i3, ja + i3, jb + i3);
+                else
+                    for (int i3 = 0; i3 < bc.dims[3]; ++i3) f(o + i3, ja + i3 * bc.stride_a[3], jb + i3 * bc.stride_b[3]);
             }
 }
 

@@ -64,7 +64,9 @@ GradcheckReport gradcheck(const std::function<Var(const std::vector<Var>&)>& f, 
             const double err = std::fabs(a - numeric), scale = std::max(std::fabs(a), std::fabs(numeric));
             const double ratio = err / (opt.atol + opt.rtol * scale);  // ≤ 1 passes
             in.max_abs = std::max(in.max_abs, err);
-            if (scale > 0) in.max_rel = std::max(in.max_rel, err / scale);
+            // Relative error means something only where the gradient is large against the absolute floor
+            // (|g| ≥ atol / rtol = 1e-2 by default); below that the absolute test decides.
+            if (scale >= opt.atol / opt.rtol) in.max_rel = std::max(in.max_rel, err / scale);
             if (!(ratio <= 1)) in.pass = false;  // also catches NaN
             if (ratio > worst_ratio || std::isnan(ratio)) {
                 worst_ratio = std::isnan(ratio) ? INFINITY : ratio;

@@ -33,7 +33,8 @@ struct GradcheckInput {
     Shape shape;
     int64_t checked = 0;          // elements compared
     double max_abs = 0;           // max |analytic - numeric|
-    double max_rel = 0;           // max |analytic - numeric| / max(|analytic|, |numeric|)
+    double max_rel = 0;           // max |analytic - numeric| / max(|analytic|, |numeric|), over the elements
+                                  // with max(|analytic|, |numeric|) ≥ atol / rtol (elsewhere atol decides)
     int64_t worst = -1;           // flat index of the element with the largest error relative to its tolerance
     double worst_analytic = 0, worst_numeric = 0;
     bool pass = true;

@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -123,6 +124,11 @@ int main(int argc, char** argv) {
     cli.option("seconds", &seconds, "time spent on each measurement");
     cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date (default: all)");
     cli.parse(argc, argv);
+    const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date"};
+    if (std::find(known.begin(), known.end(), only) == known.end()) {
+        fmt::print(stderr, "bench: unknown benchmark '{}' (see --help)\n", only);
+        return 2;
+    }
     if (only.empty() || only == "sgemm") bench_sgemm(seconds);
     if (only.empty() || only == "tape") bench_tape(seconds);
     if (only.empty() || only == "seq2seq-date") bench_seq2seq_date(std::max(seconds, 2.0));
