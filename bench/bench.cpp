@@ -18,6 +18,7 @@
 #include "chapters/cli.h"
 #include "models/attention_seq2seq.h"
 #include "models/seq2seq.h"
+#include "models/transformer_seq2seq.h"
 #include "nn/optim.h"
 
 using namespace s2a;
@@ -115,6 +116,16 @@ void bench_attention_date(double budget) {
     bench_model("attention-date (E 16, H 256, Luong, dot)", model, 59, 128, 29, 11, budget);
 }
 
+// The Transformer of chapter 5 at two sizes; dropout off, so a step's work does not depend on the draw.
+void bench_transformer(const std::string& name, int V, int layers, int B, int S, int T, double budget) {
+    Rng rng(1);
+    TransformerConfig cfg;
+    cfg.V = V, cfg.D = 256, cfg.heads = 4, cfg.F = 1024, cfg.encoder_layers = layers, cfg.decoder_layers = layers;
+    cfg.dropout = 0;
+    TransformerSeq2seq model(cfg, rng);
+    bench_model(fmt::format("{} (D 256, 4 heads, {}+{} layers, F 1024)", name, layers, layers), model, V, B, S, T, budget);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,9 +133,9 @@ int main(int argc, char** argv) {
     std::string only;
     Cli cli("bench", "Speed of the framework: sgemm through matmul vs OpenBLAS, and the tape's per-op overhead.");
     cli.option("seconds", &seconds, "time spent on each measurement");
-    cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date (default: all)");
+    cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date, transformer-date, transformer-long (default: all)");
     cli.parse(argc, argv);
-    const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date"};
+    const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date", "transformer-date", "transformer-long"};
     if (std::find(known.begin(), known.end(), only) == known.end()) {
         fmt::print(stderr, "bench: unknown benchmark '{}' (see --help)\n", only);
         return 2;
@@ -133,5 +144,7 @@ int main(int argc, char** argv) {
     if (only.empty() || only == "tape") bench_tape(seconds);
     if (only.empty() || only == "seq2seq-date") bench_seq2seq_date(std::max(seconds, 2.0));
     if (only.empty() || only == "attention-date") bench_attention_date(std::max(seconds, 2.0));
+    if (only.empty() || only == "transformer-date") bench_transformer("transformer-date", 59, 2, 128, 29, 11, std::max(seconds, 2.0));
+    if (only.empty() || only == "transformer-long") bench_transformer("transformer-long", 64, 3, 64, 64, 64, std::max(seconds, 2.0));
     return 0;
 }

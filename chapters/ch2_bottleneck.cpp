@@ -48,43 +48,30 @@ HeatMap similarity_map(const Tensor& hs, int example, const std::string& source)
 }  // namespace
 
 int main(int argc, char** argv) {
-    int seed = 1, epochs = 8, embed = 16, hidden = 128, batch = 128, examples = 20000, n_test = 2000;
-    double lr = 1e-3, clip = 5;
-    bool quick = false;
-    std::string data, out = "out";
+    TrainingFlags f;
+    f.epochs = 8, f.examples = 20000, f.test = 2000;
     Cli cli("ch2", "Chapter 2: the fixed-vector bottleneck, measured by input length; what hs holds; the average of hs.");
-    cli.option("seed", &seed, "random seed");
-    cli.option("epochs", &epochs, "training epochs for each model");
-    cli.option("data", &data, "a file in the textbook format instead of the generated copy task", "FILE");
-    cli.option("examples", &examples, "generated examples (when no --data)");
-    cli.option("test", &n_test, "examples held out for testing");
-    cli.option("embed", &embed, "embedding size E");
-    cli.option("hidden", &hidden, "hidden size H");
-    cli.option("batch", &batch, "batch size B");
-    cli.option("lr", &lr, "Adam learning rate");
-    cli.option("clip", &clip, "gradient clipping: max global norm");
-    cli.option("out", &out, "folder for the plots", "DIR");
-    cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
+    f.add_to(cli, "a file in the textbook format instead of the generated copy task");
     cli.parse(argc, argv);
     return guarded("ch2", [&] {
-        if (quick) examples = 1000, n_test = 200, hidden = 32, epochs = std::min(epochs, 1);
+        if (f.quick) f.examples = 1000, f.test = 200, f.hidden = 32, f.epochs = std::min(f.epochs, 1);
         const auto start = std::chrono::steady_clock::now();
-        const Split sets = split(load_or_generate("copy", data, examples, seed), n_test, seed);
+        const Split sets = split(load_or_generate("copy", f.data, f.examples, f.seed), f.test, f.seed);
         const Vocab vocab = make_vocab(sets.train);
         const int start_id = vocab.id('_');
         fmt::print("Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}\n\n",
-                   sets.train.size(), sets.test.size(), kCopyMinLength, kCopyMaxLength, embed, hidden, batch);
+                   sets.train.size(), sets.test.size(), kCopyMinLength, kCopyMaxLength, f.embed, f.hidden, f.batch);
 
         std::vector<Contender> models;
         for (auto [name, summary] : {std::pair{"last state", Summary::Last}, {"mean of hs", Summary::Mean}}) {
-            Rng init(seed);
-            models.push_back(make_contender(name, std::make_unique<Seq2seq>(vocab.size(), embed, hidden, true, init, summary),
-                                            sets, vocab, batch, true, Real(lr)));
+            Rng init(f.seed);
+            models.push_back(make_contender(name, std::make_unique<Seq2seq>(vocab.size(), f.embed, f.hidden, true, init, summary),
+                                            sets, vocab, f.batch, true, Real(f.lr)));
         }
-        train_side_by_side(models, epochs, Real(clip), start_id, seed);
-        std::filesystem::create_directories(out);
+        train_side_by_side(models, f.epochs, Real(f.clip), start_id, f.seed);
+        std::filesystem::create_directories(f.out);
         report_by_length(models, accuracy_by_length(models, sets.test, vocab, start_id, 4),
-                         "Peeky seq2seq copying strings: exact match by input length", out + "/ch2_by_length.svg");
+                         "Peeky seq2seq copying strings: exact match by input length", f.out + "/ch2_by_length.svg");
 
         // What hs holds: for the first test string, how alike the encoder's states at each position are.
         auto& model = dynamic_cast<Seq2seq&>(*models[0].model);
@@ -96,11 +83,11 @@ int main(int argc, char** argv) {
         const std::string source = sets.test.questions[0];
         const HeatMap m = similarity_map(hs.value(), 0, source);
         fmt::print("{}\n{}", m.title, heat_map_text(m, stdout_is_terminal()));
-        write_heat_map(out + "/ch2_hs_similarity.svg", {m});
-        plot_accuracy(models, "Chapter 2: copy task, test exact match", out + "/ch2_accuracy.svg");
+        write_heat_map(f.out + "/ch2_hs_similarity.svg", {m});
+        plot_accuracy(models, "Chapter 2: copy task, test exact match", f.out + "/ch2_accuracy.svg");
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         fmt::print("\nPlots: {0}/ch2_by_length.svg, {0}/ch2_hs_similarity.svg, {0}/ch2_accuracy.svg. Total time {1:.1f} s.\n",
-                   out, seconds);
+                   f.out, seconds);
         return 0;
     });
 }

@@ -23,11 +23,10 @@ using namespace s2a;
 
 namespace {
 
-struct Options {
-    int seed = 1, epochs = 2, embed = 16, hidden = 256, batch = 128, examples = 50000, n_test = 5000, maps = 3;
-    double lr = 1e-3, clip = 5;
-    std::string data, out = "out", score = "dot", wiring = "luong";
-    bool bidirectional = false, baselines = false, scores = false, lengths = false, quick = false;
+struct Options : TrainingFlags {
+    int maps = 3;
+    std::string score = "dot", wiring = "luong";
+    bool bidirectional = false, baselines = false, scores = false, lengths = false;
 };
 
 std::unique_ptr<AttentionSeq2seq> attention_model(const Options& o, Score score, const Vocab& vocab, Rng& rng) {
@@ -76,18 +75,10 @@ void lengths_experiment(const Options& o) {
 
 int main(int argc, char** argv) {
     Options o;
+    o.epochs = 2, o.hidden = 256;
     Cli cli("ch3", "Chapter 3: attention seq2seq on dates, heat maps; flags add chapter 1's models, every score "
                    "function, and the accuracy-by-length experiment.");
-    cli.option("seed", &o.seed, "random seed");
-    cli.option("epochs", &o.epochs, "training epochs");
-    cli.option("data", &o.data, "a file in the textbook format instead of generated dates", "FILE");
-    cli.option("examples", &o.examples, "generated examples (when no --data)");
-    cli.option("test", &o.n_test, "examples held out for testing");
-    cli.option("embed", &o.embed, "embedding size E");
-    cli.option("hidden", &o.hidden, "hidden size H");
-    cli.option("batch", &o.batch, "batch size B");
-    cli.option("lr", &o.lr, "Adam learning rate");
-    cli.option("clip", &o.clip, "gradient clipping: max global norm");
+    o.add_to(cli, "a file in the textbook format instead of generated dates");
     cli.option("score", &o.score, "score function: dot, general, additive, concat");
     cli.option("wiring", &o.wiring, "luong (attend after the LSTM) or bahdanau (attend before, feed the context in)");
     cli.flag("bidirectional", &o.bidirectional, "a bidirectional encoder");
@@ -95,13 +86,11 @@ int main(int argc, char** argv) {
     cli.flag("baselines", &o.baselines, "also train chapter 1's reversed and peeky+reversed models on the same data");
     cli.flag("scores", &o.scores, "also train one model per score function and compare them");
     cli.flag("lengths", &o.lengths, "also rerun chapter 2's accuracy-by-length experiment with attention");
-    cli.option("out", &o.out, "folder for plots and checkpoints", "DIR");
-    cli.flag("quick", &o.quick, "tiny sizes, a few seconds (for tests)");
     cli.parse(argc, argv);
     return guarded("ch3", [&] {
-        if (o.quick) o.examples = 2000, o.n_test = 200, o.hidden = 32, o.epochs = 1, o.maps = 1;
+        if (o.quick) o.examples = 2000, o.test = 200, o.hidden = 32, o.epochs = 1, o.maps = 1;
         const auto start = std::chrono::steady_clock::now();
-        const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.n_test, o.seed);
+        const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.test, o.seed);
         const Vocab vocab = make_vocab(sets.train);
         const int start_id = vocab.id('_');
         fmt::print("Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, {} wiring, {} score{}\n\n",

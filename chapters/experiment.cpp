@@ -8,6 +8,21 @@
 
 namespace s2a {
 
+void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
+    cli.option("seed", &seed, "random seed (data, split, weights, shuffling)");
+    cli.option("epochs", &epochs, "training epochs for each model");
+    cli.option("data", &data, data_help, "FILE");
+    cli.option("examples", &examples, "generated examples (when no --data)");
+    cli.option("test", &test, "examples held out for testing");
+    cli.option("embed", &embed, "embedding size E");
+    cli.option("hidden", &hidden, "hidden size H");
+    cli.option("batch", &batch, "batch size B");
+    cli.option("lr", &lr, "Adam learning rate");
+    cli.option("clip", &clip, "gradient clipping: max global norm");
+    cli.option("out", &out, "folder for plots and checkpoints", "DIR");
+    cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
+}
+
 Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> model, const Split& data,
                          const Vocab& vocab, int batch, bool reversed, Real lr) {
     Contender c;

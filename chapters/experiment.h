@@ -6,10 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "chapters/cli.h"
 #include "chapters/plot.h"
 #include "models/train.h"
 
 namespace s2a {
+
+// The flags every training chapter has; a chapter sets its own defaults before add_to registers them.
+struct TrainingFlags {
+    int seed = 1, epochs = 10, embed = 16, hidden = 128, batch = 128, examples = 50000, test = 5000;
+    double lr = 1e-3, clip = 5;
+    std::string data, out = "out";
+    bool quick = false;
+    void add_to(Cli& cli, const std::string& data_help);
+};
 
 struct Contender {
     std::string name;

@@ -4,6 +4,8 @@
 // The date checks do not trust the generator's own calendar: weekdays are recomputed with an independent
 // formula (Sakamoto's), and ISO answers are validated by a separate little parser.
 #include <doctest/doctest.h>
+
+#include "tests/util.h"
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,18 +26,6 @@
 using namespace s2a;
 
 namespace {
-
-// The message of the exception `f` throws, or "" if it throws none.
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string lower(std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -5,6 +5,8 @@
 // all checked); optimizers are held to updates worked out by hand; checkpoints must round-trip exactly and
 // refuse, without side effects, any file that does not fit the model.
 #include <doctest/doctest.h>
+
+#include "tests/util.h"
 #include <fmt/format.h>
 
 #include <cmath>
@@ -26,18 +28,6 @@
 using namespace s2a;
 
 namespace {
-
-// The message of the exception `f` throws, or "" if it throws none.
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A file in the temporary directory, removed when the test is done.
 struct TempFile {
