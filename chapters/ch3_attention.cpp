@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
         std::filesystem::create_directories(o.out);
         auto& attention = dynamic_cast<AttentionSeq2seq&>(*models[0].model);
         save(attention, o.out + "/ch3_attention.npz");
-        show_heat_maps(attention, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
+        if (o.maps > 0) show_heat_maps(attention, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
         plot_accuracy(models, "Chapter 3: dates, test exact match", o.out + "/ch3_accuracy.svg");
 
         if (o.scores) {

@@ -1,10 +1,23 @@
 // chapters/ch4_residual.cpp — Chapter 4: residual connections, deep LSTM stacks that still train.
 //
-// DRAFT
+// Chapter 3's attention model has one LSTM layer in the encoder and one in the decoder. Stacking more should
+// let it compute more, but the gradient that reaches a low layer has passed through every layer above it:
+// ∂loss/∂in_1 = ∂loss/∂out_L · J_L ⋯ J_2 with J_l = ∂out_l/∂in_l, and at initialisation each J_l shrinks
+// what passes through it (its gates sit near ½ and multiply), so the product fades with depth. A residual
+// connection (as in GNMT) adds a layer's input to its output, out_l = LSTM_l(in_l) + in_l, from the second
+// layer up: then J_l = I + ∂LSTM_l/∂in_l, and the identity is a straight path down that no layer can shrink.
+//
+// The program first measures this: for models of depth 1, 4 and 8, plain and residual, one batch, one
+// backward pass, and the gradient norm of every layer of the encoder and the decoder (nn/grad_norms.h) —
+// bottom/top is how much of the gradient survives the trip down. The plain and residual model of one depth
+// start from identical weights (same seed), so the wiring is the only difference. Then it trains all of them
+// on dates with the same budget (same data, batches and number of steps) and prints the test accuracy curves.
+// Depth 1 has no layer to skip, so its plain and residual models are the same model, trained once.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden, L layers.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -21,130 +34,170 @@ using namespace s2a;
 namespace {
 
 struct Options {
-    int seed = 1, epochs = 3, embed = 16, hidden = 128, batch = 128, examples = 20000, n_test = 2000;
-    double lr = 1e-3, clip = 5, dropout = 0;
+    int seed = 1, epochs = 3, embed = 16, hidden = 64, batch = 128, examples = 20000, n_test = 2000;
+    double lr = 3e-3, clip = 5, dropout = 0;
     std::string data, out = "out", depths = "1,4,8";
     bool quick = false;
 };
 
+// "1,4,8" → {1, 4, 8}.
 std::vector<int> parse_depths(const std::string& text) {
     std::vector<int> depths;
     std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
+    for (std::string item; std::getline(in, item, ',');) {
         size_t used = 0;
-        int d = 0;
+        int depth = 0;
         try {
-            d = std::stoi(item, &used);
+            depth = std::stoi(item, &used);
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used != item.size() || d < 1) throw std::invalid_argument(fmt::format("--depths: '{}' is not a depth ≥ 1", item));
-        depths.push_back(d);
+        if (used == 0 || used != item.size() || depth < 1)
+            throw std::invalid_argument(fmt::format("--depths: '{}' is not a number of layers ≥ 1", item));
+        depths.push_back(depth);
     }
     if (depths.empty()) throw std::invalid_argument("--depths: give at least one depth, e.g. 1,4,8");
     return depths;
 }
 
-// Each model is built from its own Rng(seed): the plain and the residual model of one depth start from the
-// very same weights, so whatever differs between them is the wiring alone.
-std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, int depth, bool residual, const Vocab& vocab) {
+struct Variant {
+    int depth;
+    bool residual;
+    std::string name() const { return depth == 1 ? "1 layer" : fmt::format("{} {}", depth, residual ? "residual" : "plain"); }
+};
+
+// Every depth plain and residual, except depth 1 once (its residual wiring would be the same model).
+std::vector<Variant> variants(const std::vector<int>& depths) {
+    std::vector<Variant> all;
+    for (int depth : depths) {
+        all.push_back({depth, false});
+        if (depth > 1) all.push_back({depth, true});
+    }
+    return all;
+}
+
+// Each model draws its weights from its own Rng(seed): a depth's plain and residual model start identical.
+std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, const Variant& v, const Vocab& vocab) {
     AttentionConfig c;
-    c.V = vocab.size(), c.E = o.embed, c.H = o.hidden, c.layers = depth, c.residual = residual;
+    c.V = vocab.size(), c.E = o.embed, c.H = o.hidden, c.layers = v.depth, c.residual = v.residual;
     c.dropout = Real(o.dropout), c.pad_id = vocab.id(' '), c.reversed_source = true;
     Rng rng(o.seed);
     return std::make_unique<AttentionSeq2seq>(c, rng);
 }
 
-std::string model_name(int depth, bool residual) {
-    return depth == 1 ? "1 layer" : fmt::format("{} {}", depth, residual ? "residual" : "plain");
-}
-
-// The gradient norm of every layer of the encoder and of the decoder after one backward pass.
+// The gradient norm of each LSTM layer of one model after one backward pass; index 0 is the bottom layer.
 struct LayerNorms {
-    std::string name;
-    std::vector<double> encoder, decoder;  // index 0 is the bottom layer
+    Variant model;
+    std::vector<double> encoder, decoder;
+    double ratio(const std::vector<double>& stack) const { return stack.front() / stack.back(); }  // bottom/top
 };
 
-LayerNorms measure(AttentionSeq2seq& model, const Batch& batch, const std::string& name) {
+LayerNorms measure(AttentionSeq2seq& model, const Batch& batch, const Variant& v) {
     model.zero_grad();
     backward(model.loss(batch.src, batch.tgt));
     tape().clear();
-    LayerNorms r{name, {}, {}};
+    LayerNorms r{v, {}, {}};
     for (const GradNorm& g : layer_grad_norms(model, "encoder.lstm.layer")) r.encoder.push_back(g.norm);
     for (const GradNorm& g : layer_grad_norms(model, "decoder.lstm.layer")) r.decoder.push_back(g.norm);
-    model.zero_grad();
+    model.zero_grad();  // training starts from clean gradients
     return r;
 }
 
-void print_norms(const std::vector<LayerNorms>& all, int max_depth) {
+// The table (one row per model and stack, one column per layer, bottom/top last), the plot (log₁₀ of the
+// norm against the layer, so a fade by a constant factor per layer is a straight line), and for each depth
+// the bottom/top ratios without and with residual connections side by side.
+void report_norms(const std::vector<LayerNorms>& all, const std::string& path) {
+    int max_depth = 0;
+    for (const LayerNorms& m : all) max_depth = std::max(max_depth, m.model.depth);
     fmt::print("{:<12} {:<8}", "model", "stack");
     for (int l = 1; l <= max_depth; ++l) fmt::print(" {:>8}", fmt::format("layer {}", l));
     fmt::print("  {:>10}\n", "bottom/top");
+    LinePlot plot{"Chapter 4: gradient norm of each LSTM layer at initialisation", "layer (1 = bottom)",
+                  "log10 of the gradient norm", {}};
+    plot.y_from_zero = false;
     for (const LayerNorms& m : all)
         for (const auto& [stack, norms] : {std::pair{"encoder", &m.encoder}, std::pair{"decoder", &m.decoder}}) {
-            fmt::print("{:<12} {:<8}", m.name, stack);
-            for (int l = 0; l < max_depth; ++l)
+            fmt::print("{:<12} {:<8}", m.model.name(), stack);
+            Series s{fmt::format("{}, {}", m.model.name(), stack), {}, {}};
+            for (int l = 0; l < max_depth; ++l) {
                 fmt::print(" {:>8}", l < int(norms->size()) ? fmt::format("{:.2e}", (*norms)[l]) : "");
-            fmt::print("  {:>10.3g}\n", norms->front() / norms->back());
+                if (l < int(norms->size())) s.x.push_back(l + 1), s.y.push_back(std::log10((*norms)[l]));
+            }
+            fmt::print("  {:>10.3g}\n", m.ratio(*norms));
+            if (norms->size() > 1) plot.series.push_back(s);  // a single layer is a point, not a curve
         }
+    write_line_plot(path, plot);
+    for (const LayerNorms& plain : all)
+        for (const LayerNorms& residual : all)
+            if (plain.model.depth == residual.model.depth && !plain.model.residual && residual.model.residual)
+                fmt::print("Depth {}: bottom/top gradient norm {:.3g} (encoder) and {:.3g} (decoder) without residual "
+                           "connections, {:.3g} and {:.3g} with them.\n", plain.model.depth, plain.ratio(plain.encoder),
+                           plain.ratio(plain.decoder), residual.ratio(residual.encoder), residual.ratio(residual.decoder));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     Options o;
-    Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections.");
+    Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections: gradient norm per layer "
+                   "at initialisation, then test accuracy under the same training budget.");
     cli.option("seed", &o.seed, "random seed");
-    cli.option("epochs", &o.epochs, "training epochs (the same budget for every model)");
+    cli.option("epochs", &o.epochs, "training epochs, the same for every model");
     cli.option("data", &o.data, "a file in the textbook format instead of generated dates", "FILE");
     cli.option("examples", &o.examples, "generated examples (when no --data)");
     cli.option("test", &o.n_test, "examples held out for testing");
-    cli.option("depths", &o.depths, "LSTM layers in the encoder and decoder, one model each", "LIST");
+    cli.option("depths", &o.depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
     cli.option("embed", &o.embed, "embedding size E");
     cli.option("hidden", &o.hidden, "hidden size H");
     cli.option("batch", &o.batch, "batch size B");
     cli.option("lr", &o.lr, "Adam learning rate");
     cli.option("clip", &o.clip, "gradient clipping: max global norm");
-    cli.option("dropout", &o.dropout, "dropout between layers");
-    cli.option("out", &o.out, "folder for plots", "DIR");
+    cli.option("dropout", &o.dropout, "dropout between LSTM layers");
+    cli.option("out", &o.out, "folder for the plots", "DIR");
     cli.flag("quick", &o.quick, "tiny sizes, a few seconds (for tests)");
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
         if (o.quick) o.examples = 1000, o.n_test = 100, o.hidden = 16, o.epochs = 1, o.depths = "1,3";
         const auto start = std::chrono::steady_clock::now();
-        const std::vector<int> depths = parse_depths(o.depths);
+        const std::vector<Variant> models_to_build = variants(parse_depths(o.depths));
         const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.n_test, o.seed);
         const Vocab vocab = make_vocab(sets.train);
         const int start_id = vocab.id('_');
-        fmt::print("Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}\n\n", sets.train.size(),
-                   sets.test.size(), vocab.size(), o.embed, o.hidden, o.batch);
-
-        const Batch first = Batcher(sets.train, vocab, o.batch, true).batch(0);
-        std::vector<LayerNorms> norms;
-        int max_depth = 0;
-        for (int depth : depths)
-            for (bool residual : {false, true}) {
-                if (depth == 1 && residual) continue;
-                max_depth = std::max(max_depth, depth);
-                auto model = deep_model(o, depth, residual, vocab);
-                norms.push_back(measure(*model, first, model_name(depth, residual)));
-            }
-        print_norms(norms, max_depth);
-
-        std::vector<Contender> models;
-        for (int depth : depths)
-            for (bool residual : {false, true}) {
-                if (depth == 1 && residual) continue;
-                models.push_back(make_contender(model_name(depth, residual), deep_model(o, depth, residual, vocab), sets,
-                                                vocab, o.batch, true, Real(o.lr)));
-            }
-        train_side_by_side(models, o.epochs, Real(o.clip), start_id, o.seed);
-        for (const Contender& c : models) fmt::print("  {:<12} {:6.2f}%  ({:.1f} s)\n", c.name, 100 * c.accuracy.back(), c.seconds);
+        const Batcher probe(sets.train, vocab, o.batch, true);
+        fmt::print("Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, Adam lr {}, dropout {}\n"
+                   "Every model: {} epochs of {} steps.\n\n", sets.train.size(), sets.test.size(), vocab.size(), o.embed,
+                   o.hidden, o.batch, o.lr, o.dropout, o.epochs, probe.num_batches());
         std::filesystem::create_directories(o.out);
-        plot_accuracy(models, "Chapter 4: dates, test exact match", o.out + "/ch4_accuracy.svg");
+
+        fmt::print("Gradient norm of each LSTM layer at initialisation (the first training batch, one backward pass):\n");
+        std::vector<LayerNorms> norms;
+        for (const Variant& v : models_to_build) norms.push_back(measure(*deep_model(o, v, vocab), probe.batch(0), v));
+        report_norms(norms, o.out + "/ch4_grad_norms.svg");
+
+        fmt::print("\nTraining every model on the same batches:\n");
+        std::vector<Contender> models;
+        for (const Variant& v : models_to_build)
+            models.push_back(make_contender(v.name(), deep_model(o, v, vocab), sets, vocab, o.batch, true, Real(o.lr)));
+        train_side_by_side(models, o.epochs, Real(o.clip), start_id, o.seed);
+        plot_accuracy(models, "Chapter 4: dates, test exact match by depth", o.out + "/ch4_accuracy.svg");
+
+        fmt::print("\n{:<12} {:>10} {:>12} {:>10}  {:>12} {:>10}\n", "model", "parameters", "final match",
+                   "best", "first ≥ 99%", "train time");
+        double deep_residual = 0;
+        for (size_t m = 0; m < models.size(); ++m) {
+            const std::vector<double>& acc = models[m].accuracy;
+            const auto first99 = std::find_if(acc.begin(), acc.end(), [](double a) { return a >= 0.99; });
+            const double best = *std::max_element(acc.begin(), acc.end());
+            fmt::print("{:<12} {:>10} {:>11.2f}% {:>9.2f}%  {:>12} {:>9.1f}s\n", models[m].name, models[m].model->num_parameters(),
+                       100 * acc.back(), 100 * best,
+                       first99 == acc.end() ? "never" : fmt::format("epoch {}", first99 - acc.begin() + 1), models[m].seconds);
+            if (models_to_build[m].residual && models_to_build[m].depth >= 4) deep_residual = std::max(deep_residual, acc.back());
+        }
+        if (deep_residual > 0)
+            fmt::print("Best residual model of depth ≥ 4 after the last epoch: {:.2f}% exact match (the target, ≥ 99%, is {}).\n",
+                       100 * deep_residual, deep_residual >= 0.99 ? "met" : "not met");
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("total time {:.1f} s\n", seconds);
+        fmt::print("\nPlots: {0}/ch4_grad_norms.svg, {0}/ch4_accuracy.svg. Total time {1:.1f} s.\n", o.out, seconds);
         return 0;
     });
 }

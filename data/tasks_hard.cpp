@@ -15,6 +15,16 @@ const std::string& hard_task_alphabet() {
     return alphabet;
 }
 
+TextData pad_left(const std::vector<Example>& examples, int question_width, int answer_width) {
+    std::vector<Example> right_aligned;
+    for (const Example& e : examples) {
+        if (static_cast<int>(e.question.size()) > question_width)
+            throw std::invalid_argument(fmt::format("pad_left: question \"{}\" is longer than {}", e.question, question_width));
+        right_aligned.push_back({std::string(question_width - e.question.size(), ' ') + e.question, e.answer});
+    }
+    return pad(right_aligned, question_width, answer_width);  // the questions are full width already
+}
+
 std::vector<Example> make_hard_task(const std::string& task, int n, int min_len, int max_len, uint64_t seed) {
     if (task != "reverse" && task != "sort")
         throw std::invalid_argument(fmt::format("unknown task '{}' (known: reverse, sort)", task));

@@ -14,12 +14,19 @@
 #include <string>
 #include <vector>
 
-#include "data/tasks.h"
+#include "data/textfile.h"
 
 namespace s2a {
 
 // The 62 characters the strings are made of, in ASCII order.
 const std::string& hard_task_alphabet();
+
+// The examples with each question right-aligned in question_width columns (padded with spaces on the
+// left, as numbers are in a column) and each answer left-aligned in answer_width, '_' in front, as pad() does.
+// Right-aligned, the last character of every string sits in the last column, so for reversing, answer
+// position t always comes from source column question_width - 1 - t: see chapters/ch5_transformer.cpp.
+// Throws std::invalid_argument if an example is longer than its width.
+TextData pad_left(const std::vector<Example>& examples, int question_width, int answer_width);
 
 // n examples of `task` ("reverse" or "sort"): random strings with lengths uniform in min_len..max_len.
 // Throws std::invalid_argument for an unknown task or bad sizes (need n >= 0, 1 <= min_len <= max_len).

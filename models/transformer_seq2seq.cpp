@@ -118,7 +118,9 @@ Var TransformerSeq2seq::project(const Var& y) const {
 
 Var TransformerSeq2seq::encode(const IndexTensor& src, Tensor* mask) {
     const int B = src.shape[0], S = src.shape[1];
-    *mask = cfg_.pad_id >= 0 ? source_mask(src, cfg_.pad_id, false) : Tensor(Shape{B, S}, 1);  // (B, S)
+    *mask = Tensor(Shape{B, S}, 1);  // (B, S)
+    if (cfg_.pad_id >= 0)  // the run of pads at the end, and the one at the start (a right-aligned source)
+        *mask = combine_masks(source_mask(src, cfg_.pad_id, false), source_mask(src, cfg_.pad_id, true));
     mask->shape = Shape{B, 1, 1, S};  // broadcast over heads and queries
     return encoder_.forward(embed(embed_, src), cfg_.pad_id >= 0 ? mask : nullptr);  // memory (B, S, D)
 }

@@ -14,8 +14,9 @@
 // The embedding E (V, D) starts with entries of size 1/√D (nn/embedding.h); multiplying by √D brings the
 // token vectors to the size of the positional encodings (±1), so neither drowns the other.
 //
-// Masks. The source is padded with pad_id at its end; the run of pads is hidden from the encoder's
-// self-attention and from the decoder's cross-attention (B, 1, 1, S). The decoder's self-attention gets the
+// Masks. The source is padded with pad_id, at its end (left-aligned) or at its start (right-aligned); the
+// run of pads is hidden from the encoder's self-attention and from the decoder's cross-attention (B, 1, 1, S).
+// A pad inside the text (the space in "sep 27") is a real character and stays visible. The decoder's self-attention gets the
 // causal mask (T, T). The target needs no padding mask: its padding comes last, and the causal mask already
 // hides every later position from the earlier ones.
 //

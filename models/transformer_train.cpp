@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <memory>
 #include <stdexcept>
 
@@ -15,6 +16,7 @@ namespace s2a {
 namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double cpu_now() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }  // this process's processor time
 }  // namespace
 
 Trainer::Trainer(Seq2seqModel& model, Batcher& data, Optimizer& opt, Real clip, const WarmupSchedule* schedule, uint64_t seed)
@@ -31,6 +33,7 @@ double Trainer::step() {
         ++epoch_;
     }
     const auto start = Clock::now();
+    const double cpu_start = cpu_now();
     model_.train();
     const Batch batch = data_.batch(batch_++);
     if (schedule_) opt_.set_lr(schedule_->lr(steps_ + 1));
@@ -44,6 +47,7 @@ double Trainer::step() {
     tape().clear();
     ++steps_;
     seconds_ += since(start);
+    cpu_seconds_ += cpu_now() - cpu_start;
     tokens_ += static_cast<double>(batch.src.numel() + batch.tgt.numel());
     return loss.item();
 }
@@ -51,23 +55,23 @@ double Trainer::step() {
 double Trainer::train_for(double seconds, const std::string& label, std::FILE* progress_out) {
     std::unique_ptr<Progress> progress;
     const int64_t total = std::max<int64_t>(1, std::llround(seconds));
-    if (progress_out) progress = std::make_unique<Progress>(label + " (seconds)", total, progress_out);
-    const double start = seconds_;
+    if (progress_out) progress = std::make_unique<Progress>(label + " (CPU seconds)", total, progress_out);
+    const double start = cpu_seconds_;
     double loss = 0;
     int n = 0;
     do {
         loss += step(), ++n;
         if (progress)
-            progress->update(std::min<int64_t>(total, std::llround(seconds_ - start)),
+            progress->update(std::min<int64_t>(total, std::llround(cpu_seconds_ - start)),
                              fmt::format("loss {:.4f}  {} tok/s", loss / n, format_rate(tokens_per_s())));
-    } while (seconds_ - start < seconds);
+    } while (cpu_seconds_ - start < seconds);
     if (progress) progress->finish(fmt::format("loss {:.4f}  {} steps", loss / n, n));
     return loss / n;
 }
 
 double Trainer::train_epoch(const std::string& label, std::FILE* progress_out) {
-    if (batch_ == data_.num_batches()) batch_ = 0;  // the last epoch is complete: start the next
-    const int first = batch_, steps = data_.num_batches() - first;
+    // the rest of the current epoch, or a whole new one when the current one is complete
+    const int steps = batch_ == data_.num_batches() ? batch_ : data_.num_batches() - batch_;
     std::unique_ptr<Progress> progress;
     if (progress_out) progress = std::make_unique<Progress>(label, steps, progress_out);
     double loss = 0;

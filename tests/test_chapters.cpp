@@ -72,7 +72,7 @@ TEST_CASE("chapters: ch2 and ch3 run in quick mode") {
     CHECK(has(three.output, "(source read reversed"));   // a heat map was drawn
     CHECK(has(three.output, "concat"));                   // every score function was tried
     CHECK(has(three.output, "Copy task with attention"));
-    const Run bahdanau = run("ch3", "--quick --wiring bahdanau --bidirectional --score additive --out " + out);
+    const Run bahdanau = run("ch3", "--quick --wiring bahdanau --bidirectional --score additive --maps 0 --out " + out);
     INFO(bahdanau.output);
     CHECK(bahdanau.status == 0);
     const Run bad = run("ch3", "--quick --score cosine --out " + out);

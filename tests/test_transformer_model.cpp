@@ -68,6 +68,17 @@ TEST_CASE("transformer model: trailing source padding and the tokens after the e
     IndexTensor wider(Shape{2, 7}, 0);
     for (int b = 0; b < 2; ++b) std::copy_n(kSrc.data.begin() + b * 5, 5, wider.data.begin() + b * 7);
     CHECK(model.loss(wider, kTgt).item() == doctest::Approx(base).epsilon(1e-12));
+    // Padding at the start (a right-aligned source) is masked too: no query gives a leading pad any weight,
+    // in the encoder or in the cross-attention; the pad inside the text (position 3) stays visible.
+    model.loss(IndexTensor::from(Shape{1, 6}, {0, 0, 4, 0, 3, 2}), IndexTensor::from(Shape{1, 5}, {6, 2, 4, 0, 0}));
+    for (const Tensor& w : {model.encoder_self_attention()[0], model.decoder_cross_attention()[1]}) {  // (1, h, Tq, 6)
+        const int rows = w.dim(1) * w.dim(2);
+        for (int r = 0; r < rows; ++r) {
+            CHECK(w[r * 6 + 0] == 0);
+            CHECK(w[r * 6 + 1] == 0);
+            CHECK(w[r * 6 + 3] > 0);
+        }
+    }
     // Row 1's answer ends at position 3 (id 0); what follows the end is not counted, whatever it is.
     IndexTensor changed = kTgt;
     changed[9] = 5;
@@ -218,6 +229,10 @@ TEST_CASE("data: the harder tasks reverse and sort") {
         CHECK(r[i].question == s[i].question);  // the same seed draws the same strings
     }
     CHECK(hard_task_alphabet().size() == 62);
+    const TextData right = pad_left({{"abc", "cba"}}, 5, 4);
+    CHECK(right.questions[0] == "  abc");
+    CHECK(right.answers[0] == "_cba ");
+    CHECK_THROWS_AS(pad_left({{"abcdef", "x"}}, 5, 4), std::invalid_argument);
     CHECK_THROWS_AS(make_hard_task("shuffle", 5, 1, 2, 1), std::invalid_argument);
 }
 
@@ -227,6 +242,7 @@ TEST_CASE("chapters: ch5 runs in quick mode") {
     INFO(r.output);
     CHECK(r.status == 0);
     CHECK(has(r.output, "beam search, k = 1"));
+    CHECK(has(r.output, "exactly the greedy answers: yes"));
     CHECK(has(r.output, "cross, layer 2 head 4"));  // every head drawn
     CHECK(has(r.output, "chapter-3 LSTM"));         // the race ran
     CHECK(has(r.output, "exact match by string length"));
