@@ -2,7 +2,7 @@
 //
 // Each op is one function: it checks shapes (throwing ShapeError naming the op and the shapes), computes its
 // output, and records a backward function right beside the forward code in its .cpp file:
-//   ops_linalg.cpp     matmul, bmm
+//   ops_linalg.cpp     matmul, linear, bmm
 //   ops_pointwise.cpp  add sub mul div (with broadcasting), neg, scale, tanh, sigmoid, relu, exp, log
 //   ops_shape.cpp      sum, mean, reshape, transpose, permute, concat, slice, select, stack
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
@@ -22,6 +22,7 @@ namespace s2a {
 Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);  // (M, K) · (K, N) → (M, N);
                                                                                       // also (..., K) · (K, N) → (..., N)
 Var bmm(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);     // (B, M, K) · (B, K, N) → (B, M, N)
+Var linear(const Var& x, const Var& W, const Var& b);  // x (..., K) · W (K, N) + b (N) → (..., N), one fused node
 
 // ---- pointwise
 Var add(const Var& a, const Var& b);

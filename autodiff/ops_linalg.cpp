@@ -1,8 +1,11 @@
-// autodiff/ops_linalg.cpp — matrix products: matmul (2-D) and bmm (a batch of them, 3-D).
+// autodiff/ops_linalg.cpp — matrix products: matmul (2-D), linear (matmul plus a bias, fused) and bmm (a batch
+// of them, 3-D).
 //
 // Dimensions: M rows of the result, N its columns, K the summed (inner) dimension, B the batch.
 // op(X) means X, or Xᵀ when the trans flag is set; the transposes are BLAS flags, never copies.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "autodiff/ops.h"
 
@@ -54,11 +57,36 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
     Shape cs = a.shape();
     cs[-1] = d.N;
     if (ta) cs = Shape{d.M, d.N};
-    Tensor c(cs);
+    Tensor c = Tensor::uninitialized(cs);  // gemm with beta = 0 writes every element
     gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr(), a2[1], b.value().ptr(), b.dim(1), 0, c.ptr(), d.N);
     return record("matmul", std::move(c), {a, b}, [a, b, d, ta, tb](Node& out) {
         matmul_backward(d, ta, tb, a.value().ptr(), b.value().ptr(), out.grad.ptr(),
                         a.requires_grad() ? a.grad().ptr() : nullptr, b.requires_grad() ? b.grad().ptr() : nullptr);
+    });
+}
+
+// y (..., N) = x (..., K) · W (K, N) + b (N): matmul and a bias row in one node. The fused form writes the
+// bias into y first and lets the product add onto it (gemm with beta = 1), so the (M, N) sum never needs a
+// tensor of its own, nor its gradient a second one. Backward, with dy (M, N):
+//   dx = dy · Wᵀ,   dW = xᵀ · dy,   db = Σ_rows dy   (the bias was added to every row)
+Var linear(const Var& x, const Var& W, const Var& b) {
+    if (x.ndim() < 1 || W.ndim() != 2 || b.ndim() != 1 || x.dim(-1) != W.dim(0) || b.dim(0) != W.dim(1))
+        shape_error("linear", "needs x (..., K), W (K, N), b (N)", {x.shape(), W.shape(), b.shape()});
+    const MatDims d{static_cast<int>(x.dim(-1) ? x.numel() / x.dim(-1) : 0), W.dim(1), W.dim(0)};
+    Shape ys = x.shape();
+    ys[-1] = d.N;
+    Tensor y = Tensor::uninitialized(ys);
+    for (int i = 0; i < d.M; ++i) std::copy_n(b.value().ptr(), d.N, y.ptr() + int64_t(i) * d.N);
+    gemm(false, false, d.M, d.N, d.K, 1, x.value().ptr(), d.K, W.value().ptr(), d.N, 1, y.ptr(), d.N);
+    return record("linear", std::move(y), {x, W, b}, [x, W, b, d](Node& out) {
+        const Real* dy = out.grad.ptr();
+        matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), dy,
+                        x.requires_grad() ? x.grad().ptr() : nullptr, W.requires_grad() ? W.grad().ptr() : nullptr);
+        if (b.requires_grad()) {
+            Real* db = b.grad().ptr();
+            for (int i = 0; i < d.M; ++i)
+                for (int j = 0; j < d.N; ++j) db[j] += dy[int64_t(i) * d.N + j];
+        }
     });
 }
 
@@ -69,7 +97,7 @@ Var bmm(const Var& a, const Var& b, bool ta, bool tb) {
     const MatDims d = mat_dims("bmm", a.shape(), b.shape(), ta, tb);
     const int batch = a.dim(0);
     const int64_t sa = int64_t(d.M) * d.K, sb = int64_t(d.K) * d.N, sc = int64_t(d.M) * d.N;  // per-item strides
-    Tensor c(Shape{batch, d.M, d.N});
+    Tensor c = Tensor::uninitialized(Shape{batch, d.M, d.N});
     for (int i = 0; i < batch; ++i)
         gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr() + i * sa, a.dim(2), b.value().ptr() + i * sb, b.dim(2), 0,
              c.ptr() + i * sc, d.N);

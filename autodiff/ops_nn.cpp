@@ -69,7 +69,7 @@ Var softmax_op(const Var& x, const Tensor* mask) {
     const int64_t rows = n ? x.numel() / n : 0;
     Tensor full_mask;
     if (mask) full_mask = broadcast_to("softmax", *mask, x.shape());
-    Tensor y(x.shape());
+    Tensor y = Tensor::uninitialized(x.shape());
     softmax_rows(x.value().ptr(), mask ? full_mask.ptr() : nullptr, y.ptr(), rows, n);
     return record("softmax", std::move(y), {x}, [x, rows, n](Node& out) {
         const Real *y = out.value.ptr(), *dy = out.grad.ptr();
@@ -94,7 +94,7 @@ Var log_softmax(const Var& x) {
     if (x.ndim() == 0) shape_error("log_softmax", "needs at least one dimension", {x.shape()});
     const int n = x.dim(-1);
     const int64_t rows = n ? x.numel() / n : 0;
-    Tensor y(x.shape());
+    Tensor y = Tensor::uninitialized(x.shape());
     const Real* px = x.value().ptr();
     for (int64_t r = 0; r < rows; ++r) {
         const Real* xr = px + r * n;
@@ -128,7 +128,7 @@ Var cross_entropy(const Var& logits, const IndexTensor& targets, int ignore_inde
         shape_error("cross_entropy", "targets must have the logits' shape without the class axis", {logits.shape(), targets.shape});
     if (label_smoothing < 0 || label_smoothing >= 1)
         throw std::invalid_argument(fmt::format("cross_entropy: label smoothing must be in [0, 1), got {}", label_smoothing));
-    Tensor probs(Shape{static_cast<int>(rows), V});  // saved for backward: softmax of each row
+    Tensor probs = Tensor::uninitialized(Shape{static_cast<int>(rows), V});  // saved for backward: softmax of each row
     softmax_rows(logits.value().ptr(), nullptr, probs.ptr(), rows, V);
     const Real eps = label_smoothing, on = 1 - eps;
     double loss = 0;

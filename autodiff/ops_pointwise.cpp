@@ -17,7 +17,7 @@ namespace {
 template <class F, class DA, class DB>
 Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
     const Broadcast bc = broadcast(op, a.shape(), b.shape());
-    Tensor y(bc.out);
+    Tensor y = Tensor::uninitialized(bc.out);
     const Real *pa = a.value().ptr(), *pb = b.value().ptr();
     Real* py = y.ptr();
     for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { py[o] = f(pa[ia], pb[ib]); });
@@ -37,7 +37,7 @@ Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
 // y = f(x); backward: dx += dy · dfdx(x, y).
 template <class F, class DF>
 Var unary(const char* op, const Var& x, F f, DF dfdx) {
-    Tensor y(x.shape());
+    Tensor y = Tensor::uninitialized(x.shape());
     const Real* px = x.value().ptr();
     for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = f(px[i]);
     return record(op, std::move(y), {x}, [x, dfdx](Node& out) {

@@ -104,7 +104,8 @@ Var mean(const Var& x, int axis, bool keepdim) {
 // Same values, new shape.    dx = dy (reshaped back)
 Var reshape(const Var& x, const Shape& shape) {
     if (shape.numel() != x.numel()) shape_error("reshape", "element counts differ", {x.shape(), shape});
-    Tensor y = Tensor::from(shape, x.value().data);
+    Tensor y = x.value();  // a copy: the output's buffer is its own
+    y.shape = shape;
     return record("reshape", std::move(y), {x}, [x](Node& out) {
         Real* dx = x.grad().ptr();
         const Real* dy = out.grad.ptr();

@@ -75,12 +75,19 @@ void shape_error(const char* op, const std::string& what, std::initializer_list<
 
 Tensor::Tensor(const Shape& s, Real fill) : shape(s), data(static_cast<size_t>(s.numel()), fill) {}
 
-Tensor Tensor::from(const Shape& s, std::vector<Real> values) {
+Tensor Tensor::uninitialized(const Shape& s) {
+    Tensor t;
+    t.shape = s;
+    t.data.resize(static_cast<size_t>(s.numel()));  // UninitializedAllocator: no zeroing
+    return t;
+}
+
+Tensor Tensor::from(const Shape& s, const std::vector<Real>& values) {
     if (static_cast<int64_t>(values.size()) != s.numel())
         throw ShapeError(fmt::format("Tensor::from: shape {} needs {} values, got {}", s.str(), s.numel(), values.size()));
     Tensor t;
     t.shape = s;
-    t.data = std::move(values);
+    t.data.assign(values.begin(), values.end());
     return t;
 }
 

@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace s2a {
@@ -49,13 +51,38 @@ struct Shape {
     std::string str() const;  // "(2, 3)"
 };
 
+// The storage allocator. Its one difference from std::allocator: growing a buffer without a fill value
+// leaves the new elements uninitialised instead of zeroing them. An op whose output it overwrites
+// completely (a matrix product, a pointwise map) asks for such a buffer with Tensor::uninitialized; zeroing
+// megabytes that are about to be overwritten cost about a tenth of a training step. The one place storage
+// is allocated, so an arena can replace it.
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitializedAllocator<U>;
+    };
+    using std::allocator<T>::allocator;
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;  // default-initialisation: for a number, no write at all
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using Storage = std::vector<Real, UninitializedAllocator<Real>>;
+
 struct Tensor {
     Shape shape;
-    std::vector<Real> data;  // row-major; the one place storage is allocated (an arena can replace it)
+    Storage data;  // row-major
 
     Tensor() = default;
     explicit Tensor(const Shape& s, Real fill = 0);
-    static Tensor from(const Shape& s, std::vector<Real> values);  // throws if sizes differ
+    // A tensor whose values are garbage until written: only for outputs the caller fills completely.
+    static Tensor uninitialized(const Shape& s);
+    static Tensor from(const Shape& s, const std::vector<Real>& values);  // throws if sizes differ
     static Tensor scalar(Real v) { return from(Shape{}, {v}); }
 
     int64_t numel() const { return static_cast<int64_t>(data.size()); }

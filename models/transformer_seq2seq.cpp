@@ -42,7 +42,7 @@ class Weights {
         throw std::logic_error(fmt::format("TransformerSeq2seq: no parameter '{}'", name));
     }
     // x W + b for the Linear called `name`
-    Var affine(const Var& x, const std::string& name) const { return matmul(x, (*this)[name + ".W"]) + (*this)[name + ".b"]; }
+    Var affine(const Var& x, const std::string& name) const { return linear(x, (*this)[name + ".W"], (*this)[name + ".b"]); }
     // LayerNorm of the AddNorm called `name`
     Var norm(const Var& x, const std::string& name) const {
         return layer_norm(x, (*this)[name + ".norm.gamma"], (*this)[name + ".norm.beta"]);

@@ -238,7 +238,8 @@ Var AttentionWeight::forward_with_keys(const Var& q, const Var& keys, const Tens
     }
     if (!mask) return softmax(e);  // a (B, Tq, S): a[b, t, s] = exp(e[b, t, s]) / Σⱼ exp(e[b, t, j])
     // (B, S) → (B, 1, S): one mask row serves every query step of its sentence.
-    const Tensor mask3 = Tensor::from(Shape{B, 1, S}, mask->data);
+    Tensor mask3 = *mask;
+    mask3.shape = Shape{B, 1, S};
     return softmax(e, mask3);  // a (B, Tq, S), exactly 0 at padded positions
 }
 

@@ -45,7 +45,7 @@ std::pair<Var, Var> GRU::forward(const Var& x, const Var& h0) const {
     const int B = x.dim(0), T = x.dim(1);
     Var h = state_or_zeros("GRU", B, h0);
     // xw (B, T, 3H) = x (B·T, D) · Wx (D, 3H) + b: the input projection of every step in one product
-    const Var xw = matmul(x, Wx_) + b_;
+    const Var xw = linear(x, Wx_, b_);
     std::vector<Var> hs;  // T tensors (B, H)
     for (int t = 0; t < T; ++t) {
         h = gru_cell(select(xw, 1, t), h, Wh_, bhn_);
@@ -58,7 +58,7 @@ Var GRU::step(const Var& x_t, const Var& h) const {
     if (x_t.ndim() != 2 || x_t.dim(1) != D_)
         shape_error("GRU.step", fmt::format("x_t must be (B, D) with D = {}, the input size of Wx", D_), {x_t.shape(), Wx_.shape()});
     const Var h0 = state_or_zeros("GRU.step", x_t.dim(0), h);
-    return gru_cell(matmul(x_t, Wx_) + b_, h0, Wh_, bhn_);  // x_t · Wx + b: (B, 3H)
+    return gru_cell(linear(x_t, Wx_, b_), h0, Wh_, bhn_);  // x_t · Wx + b: (B, 3H)
 }
 
 }  // namespace s2a

@@ -1,4 +1,4 @@
-// nn/linear.cpp — the affine layer: one matrix product over all positions, then the bias.
+// nn/linear.cpp — the affine layer: one matrix product over all positions, plus the bias (one fused op).
 #include "nn/linear.h"
 
 #include <fmt/format.h>
@@ -21,8 +21,8 @@ Var Linear::forward(const Var& x) const {
     // x: (..., in)
     if (x.ndim() < 1 || x.dim(-1) != in)
         shape_error("Linear", fmt::format("the input's last dimension must be in = {}", in), {x.shape(), W.shape()});
-    Var y = matmul(x, W);            // y: (..., out), every position in one product
-    return b.defined() ? y + b : y;  // (..., out) + (out): the bias row is added at every position
+    // y: (..., out), every position in one product; the bias row (out) is added at every position
+    return b.defined() ? s2a::linear(x, W, b) : matmul(x, W);
 }
 
 }  // namespace s2a

@@ -170,9 +170,9 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
 
     // Saved for backward:
     Tensor gates = xw.value();          // (B, T, 4H): starts as xw, each step turns its row into i, f, g, o
-    Tensor cells(Shape{B, T, H});       // (B, T, H):  c_t
-    Tensor tanh_cells(Shape{B, T, H});  // (B, T, H):  tanh(c_t)
-    Tensor hs(Shape{B, T, H});          // (B, T, H):  h_t, the output
+    Tensor cells = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  c_t
+    Tensor tanh_cells = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  tanh(c_t)
+    Tensor hs = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  h_t, the output
 
     const Real* wh = Wh.value().ptr();
     for (int t = 0; t < T; ++t) {
@@ -190,7 +190,7 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
     }
 
     // c_{T-1} (B, H), the second output, copied out of the saved cells.
-    Tensor c_last(Shape{B, H});
+    Tensor c_last = Tensor::uninitialized(Shape{B, H});
     for (int b = 0; b < B; ++b)
         std::copy_n(cells.ptr() + (int64_t(b) * T + T - 1) * H, H, c_last.ptr() + int64_t(b) * H);
 
@@ -203,7 +203,7 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
                          tanh_cells = std::move(tanh_cells), dc_last, B, T, H, G](Node& out) {
         const Real* dhs = out.grad.ptr();  // (B, T, H)
         const Real* wh = Wh.value().ptr();
-        Tensor da(Shape{B, T, G});         // (B, T, 4H): d loss / d a_t for every step (= d loss / d xw)
+        Tensor da = Tensor::uninitialized(Shape{B, T, G});  // (B, T, 4H): d loss / d a_t for every step (= d loss / d xw)
         Tensor dh(Shape{B, H});            // (B, H): d loss / d h_t arriving from step t+1 through Wh
         Tensor dc = dc_last->empty() ? Tensor(Shape{B, H}) : *dc_last;  // (B, H): d loss / d c_t
         for (int t = T - 1; t >= 0; --t) {
@@ -224,7 +224,7 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
         if (c0.requires_grad()) c0.grad() += dc;
         if (Wh.requires_grad()) {
             // H_prev (B, T, H): row (b, t) is h_{t-1} of sequence b, i.e. h0[b] for t = 0, else hs[b, t-1].
-            Tensor h_prev(Shape{B, T, H});
+            Tensor h_prev = Tensor::uninitialized(Shape{B, T, H});
             const Real *hs = out.value.ptr(), *h0v = h0.value().ptr();
             for (int b = 0; b < B; ++b) {
                 Real* dst = h_prev.ptr() + int64_t(b) * T * H;
@@ -295,7 +295,7 @@ std::pair<Var, LSTMState> LSTM::forward(const Var& x, const LSTMState& init) con
     const int B = x.dim(0), T = x.dim(1);
     const LSTMState s0 = state_or_zeros("LSTM", B, init);
     // xw (B, T, 4H) = x (B·T, D) · Wx (D, 4H) + b: the input projection of every step in one product
-    const Var xw = matmul(x, Wx_) + b_;
+    const Var xw = linear(x, Wx_, b_);
     const LSTMRecurrence r = lstm_recurrence(xw, Wh_, s0.h, s0.c);
     return {r.hs, LSTMState{select(r.hs, 1, T - 1), r.c_last}};
 }
@@ -306,7 +306,7 @@ LSTMState LSTM::step(const Var& x_t, const LSTMState& s) const {
         shape_error("LSTM.step", fmt::format("x_t must be (B, D) with D = {}, the input size of Wx", D_), {x_t.shape(), Wx_.shape()});
     const int B = x_t.dim(0);
     const LSTMState s0 = state_or_zeros("LSTM.step", B, s);
-    const Var xw = reshape(matmul(x_t, Wx_) + b_, Shape{B, 1, 4 * H_});  // (B, 1, 4H)
+    const Var xw = reshape(linear(x_t, Wx_, b_), Shape{B, 1, 4 * H_});  // (B, 1, 4H)
     const LSTMRecurrence r = lstm_recurrence(xw, Wh_, s0.h, s0.c);
     return {reshape(r.hs, Shape{B, H_}), r.c_last};
 }

@@ -52,6 +52,10 @@ std::vector<OpCase> op_cases() {
                  [](const std::vector<Var>& x) { return matmul(x[0], x[1]); });
         add_case("matmul", "(B, T, K) · (N, K)ᵀ", {Shape{B, T, K}, Shape{N, K}},
                  [](const std::vector<Var>& x) { return matmul(x[0], x[1], false, true); });
+        add_case("linear", "(M, K) · (K, N) + (N)", {Shape{M, K}, Shape{K, N}, Shape{N}},
+                 [](const std::vector<Var>& x) { return linear(x[0], x[1], x[2]); });
+        add_case("linear", "(B, T, K) · (K, N) + (N)", {Shape{B, T, K}, Shape{K, N}, Shape{N}},
+                 [](const std::vector<Var>& x) { return linear(x[0], x[1], x[2]); });
 
         // Broadcasting variants shared by the four arithmetic ops.
         const std::vector<std::pair<std::string, std::vector<Shape>>> pairs = {

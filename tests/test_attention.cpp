@@ -161,7 +161,7 @@ TEST_CASE("attention: parse_score reads every name score_name writes, and lists 
 TEST_CASE("attention: lengths_mask marks real tokens 1 and padding 0") {
     const Tensor m = lengths_mask({3, 1, 0}, 4);
     REQUIRE(m.shape == Shape({3, 4}));
-    CHECK(m.data == std::vector<Real>{1, 1, 1, 0,
+    CHECK(m.data == Storage{1, 1, 1, 0,
                                       1, 0, 0, 0,
                                       0, 0, 0, 0});
     CHECK_THROWS_AS(lengths_mask({5}, 4), std::invalid_argument);
@@ -407,7 +407,7 @@ TEST_CASE("attention: WeightSum gradient check and a hand computation") {
     const Var c = ws.forward(constant(Tensor::from(Shape{1, 1, 2}, {0.25, 0.75})),
                              constant(Tensor::from(Shape{1, 2, 3}, {4, 0, 8, 0, 4, -4})));
     REQUIRE(c.shape() == Shape({1, 1, 3}));
-    CHECK(c.value().data == std::vector<Real>{1, 3, -1});
+    CHECK(c.value().data == Storage{1, 3, -1});
     tape().clear();
 
     Rng rng(60);

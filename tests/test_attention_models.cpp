@@ -34,9 +34,9 @@ void check_loss(AttentionSeq2seq& model) {
 
 TEST_CASE("attention models: source mask marks the padding run only") {
     const Tensor m = source_mask(kSrc, 0, false);
-    CHECK(m.data == std::vector<Real>{1, 1, 1, 1, 1, 1, 1, 1, 0, 0});
+    CHECK(m.data == Storage{1, 1, 1, 1, 1, 1, 1, 1, 0, 0});
     const IndexTensor reversed = IndexTensor::from(Shape{1, 5}, {0, 0, 3, 0, 1});  // a pad inside stays real
-    CHECK(source_mask(reversed, 0, true).data == std::vector<Real>{0, 0, 1, 1, 1});
+    CHECK(source_mask(reversed, 0, true).data == Storage{0, 0, 1, 1, 1});
 }
 
 TEST_CASE("attention models: gradient of the whole loss, Luong and Bahdanau, every score") {

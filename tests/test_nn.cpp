@@ -128,12 +128,12 @@ TEST_CASE("nn: Linear forward matches a hand computation") {
     Var x = constant(Tensor::from(Shape{2, 3}, {1, 0, -1, 2, 1, 0}));
     Var y = lin.forward(x);
     REQUIRE(y.shape() == Shape({2, 2}));
-    CHECK(y.value().data == std::vector<Real>{-3.5, -5, 5.5, 7});
+    CHECK(y.value().data == Storage{-3.5, -5, 5.5, 7});
 
     // The same rows inside a (1, 2, 3) batch give the same numbers in shape (1, 2, 2).
     Var y3 = lin.forward(constant(Tensor::from(Shape{1, 2, 3}, {1, 0, -1, 2, 1, 0})));
     REQUIRE(y3.shape() == Shape({1, 2, 2}));
-    CHECK(y3.value().data == std::vector<Real>{-3.5, -5, 5.5, 7});
+    CHECK(y3.value().data == Storage{-3.5, -5, 5.5, 7});
 
     // Without bias: no "b", and just x · W.
     Linear nob(3, 2, rng, false);
@@ -141,12 +141,12 @@ TEST_CASE("nn: Linear forward matches a hand computation") {
     REQUIRE(nob.named_parameters().size() == 1);
     CHECK(nob.named_parameters()[0].first == "W");
     nob.W.value() = lin.W.value();
-    CHECK(nob.forward(x).value().data == std::vector<Real>{-4, -4, 5, 8});
+    CHECK(nob.forward(x).value().data == Storage{-4, -4, 5, 8});
 
     // A single vector (in) → (out).
     Var v = lin.forward(constant(Tensor::from(Shape{3}, {2, 1, 0})));
     CHECK(v.shape() == Shape({2}));
-    CHECK(v.value().data == std::vector<Real>{5.5, 7});
+    CHECK(v.value().data == Storage{5.5, 7});
     tape().clear();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "autodiff/ops.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -31,7 +32,7 @@ Var arange(const Shape& s, Real start = 0) {
 }
 
 // Checks y's shape and then every value: exactly when tol is 0, within a relative tol otherwise.
-void expect_values(const Var& y, const Shape& shape, const std::vector<Real>& want, double tol = 0) {
+void expect_values(const Var& y, const Shape& shape, const Storage& want, double tol = 0) {
     REQUIRE(y.shape().str() == shape.str());
     REQUIRE(y.numel() == static_cast<int64_t>(want.size()));
     for (size_t i = 0; i < want.size(); ++i) {
@@ -41,7 +42,7 @@ void expect_values(const Var& y, const Shape& shape, const std::vector<Real>& wa
     }
 }
 
-void expect_near(const Var& y, const Shape& shape, const std::vector<Real>& want) { expect_values(y, shape, want, kTol); }
+void expect_near(const Var& y, const Shape& shape, const Storage& want) { expect_values(y, shape, want, kTol); }
 
 bool all_finite(const Tensor& t) {
     for (Real v : t.data)
@@ -75,7 +76,7 @@ TEST_CASE("ops forward: matmul") {
     const Var At = input({3, 2}, {1, 4, 2, 5, 3, 6});    // Aᵀ as stored
     const Var Bt = input({2, 3}, {7, 9, 11, 8, 10, 12});  // Bᵀ as stored
     // A·B: [1·7+2·9+3·11, 1·8+2·10+3·12; 4·7+5·9+6·11, 4·8+5·10+6·12]
-    const std::vector<Real> AB = {58, 64, 139, 154};
+    const Storage AB = {58, 64, 139, 154};
     // Each transpose flag undoes the transposed storage, so all four combinations give A·B.
     expect_values(matmul(A, B), {2, 2}, AB);
     expect_values(matmul(At, B, true, false), {2, 2}, AB);
@@ -86,6 +87,16 @@ TEST_CASE("ops forward: matmul") {
     expect_values(matmul(A, A, true, false), {3, 3}, {17, 22, 27, 22, 29, 36, 27, 36, 45});
 }
 
+TEST_CASE("ops forward: linear is matmul plus the bias row") {
+    const Var x = input({2, 3}, {1, 2, 3, 4, 5, 6});
+    const Var W = input({3, 2}, {7, 8, 9, 10, 11, 12});
+    const Var b = input({2}, {-58, 1});
+    expect_values(linear(x, W, b), {2, 2}, {0, 65, 81, 155});  // A·B of the matmul case above, + b on each row
+    const Var x3 = input({1, 2, 3}, {1, 2, 3, 4, 5, 6});
+    expect_values(linear(x3, W, b), {1, 2, 2}, {0, 65, 81, 155});
+    CHECK(contains(error_of([&] { linear(x, W, input({3}, {0, 0, 0})); }), "linear: needs x (..., K), W (K, N), b (N) (shapes (2, 3) and (3, 2) and (3))"));
+}
+
 TEST_CASE("ops forward: bmm") {
     // Batch item 0 and 1 of a (2, 2, 3) and b (2, 3, 2), and the same items stored transposed.
     const Var a = input({2, 2, 3}, {1, 2, 3, 4, 5, 6, /**/ 0, 1, 0, 1, 0, -1});
@@ -94,7 +105,7 @@ TEST_CASE("ops forward: bmm") {
     const Var bt = input({2, 2, 3}, {1, 0, 1, 0, 1, 1, /**/ 2, 1, 0, 1, 2, 3});
     // item 0: [1,2,3]·cols [1,0,1], [0,1,1] = 4, 5 and [4,5,6] → 10, 11
     // item 1: [0,1,0] → 1, 2 and [1,0,-1] → 2, 1-3 = -2
-    const std::vector<Real> ab = {4, 5, 10, 11, /**/ 1, 2, 2, -2};
+    const Storage ab = {4, 5, 10, 11, /**/ 1, 2, 2, -2};
     expect_values(bmm(a, b), {2, 2, 2}, ab);
     expect_values(bmm(at, b, true, false), {2, 2, 2}, ab);
     expect_values(bmm(a, bt, false, true), {2, 2, 2}, ab);
@@ -313,7 +324,7 @@ TEST_CASE("ops forward: embedding") {
         const Var g = input({3, 2}, {1, 2, 3, 4, 5, 6});                   // d loss / d y
         backward(sum(mul(y, g)));
         // row 0 gets g[1]; row 2 gets g[0] + g[2] = [1+5, 2+6]; rows 1 and 3 are not used.
-        CHECK(table.grad().data == std::vector<Real>{3, 4, 0, 0, 6, 8, 0, 0});
+        CHECK(table.grad().data == Storage{3, 4, 0, 0, 6, 8, 0, 0});
         tape().clear();
     }
     SUBCASE("an id outside the table throws out_of_range") {
@@ -324,7 +335,7 @@ TEST_CASE("ops forward: embedding") {
 
 TEST_CASE("ops forward: softmax") {
     // softmax([1, 2, 3]) = [e, e², e³] / (e + e² + e³); a constant row is uniform.
-    const std::vector<Real> s123 = {0.09003057317038046, 0.24472847105479764, 0.6652409557748218};
+    const Storage s123 = {0.09003057317038046, 0.24472847105479764, 0.6652409557748218};
     expect_near(softmax(input({3}, {1, 2, 3})), {3}, s123);
     expect_near(softmax(input({2, 3}, {1, 2, 3, 0, 0, 0})), {2, 3}, {s123[0], s123[1], s123[2], 1.0 / 3, 1.0 / 3, 1.0 / 3});
     // Adding a constant to a row changes nothing, even a large one that would overflow exp.
@@ -392,7 +403,7 @@ TEST_CASE("ops forward: cross_entropy") {
         CHECK(loss.item() == 0.0);
         backward(loss);
         CHECK(all_finite(x.grad()));
-        CHECK(x.grad().data == std::vector<Real>(6, 0.0));
+        CHECK(x.grad().data == Storage(6, 0.0));
         tape().clear();
     }
     SUBCASE("label smoothing") {

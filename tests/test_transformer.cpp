@@ -92,18 +92,18 @@ void check_causal(const std::string& what, const std::function<Var()>& forward, 
 TEST_CASE("transformer: masks have the right shapes and values") {
     const Tensor pad = padding_mask(padded_ids(), 0);
     REQUIRE(pad.shape == Shape({2, 1, 1, 4}));
-    CHECK(pad.data == std::vector<Real>{1, 1, 1, 1, 1, 1, 0, 0});
+    CHECK(pad.data == Storage{1, 1, 1, 1, 1, 1, 0, 0});
 
     const Tensor causal = causal_mask(3);
     REQUIRE(causal.shape == Shape({3, 3}));
-    CHECK(causal.data == std::vector<Real>{1, 0, 0,   // step 0 sees only itself
+    CHECK(causal.data == Storage{1, 0, 0,   // step 0 sees only itself
                                            1, 1, 0,
                                            1, 1, 1});  // step 2 sees everything so far
 
     // (B, 1, 1, T) × (T, T) → (B, 1, T, T): row t of sentence b opens the keys that are ≤ t AND not padding.
     const Tensor both = combine_masks(pad, causal_mask(4));
     REQUIRE(both.shape == Shape({2, 1, 4, 4}));
-    CHECK(std::vector<Real>(both.data.begin(), both.data.begin() + 16) == causal_mask(4).data);
+    CHECK(Storage(both.data.begin(), both.data.begin() + 16) == causal_mask(4).data);
     CHECK(std::vector<Real>(both.data.begin() + 16, both.data.end()) == std::vector<Real>{1, 0, 0, 0,
                                                                                           1, 1, 0, 0,
                                                                                           1, 1, 0, 0,
@@ -130,7 +130,7 @@ TEST_CASE("transformer: scaled_dot_product_attention by hand") {
     // Masking the second key leaves all the weight on the first: the output is its value, 4.
     const Tensor mask = Tensor::from(Shape{2}, {1, 0});
     CHECK(scaled_dot_product_attention(q, k, v, &mask, &w).item() == 4);
-    CHECK(w.data == std::vector<Real>{1, 0});
+    CHECK(w.data == Storage{1, 0});
 }
 
 TEST_CASE("transformer: scaled_dot_product_attention gradient check (no mask, padding mask, causal mask)") {
@@ -380,8 +380,8 @@ TEST_CASE("transformer: learned positional encoding is a parameter and is gradie
 TEST_CASE("transformer: LayerNorm normalises each row and passes a gradient check") {
     Rng rng(11);
     LayerNorm ln(6);
-    CHECK(ln.gamma.value().data == std::vector<Real>(6, 1));
-    CHECK(ln.beta.value().data == std::vector<Real>(6, 0));
+    CHECK(ln.gamma.value().data == Storage(6, 1));
+    CHECK(ln.beta.value().data == Storage(6, 0));
     const Var x = parameter(randn(Shape{2, 3, 6}, rng, 3), "x");
     {
         NoGrad no_grad;
