@@ -2,6 +2,8 @@
 #include "autodiff/tensor.h"
 
 #include <cblas.h>
+
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <malloc.h>
@@ -178,6 +180,9 @@ Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi) {
 }
 
 // ---------------------------------------------------------------- matrix products
+
+int blas_threads() { return openblas_get_num_threads(); }
+void set_blas_threads(int n) { openblas_set_num_threads(std::max(n, 1)); }
 
 // One overload per precision; only the one matching Real is called in a given build.
 namespace {

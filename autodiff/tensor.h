@@ -136,6 +136,11 @@ class Rng {
 Tensor randn(const Shape& s, Rng& rng, Real std = 1);
 Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi);
 
+// How many threads OpenBLAS may split one matrix product over (its default: one per core). Programs that
+// train several models at once, one per core, set it to 1 (see chapters/experiment.h).
+int blas_threads();
+void set_blas_threads(int n);
+
 // C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C, row-major, through OpenBLAS.
 // op(X) is X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored.
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,

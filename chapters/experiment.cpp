@@ -3,8 +3,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "nn/progress.h"
 
 namespace s2a {
 
@@ -34,24 +43,99 @@ Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> 
     return c;
 }
 
+namespace {
+
+// Sets how many threads each matrix product may use, for as long as it lives.
+struct BlasThreadsFor {
+    int before = blas_threads();
+    explicit BlasThreadsFor(int n) { set_blas_threads(n); }
+    ~BlasThreadsFor() { set_blas_threads(before); }
+};
+
+}  // namespace
+
+void print_row(const std::vector<Contender>& contenders, int epoch) {
+    fmt::print("{:>6}", epoch);
+    for (const Contender& c : contenders) fmt::print(" {:>15.2f}%", 100 * c.accuracy[epoch ? epoch - 1 : 0]);
+    fmt::print("\n");
+    std::fflush(stdout);  // one row per epoch, shown as it comes even when stdout is a file
+}
+
 void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real clip, int start_id, uint64_t seed) {
     fmt::print("{:>6}", "epoch");
     for (const Contender& c : contenders) fmt::print(" {:>16}", c.name);
     fmt::print("   (test exact match)\n");
-    Rng shuffle(seed);
-    for (int epoch = epochs ? 1 : 0; epoch <= epochs; ++epoch) {
-        fmt::print("{:>6}", epoch);
-        for (Contender& c : contenders) {
-            if (epoch > 0) {
-                const std::string label = fmt::format("{} epoch {}/{}", c.name, epoch, epochs);
-                c.seconds += train_epoch(*c.model, *c.train, *c.optimizer, clip, shuffle, label).seconds;
-            }
-            c.accuracy.push_back(exact_match(*c.model, *c.test, start_id));
-            fmt::print(" {:>15.2f}%", 100 * c.accuracy.back());
+    const int n = static_cast<int>(contenders.size());
+    // One shuffling Rng per contender, all from the same seed: every model sees the same batches in the same order.
+    std::vector<Rng> shuffles(contenders.size(), Rng(seed));
+    auto train_and_test = [&](int m, int epoch, std::FILE* progress, std::atomic<int64_t>* steps) {
+        Contender& c = contenders[m];
+        const std::string label = fmt::format("{} epoch {}/{}", c.name, epoch, epochs);
+        c.seconds += train_epoch(*c.model, *c.train, *c.optimizer, clip, shuffles[m], label, progress, steps).seconds;
+        return exact_match(*c.model, *c.test, start_id);
+    };
+    // Models at once: one per core, each multiplying its matrices on one thread. At these sizes a second BLAS
+    // thread buys a model far less than a second model running beside it.
+    const int threads = std::max(1, std::min<int>(n, static_cast<int>(std::thread::hardware_concurrency())));
+    if (epochs == 0 || threads == 1) {  // one at a time, each epoch with its own progress bar
+        for (int epoch = epochs ? 1 : 0; epoch <= epochs; ++epoch) {
+            for (int m = 0; m < n; ++m)
+                contenders[m].accuracy.push_back(epoch ? train_and_test(m, epoch, stderr, nullptr)
+                                                       : exact_match(*contenders[m].model, *contenders[m].test, start_id));
+            print_row(contenders, epoch);
         }
-        fmt::print("\n");
-        std::fflush(stdout);  // one row per epoch, shown as it comes even when stdout is a file
+        return;
     }
+    // Each thread takes the idle contender with the fewest epochs done and trains it one epoch more, so the
+    // cores stay busy even when the contenders do not divide evenly among them. This thread draws one
+    // progress bar for all of it and prints a row as soon as every contender has finished that epoch.
+    const BlasThreadsFor one_blas_thread(1);
+    std::mutex lock;  // guards done, busy, the accuracy lists and error
+    std::vector<int> done(n, 0);
+    std::vector<bool> busy(n, false);
+    std::exception_ptr error;
+    std::atomic<int64_t> steps{0};
+    std::atomic<int> running{threads};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (;;) {
+                int m = -1;
+                {
+                    const std::lock_guard<std::mutex> hold(lock);
+                    for (int i = 0; i < n && !error; ++i)
+                        if (!busy[i] && done[i] < epochs && (m < 0 || done[i] < done[m])) m = i;
+                    if (m < 0) break;
+                    busy[m] = true;
+                }
+                try {
+                    const double accuracy = train_and_test(m, done[m] + 1, nullptr, &steps);
+                    const std::lock_guard<std::mutex> hold(lock);
+                    contenders[m].accuracy.push_back(accuracy);
+                    ++done[m], busy[m] = false;
+                } catch (...) {
+                    const std::lock_guard<std::mutex> hold(lock);
+                    if (!error) error = std::current_exception();
+                    break;
+                }
+            }
+            --running;
+        });
+    int64_t total = 0;
+    for (const Contender& c : contenders) total += int64_t(epochs) * c.train->num_batches();
+    Progress bar(fmt::format("{} models, {} at a time", n, threads), total, stderr);
+    for (int row = 1; running > 0;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        bar.update(steps);
+        const std::lock_guard<std::mutex> hold(lock);
+        for (; row <= epochs && *std::min_element(done.begin(), done.end()) >= row; ++row) {
+            bar.erase();  // the row takes the bar's place on a terminal; the bar comes back below it
+            print_row(contenders, row);
+        }
+    }
+    for (std::thread& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+    bar.finish();
 }
 
 std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab, int start_id) {

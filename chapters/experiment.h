@@ -34,8 +34,10 @@ struct Contender {
 Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> model, const Split& data,
                          const Vocab& vocab, int batch, bool reversed, Real lr);
 
-// Trains every contender for `epochs` epochs, one epoch each in turn, and prints after each epoch a row of
-// test exact-match accuracy (the header first). With epochs = 0 it only evaluates (for reloaded models).
+// Trains every contender for `epochs` epochs and prints after each epoch a row of test exact-match accuracy
+// (the header first). Every contender sees the same batches in the same order (its own shuffle, seeded with
+// `seed`). Several contenders train at the same time, one per core, each on one BLAS thread. With epochs = 0
+// it only evaluates (for reloaded models).
 void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real clip, int start_id, uint64_t seed);
 
 // Prints the first n test questions, the right answer and each contender's answer marked ✓ or ✗.

@@ -13,7 +13,7 @@
 namespace s2a {
 
 EpochStats train_epoch(Seq2seqModel& model, Batcher& train, Optimizer& opt, Real clip, Rng& rng,
-                       const std::string& label, std::FILE* progress_out) {
+                       const std::string& label, std::FILE* progress_out, std::atomic<int64_t>* steps_done) {
     using clock = std::chrono::steady_clock;
     model.train();
     train.shuffle(rng);
@@ -35,6 +35,7 @@ EpochStats train_epoch(Seq2seqModel& model, Batcher& train, Optimizer& opt, Real
         tape().clear();
         total_loss += loss.item();
         tokens += static_cast<double>(batch.src.numel() + batch.tgt.numel());
+        if (steps_done) ++*steps_done;
         const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
         if (progress) progress->update(i + 1, fmt::format("loss {:.4f}  {} tok/s", total_loss / (i + 1), format_rate(tokens / elapsed)));
     }

@@ -145,6 +145,14 @@ void Progress::update(int64_t step, const std::string& stats) {
     }
 }
 
+void Progress::erase() {
+    if (!line_open_) return;
+    fmt::print(out_, "\r\x1b[K");
+    std::fflush(out_);
+    line_open_ = false;
+    last_draw_ = -kRedrawInterval;  // so the next update draws at once
+}
+
 void Progress::finish(const std::string& summary) {
     if (finished_) return;
     finished_ = true;

@@ -41,6 +41,9 @@ class Progress {
 
     // Reports that `step` of the total steps are done (steps count from 1); `stats` is shown as given.
     void update(int64_t step, const std::string& stats = "");
+    // Live: takes the bar off the screen, so that other output can go where it was; the next update
+    // draws it again (below that output). Plain: nothing to do.
+    void erase();
     // Shows the last update in full, ends the line and prints "LABEL  done in TIME  SUMMARY".
     void finish(const std::string& summary = "");
 

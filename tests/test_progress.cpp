@@ -116,6 +116,28 @@ TEST_CASE("progress: a live line left open is ended by the destructor") {
     CHECK(text.back() == '\n');
 }
 
+TEST_CASE("progress: erase takes the live line off, and the next update draws it again at once") {
+    std::FILE* f = std::tmpfile();
+    REQUIRE(f != nullptr);
+    {
+        Progress bar("train", 10, f, Progress::Mode::Live);
+        bar.update(3);
+        bar.erase();
+        std::fputs("a row of results\n", f);
+        bar.update(4);  // well within the redraw interval, drawn all the same
+        bar.finish();
+    }
+    const std::vector<std::string> lines = split_lines(contents(f));
+    std::fclose(f);
+    REQUIRE(lines.size() == 3);
+    CHECK(contains(lines[0], "3/10"));
+    CHECK(contains(lines[0], "\x1b[K"));
+    CHECK(contains(lines[0], "a row of results"));  // printed where the erased bar was
+    CHECK(contains(lines[1], "10"));               // finish redraws the bar at its last update (4/10)
+    CHECK(contains(lines[1], "4/10"));
+    CHECK(contains(lines[2], "done in"));
+}
+
 TEST_CASE("progress: duration and rate formats") {
     CHECK(format_duration(0) == "0.0s");
     CHECK(format_duration(12.34) == "12.3s");
