@@ -23,21 +23,19 @@
 #include <filesystem>
 #include <sstream>
 
-#include "autodiff/ops.h"
 #include "chapters/cli.h"
 #include "chapters/experiment.h"
 #include "models/attention_seq2seq.h"
+#include "nn/checkpoint.h"
 #include "nn/grad_norms.h"
 
 using namespace s2a;
 
 namespace {
 
-struct Options {
-    int seed = 1, epochs = 3, embed = 16, hidden = 64, batch = 128, examples = 20000, n_test = 2000;
-    double lr = 3e-3, clip = 5, dropout = 0;
-    std::string data, out = "out", depths = "1,4,8";
-    bool quick = false;
+struct Options : TrainingFlags {
+    double dropout = 0;
+    std::string depths = "1,4,8";
 };
 
 // "1,4,8" → {1, 4, 8}.
@@ -92,14 +90,14 @@ struct LayerNorms {
     double ratio(const std::vector<double>& stack) const { return stack.front() / stack.back(); }  // bottom/top
 };
 
-LayerNorms measure(AttentionSeq2seq& model, const Batch& batch, const Variant& v) {
-    model.zero_grad();
-    backward(model.loss(batch.src, batch.tgt));
+// Measured on a fresh model: built from the same seed, it holds the very weights its trained twin starts from.
+LayerNorms measure(const Options& o, const Variant& v, const Vocab& vocab, const Batch& batch) {
+    const std::unique_ptr<AttentionSeq2seq> model = deep_model(o, v, vocab);
+    backward(model->loss(batch.src, batch.tgt));
     tape().clear();
     LayerNorms r{v, {}, {}};
-    for (const GradNorm& g : layer_grad_norms(model, "encoder.lstm.layer")) r.encoder.push_back(g.norm);
-    for (const GradNorm& g : layer_grad_norms(model, "decoder.lstm.layer")) r.decoder.push_back(g.norm);
-    model.zero_grad();  // training starts from clean gradients
+    for (const GradNorm& g : layer_grad_norms(*model, "encoder.lstm.layer")) r.encoder.push_back(g.norm);
+    for (const GradNorm& g : layer_grad_norms(*model, "decoder.lstm.layer")) r.decoder.push_back(g.norm);
     return r;
 }
 
@@ -139,28 +137,18 @@ void report_norms(const std::vector<LayerNorms>& all, const std::string& path) {
 
 int main(int argc, char** argv) {
     Options o;
+    o.epochs = 3, o.hidden = 64, o.examples = 20000, o.test = 2000, o.lr = 3e-3;
     Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections: gradient norm per layer "
                    "at initialisation, then test accuracy under the same training budget.");
-    cli.option("seed", &o.seed, "random seed");
-    cli.option("epochs", &o.epochs, "training epochs, the same for every model");
-    cli.option("data", &o.data, "a file in the textbook format instead of generated dates", "FILE");
-    cli.option("examples", &o.examples, "generated examples (when no --data)");
-    cli.option("test", &o.n_test, "examples held out for testing");
+    o.add_to(cli, "a file in the textbook format instead of generated dates");
     cli.option("depths", &o.depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
-    cli.option("embed", &o.embed, "embedding size E");
-    cli.option("hidden", &o.hidden, "hidden size H");
-    cli.option("batch", &o.batch, "batch size B");
-    cli.option("lr", &o.lr, "Adam learning rate");
-    cli.option("clip", &o.clip, "gradient clipping: max global norm");
     cli.option("dropout", &o.dropout, "dropout between LSTM layers");
-    cli.option("out", &o.out, "folder for the plots", "DIR");
-    cli.flag("quick", &o.quick, "tiny sizes, a few seconds (for tests)");
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
-        if (o.quick) o.examples = 1000, o.n_test = 100, o.hidden = 16, o.epochs = 1, o.depths = "1,3";
+        if (o.quick) o.examples = 1000, o.test = 100, o.hidden = 16, o.epochs = 1, o.depths = "1,3";
         const auto start = std::chrono::steady_clock::now();
         const std::vector<Variant> models_to_build = variants(parse_depths(o.depths));
-        const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.n_test, o.seed);
+        const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.test, o.seed);
         const Vocab vocab = make_vocab(sets.train);
         const int start_id = vocab.id('_');
         const Batcher probe(sets.train, vocab, o.batch, true);
@@ -171,7 +159,7 @@ int main(int argc, char** argv) {
 
         fmt::print("Gradient norm of each LSTM layer at initialisation (the first training batch, one backward pass):\n");
         std::vector<LayerNorms> norms;
-        for (const Variant& v : models_to_build) norms.push_back(measure(*deep_model(o, v, vocab), probe.batch(0), v));
+        for (const Variant& v : models_to_build) norms.push_back(measure(o, v, vocab, probe.batch(0)));
         report_norms(norms, o.out + "/ch4_grad_norms.svg");
 
         fmt::print("\nTraining every model on the same batches:\n");
@@ -179,10 +167,12 @@ int main(int argc, char** argv) {
         for (const Variant& v : models_to_build)
             models.push_back(make_contender(v.name(), deep_model(o, v, vocab), sets, vocab, o.batch, true, Real(o.lr)));
         train_side_by_side(models, o.epochs, Real(o.clip), start_id, o.seed);
+        for (const Contender& c : models) save(*c.model, checkpoint_path(o.out, "ch4", c.name));
         plot_accuracy(models, "Chapter 4: dates, test exact match by depth", o.out + "/ch4_accuracy.svg");
 
         fmt::print("\n{:<12} {:>10} {:>12} {:>10}  {:>12} {:>10}\n", "model", "parameters", "final match",
                    "best", "first ≥ 99%", "train time");
+        const int first_epoch = o.epochs ? 1 : 0;  // with --epochs 0 the one row is the untrained models
         double deep_residual = 0;
         for (size_t m = 0; m < models.size(); ++m) {
             const std::vector<double>& acc = models[m].accuracy;
@@ -190,14 +180,15 @@ int main(int argc, char** argv) {
             const double best = *std::max_element(acc.begin(), acc.end());
             fmt::print("{:<12} {:>10} {:>11.2f}% {:>9.2f}%  {:>12} {:>9.1f}s\n", models[m].name, models[m].model->num_parameters(),
                        100 * acc.back(), 100 * best,
-                       first99 == acc.end() ? "never" : fmt::format("epoch {}", first99 - acc.begin() + 1), models[m].seconds);
+                       first99 == acc.end() ? "never" : fmt::format("epoch {}", first99 - acc.begin() + first_epoch), models[m].seconds);
             if (models_to_build[m].residual && models_to_build[m].depth >= 4) deep_residual = std::max(deep_residual, acc.back());
         }
         if (deep_residual > 0)
             fmt::print("Best residual model of depth ≥ 4 after the last epoch: {:.2f}% exact match (the target, ≥ 99%, is {}).\n",
                        100 * deep_residual, deep_residual >= 0.99 ? "met" : "not met");
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("\nPlots: {0}/ch4_grad_norms.svg, {0}/ch4_accuracy.svg. Total time {1:.1f} s.\n", o.out, seconds);
+        fmt::print("\nPlots: {0}/ch4_grad_norms.svg, {0}/ch4_accuracy.svg; checkpoints: {0}/ch4_*.npz. Total time {1:.1f} s.\n",
+                   o.out, seconds);
         return 0;
     });
 }
