@@ -2,10 +2,13 @@
 """bench/pytorch_reference.py — the same training steps as `make bench`, in PyTorch, for a side-by-side speed
 comparison. A reference only: seq2attn never imports or needs it. Debian: apt-get install python3-torch.
 
-    /usr/bin/python3 bench/pytorch_reference.py [--threads N] [--only seq2seq-date|attention-date]
+    /usr/bin/python3 bench/pytorch_reference.py [--threads N] [--only NAME]
 
-One step = forward + backward + clip to norm 5 + Adam, on random ids of the date task's sizes (vocabulary 59,
-batch 128, source 29, target 11, embedding 16, hidden 256), exactly as bench/bench.cpp times its models.
+One step = forward + backward + clip to norm 5 + Adam, on random ids, exactly as bench/bench.cpp times its
+models: seq2seq-date and attention-date (vocabulary 59, batch 128, source 29, target 11, embedding 16,
+hidden 256); transformer-date (the same data sizes; d_model 256, 4 heads, 2+2 post-norm layers, FFN 1024, no
+dropout, one embedding table shared by source, target and output, label smoothing 0.1) and transformer-long
+(vocabulary 64, batch 64, source and target 64, 3+3 layers).
 """
 import argparse
 import time
@@ -36,9 +39,31 @@ class Seq2seq(torch.nn.Module):
         return torch.nn.functional.cross_entropy(logits.reshape(-1, V), tgt[:, 1:].reshape(-1))
 
 
-def bench(name, model, seconds=3.0):
+class Transformer(torch.nn.Module):
+    """Chapter 5's model as bench/bench.cpp configures it: sinusoidal positions, scaled shared embeddings."""
+
+    def __init__(self, vocab, layers, d=256):
+        super().__init__()
+        self.vocab, self.d = vocab, d
+        self.embed = torch.nn.Embedding(vocab, d)
+        self.core = torch.nn.Transformer(d, 4, layers, layers, 1024, dropout=0.0, batch_first=True)
+        position = torch.arange(512).unsqueeze(1)
+        angle = position / torch.pow(10000, torch.arange(0, d, 2) / d)
+        self.register_buffer("pe", torch.stack([angle.sin(), angle.cos()], dim=-1).reshape(512, d))
+
+    def forward(self, src, tgt):
+        x, y = tgt[:, :-1], tgt[:, 1:]
+        enc_in = self.embed(src) * self.d ** 0.5 + self.pe[: src.shape[1]]
+        dec_in = self.embed(x) * self.d ** 0.5 + self.pe[: x.shape[1]]
+        causal = self.core.generate_square_subsequent_mask(x.shape[1])
+        out = self.core(enc_in, dec_in, tgt_mask=causal)
+        logits = out @ self.embed.weight.t()
+        return torch.nn.functional.cross_entropy(logits.reshape(-1, self.vocab), y.reshape(-1), label_smoothing=0.1)
+
+
+def bench(name, model, seconds=3.0, vocab=V, batch=B, source=S, target=T):
     torch.manual_seed(0)
-    src, tgt = torch.randint(0, V, (B, S)), torch.randint(0, V, (B, T))
+    src, tgt = torch.randint(0, vocab, (batch, source)), torch.randint(0, vocab, (batch, target))
     opt = torch.optim.Adam(model.parameters(), 1e-3)
 
     def step():
@@ -54,13 +79,14 @@ def bench(name, model, seconds=3.0):
         step()
         steps += 1
     per_step = (time.time() - start) / steps
-    print(f"{name}: {per_step * 1e3:8.2f} ms/step  {B * (S + T) / per_step:10.0f} training tokens/s")
+    print(f"{name}: {per_step * 1e3:8.2f} ms/step  {batch * (source + target) / per_step:10.0f} training tokens/s")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1 was fastest on 2 cores)")
-    parser.add_argument("--only", default="", help="seq2seq-date or attention-date (default: both)")
+    parser.add_argument("--only", default="", help="seq2seq-date, attention-date, transformer-date or transformer-long "
+                        "(default: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s)")
@@ -68,6 +94,10 @@ def main():
         bench("seq2seq-date", Seq2seq(attention=False))
     if args.only in ("", "attention-date"):
         bench("attention-date", Seq2seq(attention=True))
+    if args.only in ("", "transformer-date"):
+        bench("transformer-date", Transformer(59, 2))
+    if args.only in ("", "transformer-long"):
+        bench("transformer-long", Transformer(64, 3), vocab=64, batch=64, source=64, target=64)
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ void report_norms(const std::vector<LayerNorms>& all, const std::string& path) {
 
 int main(int argc, char** argv) {
     Options o;
-    o.epochs = 3, o.hidden = 64, o.examples = 20000, o.test = 2000, o.lr = 3e-3;
+    o.epochs = 4, o.hidden = 64, o.lr = 3e-3;
     Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections: gradient norm per layer "
                    "at initialisation, then test accuracy under the same training budget.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
