@@ -17,22 +17,19 @@
 // looks the column up through the positional encodings (each sine/cosine pair of PE(S-1-t) is PE(t)'s pair
 // reflected and turned by a fixed angle: one linear map, which a query-key product can learn), and an error
 // it makes stays local instead of pushing the count off for the rest of the answer. Both models read the source as written (--lstm-reversed lets chapter 3's model read it
-// backwards, its usual recipe, which turns reversing into copying for it).
+// backwards, its usual recipe, which turns reversing into copying for it). The helpers (scores under greedy
+// and beam decoding, every head drawn, the race) are in chapters/transformer_experiment.h.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, D d_model, h heads, F FFN width.
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cmath>
 #include <filesystem>
 
 #include "chapters/cli.h"
-#include "chapters/experiment.h"
+#include "chapters/transformer_experiment.h"
 #include "data/tasks_hard.h"
 #include "models/attention_seq2seq.h"
-#include "models/bleu.h"
-#include "models/transformer_seq2seq.h"
-#include "models/transformer_train.h"
 
 using namespace s2a;
 
@@ -49,15 +46,6 @@ struct Options : TrainingFlags {
     bool post_norm = false, learned = false, separate = false, lstm_reversed = false;
 };
 
-// True if some answer has a space before its end: then a space cannot mark where answers end.
-bool inner_space(const TextData& data) {
-    for (const std::string& a : data.answers) {
-        const std::vector<int> tokens = bleu_tokens(a);
-        if (std::find(tokens.begin(), tokens.end(), ' ') != tokens.end()) return true;
-    }
-    return false;
-}
-
 // The Transformer of the options, with its width D, FFN width F and dropout given (they differ between parts).
 std::unique_ptr<TransformerSeq2seq> transformer(const Options& o, int D, int F, double dropout, const Vocab& vocab,
                                                 const TextData& data, Rng& rng) {
@@ -67,137 +55,6 @@ std::unique_ptr<TransformerSeq2seq> transformer(const Options& o, int D, int F, 
     c.learned_positions = o.learned, c.shared_embeddings = c.tied_output = !o.separate, c.pad_id = vocab.id(' ');
     c.end_id = inner_space(data) ? -1 : vocab.id(' ');  // the first space after an answer ends it
     return std::make_unique<TransformerSeq2seq>(c, rng);
-}
-
-// A contender trained with the Transformer's recipe: Adam with β₂ = 0.98 and the warm-up schedule.
-Contender transformer_contender(std::unique_ptr<TransformerSeq2seq> model, const Split& sets, const Vocab& vocab, int batch) {
-    Contender c = make_contender("transformer", std::move(model), sets, vocab, batch, false, 0);
-    c.optimizer = std::make_unique<Adam>(c.model->parameters(), 0, Real(0.9), Real(0.98), Real(1e-9));
-    return c;
-}
-
-struct Scores {
-    double exact = 0, bleu = 0;
-    std::vector<std::vector<int>> guesses;  // every test answer, as ids
-};
-
-// Exact match and corpus BLEU (characters, padding stripped) of greedy decoding, or of beam search if k > 0.
-Scores evaluate(Contender& c, const TextData& test, const Vocab& vocab, int k = 0, Real alpha = 0) {
-    Scores s;
-    std::vector<std::vector<int>>& guesses = s.guesses;
-    std::vector<std::vector<int>> hyps, refs;
-    if (k == 0) exact_match(*c.model, *c.test, vocab.id('_'), &guesses);
-    for (int i = 0; k > 0 && i < c.test->num_batches(); ++i) {
-        const Batch b = c.test->batch(i);
-        const int T = b.tgt.shape[1] - 1;
-        const IndexTensor g = dynamic_cast<TransformerSeq2seq&>(*c.model).beam_search(b.src, vocab.id('_'), T, k, alpha);
-        for (int r = 0; r < b.src.shape[0]; ++r) guesses.emplace_back(g.data.begin() + r * T, g.data.begin() + (r + 1) * T);
-    }
-    for (size_t i = 0; i < guesses.size(); ++i) {
-        const std::string guess = vocab.decode(guesses[i]), answer = test.answers[i].substr(1);
-        s.exact += guess == answer;
-        hyps.push_back(bleu_tokens(guess)), refs.push_back(bleu_tokens(answer));
-    }
-    s.exact /= std::max<size_t>(guesses.size(), 1);
-    s.bleu = corpus_bleu(hyps, refs).bleu;
-    return s;
-}
-
-// Every head of every attention for test example 0 → one SVG; with `print`, the last layer's cross-attention
-// to the terminal too.
-void show_heads(TransformerSeq2seq& model, const Batcher& test, const Vocab& vocab, const std::string& path, bool print) {
-    const IndexTensor src = test.batch(0).src;  // (B, S)
-    const int T = test.target_len() - 1, S = src.shape[1], h = model.config().heads;
-    const IndexTensor guess = model.generate(src, vocab.id('_'), T);  // (B, T)
-    IndexTensor tgt_in(Shape{src.shape[0], T}, vocab.id('_'));        // '_' + the model's own answer, for the maps
-    for (int b = 0; b < src.shape[0]; ++b) std::copy_n(guess.data.begin() + b * T, T - 1, tgt_in.data.begin() + b * T + 1);
-    {
-        NoGrad no_grad;
-        model.eval();
-        model.logits(src, tgt_in);
-        model.train();
-    }
-    std::string source, answer;
-    for (int s = 0; s < S; ++s) source += vocab.ch(src[s]);
-    for (int t = 0; t < T; ++t) answer += vocab.ch(guess[t]);
-    // The maps leave the padding out: source columns first..last, answer rows 0..t_len-1.
-    const int first = static_cast<int>(std::min(source.find_first_not_of(' '), source.size() - 1));
-    const int s_len = static_cast<int>(source.find_last_not_of(' ') + 1) - first;
-    const int t_len = std::max<int>(1, static_cast<int>(bleu_tokens(answer).size()));
-    auto labels = [](const std::string& text, int from, int n) {
-        std::vector<std::string> out;
-        for (int i = from; i < from + n; ++i) out.push_back(std::string(1, text[i]));
-        return out;
-    };
-    const std::vector<std::string> src_cols = labels(source, first, s_len), ans_rows = labels(answer, 0, t_len),
-                                   in_cols = labels("_" + answer, 0, t_len);
-    // w (B, h, Tq, Tk) → sentence 0, head j: the rows × cols block starting at key column `col0`
-    auto map = [&](const std::string& title, const Tensor& w, int j, const std::vector<std::string>& rows, int row0,
-                   const std::vector<std::string>& cols, int col0) {
-        HeatMap m{title, rows, cols, {}};
-        const int Tq = w.dim(2), Tk = w.dim(3);
-        for (size_t r = 0; r < rows.size(); ++r)
-            for (size_t c = 0; c < cols.size(); ++c) m.values.push_back(w[(int64_t(j) * Tq + row0 + r) * Tk + col0 + c]);
-        return m;
-    };
-    std::vector<HeatMap> maps;
-    const std::vector<Tensor> enc = model.encoder_self_attention(), dec = model.decoder_self_attention(), cross = model.decoder_cross_attention();
-    for (size_t l = 0; l < enc.size(); ++l)
-        for (int j = 0; j < h; ++j) maps.push_back(map(fmt::format("encoder self, layer {} head {}", l + 1, j + 1), enc[l], j, src_cols, first, src_cols, first));
-    for (size_t l = 0; l < dec.size(); ++l)
-        for (int j = 0; j < h; ++j) maps.push_back(map(fmt::format("decoder self, layer {} head {}", l + 1, j + 1), dec[l], j, ans_rows, 0, in_cols, 0));
-    for (size_t l = 0; l < cross.size(); ++l)
-        for (int j = 0; j < h; ++j) maps.push_back(map(fmt::format("cross, layer {} head {}", l + 1, j + 1), cross[l], j, ans_rows, 0, src_cols, first));
-    fmt::print("\n\"{}\" → \"{}\": {} heat maps in {}\n", source.substr(first, s_len), answer.substr(0, t_len), maps.size(), path);
-    if (print) {
-        fmt::print("The last layer's cross-attention, head by head (rows: the answer written; columns: the source):\n");
-        for (int j = 0; j < h; ++j) fmt::print("{}\n{}", maps[maps.size() - h + j].title, heat_map_text(maps[maps.size() - h + j], stdout_is_terminal()));
-    }
-    write_heat_map(path, maps);
-}
-
-// Trains every contender for `seconds` of processor time, in `checkpoints` turns, printing test exact match
-// after each turn. Processor time, not wall time: on a shared machine the wall time a step takes depends on
-// what else runs (see models/transformer_train.h); taking turns evens out what is left of that.
-void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, const Options& o, const TextData& test, const Vocab& vocab) {
-    fmt::print("{:>8}", "CPU s");
-    for (const Contender& c : cs) fmt::print(" {:>16}", c.name);
-    fmt::print("   (test exact match after each turn; training steps' processor time)\n");
-    for (int turn = 1; turn <= o.checkpoints; ++turn) {
-        fmt::print("{:>8.0f}", o.seconds * turn / o.checkpoints);
-        for (size_t m = 0; m < cs.size(); ++m) {
-            trainers[m].train_for(o.seconds * turn / o.checkpoints - trainers[m].cpu_seconds(), fmt::format("{} turn {}/{}", cs[m].name, turn, o.checkpoints));
-            cs[m].seconds = trainers[m].seconds();
-            cs[m].accuracy.push_back(evaluate(cs[m], test, vocab).exact);
-            fmt::print(" {:>15.2f}%", 100 * cs[m].accuracy.back());
-        }
-        fmt::print("\n");
-        std::fflush(stdout);
-    }
-}
-
-// Exact match grouped by string length in buckets of `bucket`: experiment.h's accuracy_by_length for
-// right-aligned questions (their length is what is left after the padding on the left).
-LengthTable by_length(std::vector<Contender>& cs, const TextData& test, const Vocab& vocab, int bucket) {
-    LengthTable table;
-    table.bucket = bucket;
-    std::vector<int> lengths, bucket_of;  // each test question's length and bucket
-    for (const std::string& q : test.questions) lengths.push_back(static_cast<int>(q.size() - q.find_first_not_of(' ')));
-    const int first = (*std::min_element(lengths.begin(), lengths.end()) - 1) / bucket;  // the shortest's bucket
-    for (int len : lengths) {
-        bucket_of.push_back((len - 1) / bucket - first);
-        while (static_cast<int>(table.starts.size()) <= bucket_of.back())
-            table.starts.push_back((first + static_cast<int>(table.starts.size())) * bucket + 1);
-    }
-    for (Contender& c : cs) {
-        const std::vector<bool> right = correct_answers(c, test, vocab, vocab.id('_'));
-        std::vector<int> hits(table.starts.size()), counts(table.starts.size());
-        for (size_t i = 0; i < right.size(); ++i) hits[bucket_of[i]] += right[i], ++counts[bucket_of[i]];
-        std::vector<double> acc;
-        for (size_t k = 0; k < counts.size(); ++k) acc.push_back(counts[k] ? double(hits[k]) / counts[k] : NAN);
-        table.accuracy.push_back(acc);
-    }
-    return table;
 }
 
 // Part 1: a Transformer on dates, decoded greedily and by beam search, every head drawn. Returns the
@@ -258,7 +115,7 @@ void race_part(const Options& o) {
     std::vector<Trainer> trainers;
     trainers.emplace_back(*racers[0].model, *racers[0].train, *racers[0].optimizer, Real(o.clip), &schedule, o.seed);
     trainers.emplace_back(*racers[1].model, *racers[1].train, *racers[1].optimizer, Real(o.clip), nullptr, o.seed);
-    race(racers, trainers, o, hard.test, vocab);
+    race(racers, trainers, o.seconds, o.checkpoints, hard.test, vocab);
     fmt::print("\n{:<16} {:>10} {:>7} {:>7} {:>8} {:>8} {:>10} {:>8} {:>8}\n", "model", "parameters", "steps", "epochs", "CPU s",
                "wall s", "tokens/s", "exact", "BLEU");
     for (size_t m = 0; m < racers.size(); ++m) {
