@@ -43,6 +43,14 @@ void matmul_backward(const MatDims& d, bool ta, bool tb, const Real* A, const Re
     }
 }
 
+// The number of rows of a (..., K) tensor read as a matrix: the product of all axes but the last. (Not
+// numel / K, which is 0 when K is: an empty inner dimension still leaves every output row to be written.)
+int leading_rows(const Shape& s) {
+    int64_t rows = 1;
+    for (int i = 0; i + 1 < s.ndim; ++i) rows *= s[i];
+    return static_cast<int>(rows);
+}
+
 }  // namespace
 
 // C (M, N) = op(A) · op(B). A may have any number of axes when it is not transposed: A (..., K) is read as
@@ -52,7 +60,7 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
     if (a.ndim() < 1 || b.ndim() != 2 || (ta && a.ndim() != 2))
         shape_error("matmul", "needs A (M, K) or (..., K), and B 2-D (use bmm for batches)", {a.shape(), b.shape()});
     Shape a2 = a.shape();  // A as a matrix
-    if (a.ndim() != 2) a2 = Shape{static_cast<int>(a.dim(-1) ? a.numel() / a.dim(-1) : 0), a.dim(-1)};
+    if (a.ndim() != 2) a2 = Shape{leading_rows(a.shape()), a.dim(-1)};
     const MatDims d = mat_dims("matmul", a2, b.shape(), ta, tb);
     Shape cs = a.shape();
     cs[-1] = d.N;
@@ -72,7 +80,7 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
 Var linear(const Var& x, const Var& W, const Var& b) {
     if (x.ndim() < 1 || W.ndim() != 2 || b.ndim() != 1 || x.dim(-1) != W.dim(0) || b.dim(0) != W.dim(1))
         shape_error("linear", "needs x (..., K), W (K, N), b (N)", {x.shape(), W.shape(), b.shape()});
-    const MatDims d{static_cast<int>(x.dim(-1) ? x.numel() / x.dim(-1) : 0), W.dim(1), W.dim(0)};
+    const MatDims d{leading_rows(x.shape()), W.dim(1), W.dim(0)};
     Shape ys = x.shape();
     ys[-1] = d.N;
     Tensor y = Tensor::uninitialized(ys);

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -52,7 +51,17 @@ struct BlasThreadsFor {
     ~BlasThreadsFor() { set_blas_threads(before); }
 };
 
-}  // namespace
+// The threads of a pool, joined however the scope is left: a std::thread still joinable when destroyed
+// ends the program. `stop` tells the workers to take no new job.
+struct JoinedPool {
+    std::vector<std::thread> threads;
+    std::atomic<bool> stop{false};
+    ~JoinedPool() {
+        stop = true;
+        for (std::thread& t : threads)
+            if (t.joinable()) t.join();
+    }
+};
 
 void print_row(const std::vector<Contender>& contenders, int epoch) {
     fmt::print("{:>6}", epoch);
@@ -60,6 +69,8 @@ void print_row(const std::vector<Contender>& contenders, int epoch) {
     fmt::print("\n");
     std::fflush(stdout);  // one row per epoch, shown as it comes even when stdout is a file
 }
+
+}  // namespace
 
 void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real clip, int start_id, uint64_t seed) {
     fmt::print("{:>6}", "epoch");
@@ -96,14 +107,14 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
     std::exception_ptr error;
     std::atomic<int64_t> steps{0};
     std::atomic<int> running{threads};
-    std::vector<std::thread> pool;
+    JoinedPool pool;
     for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
+        pool.threads.emplace_back([&] {
             for (;;) {
                 int m = -1;
                 {
                     const std::lock_guard<std::mutex> hold(lock);
-                    for (int i = 0; i < n && !error; ++i)
+                    for (int i = 0; i < n && !error && !pool.stop; ++i)
                         if (!busy[i] && done[i] < epochs && (m < 0 || done[i] < done[m])) m = i;
                     if (m < 0) break;
                     busy[m] = true;
@@ -113,7 +124,7 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
                     const std::lock_guard<std::mutex> hold(lock);
                     contenders[m].accuracy.push_back(accuracy);
                     ++done[m], busy[m] = false;
-                } catch (...) {
+                } catch (...) {  // reported once the other threads have finished the epochs they are in
                     const std::lock_guard<std::mutex> hold(lock);
                     if (!error) error = std::current_exception();
                     break;
@@ -124,8 +135,9 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
     int64_t total = 0;
     for (const Contender& c : contenders) total += int64_t(epochs) * c.train->num_batches();
     Progress bar(fmt::format("{} models, {} at a time", n, threads), total, stderr);
-    for (int row = 1; running > 0;) {
+    for (int row = 1, more = 1; more;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        more = running > 0;  // read before the rows below: when it says done, every result is in
         bar.update(steps);
         const std::lock_guard<std::mutex> hold(lock);
         for (; row <= epochs && *std::min_element(done.begin(), done.end()) >= row; ++row) {
@@ -133,7 +145,6 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
             print_row(contenders, row);
         }
     }
-    for (std::thread& t : pool) t.join();
     if (error) std::rethrow_exception(error);
     bar.finish();
 }

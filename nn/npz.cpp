@@ -506,7 +506,7 @@ Tensor decode_npy(const uint8_t* data, size_t size, const std::string& where) {
         values[i] = item_size == 4 ? static_cast<Real>(get_f32(p + 4 * i))
                                    : static_cast<Real>(get_f64(p + 8 * i));
     if (h.fortran_order) values = column_major_to_row_major(values, h.shape);
-    return Tensor::from(Shape::of(h.shape), std::move(values));
+    return Tensor::from(Shape::of(h.shape), values);
 }
 
 // Finds the end-of-central-directory record. It is the last thing in the file, followed only by the

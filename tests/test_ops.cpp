@@ -94,6 +94,10 @@ TEST_CASE("ops forward: linear is matmul plus the bias row") {
     expect_values(linear(x, W, b), {2, 2}, {0, 65, 81, 155});  // A·B of the matmul case above, + b on each row
     const Var x3 = input({1, 2, 3}, {1, 2, 3, 4, 5, 6});
     expect_values(linear(x3, W, b), {1, 2, 2}, {0, 65, 81, 155});
+    // An empty inner dimension: the product is all zeros, and linear gives the bias on every row.
+    const Var x0 = input({2, 1, 0}, {}), W0 = input({0, 2}, {});
+    expect_values(matmul(x0, W0), {2, 1, 2}, {0, 0, 0, 0});
+    expect_values(linear(x0, W0, b), {2, 1, 2}, {-58, 1, -58, 1});
     CHECK(contains(error_of([&] { linear(x, W, input({3}, {0, 0, 0})); }), "linear: needs x (..., K), W (K, N), b (N) (shapes (2, 3) and (3, 2) and (3))"));
 }
 
