@@ -12,22 +12,20 @@
 // bottom/top is how much of the gradient survives the trip down. The plain and residual model of one depth
 // start from identical weights (same seed), so the wiring is the only difference. Then it trains all of them
 // on dates with the same budget (same data, batches and number of steps) and prints the test accuracy curves.
-// Depth 1 has no layer to skip, so its plain and residual models are the same model, trained once.
+// Depth 1 has no layer to skip, so its plain and residual models are the same model, trained once. The
+// helpers (the variants, the gradient norm of every layer, its table and plot) are in chapters/depth_experiment.h.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden, L layers.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <sstream>
 
 #include "chapters/cli.h"
-#include "chapters/experiment.h"
+#include "chapters/depth_experiment.h"
 #include "models/attention_seq2seq.h"
 #include "nn/checkpoint.h"
-#include "nn/grad_norms.h"
 
 using namespace s2a;
 
@@ -38,42 +36,6 @@ struct Options : TrainingFlags {
     std::string depths = "1,4,8";
 };
 
-// "1,4,8" → {1, 4, 8}.
-std::vector<int> parse_depths(const std::string& text) {
-    std::vector<int> depths;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        size_t used = 0;
-        int depth = 0;
-        try {
-            depth = std::stoi(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != item.size() || depth < 1)
-            throw std::invalid_argument(fmt::format("--depths: '{}' is not a number of layers ≥ 1", item));
-        depths.push_back(depth);
-    }
-    if (depths.empty()) throw std::invalid_argument("--depths: give at least one depth, e.g. 1,4,8");
-    return depths;
-}
-
-struct Variant {
-    int depth;
-    bool residual;
-    std::string name() const { return depth == 1 ? "1 layer" : fmt::format("{} {}", depth, residual ? "residual" : "plain"); }
-};
-
-// Every depth plain and residual, except depth 1 once (its residual wiring would be the same model).
-std::vector<Variant> variants(const std::vector<int>& depths) {
-    std::vector<Variant> all;
-    for (int depth : depths) {
-        all.push_back({depth, false});
-        if (depth > 1) all.push_back({depth, true});
-    }
-    return all;
-}
-
 // Each model draws its weights from its own Rng(seed): a depth's plain and residual model start identical.
 std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, const Variant& v, const Vocab& vocab) {
     AttentionConfig c;
@@ -81,56 +43,6 @@ std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, const Variant& v,
     c.dropout = Real(o.dropout), c.pad_id = vocab.id(' '), c.reversed_source = true;
     Rng rng(o.seed);
     return std::make_unique<AttentionSeq2seq>(c, rng);
-}
-
-// The gradient norm of each LSTM layer of one model after one backward pass; index 0 is the bottom layer.
-struct LayerNorms {
-    Variant model;
-    std::vector<double> encoder, decoder;
-    double ratio(const std::vector<double>& stack) const { return stack.front() / stack.back(); }  // bottom/top
-};
-
-// Measured on a fresh model: built from the same seed, it holds the very weights its trained twin starts from.
-LayerNorms measure(const Options& o, const Variant& v, const Vocab& vocab, const Batch& batch) {
-    const std::unique_ptr<AttentionSeq2seq> model = deep_model(o, v, vocab);
-    backward(model->loss(batch.src, batch.tgt));
-    tape().clear();
-    LayerNorms r{v, {}, {}};
-    for (const GradNorm& g : layer_grad_norms(*model, "encoder.lstm.layer")) r.encoder.push_back(g.norm);
-    for (const GradNorm& g : layer_grad_norms(*model, "decoder.lstm.layer")) r.decoder.push_back(g.norm);
-    return r;
-}
-
-// The table (one row per model and stack, one column per layer, bottom/top last), the plot (log₁₀ of the
-// norm against the layer, so a fade by a constant factor per layer is a straight line), and for each depth
-// the bottom/top ratios without and with residual connections side by side.
-void report_norms(const std::vector<LayerNorms>& all, const std::string& path) {
-    int max_depth = 0;
-    for (const LayerNorms& m : all) max_depth = std::max(max_depth, m.model.depth);
-    fmt::print("{:<12} {:<8}", "model", "stack");
-    for (int l = 1; l <= max_depth; ++l) fmt::print(" {:>8}", fmt::format("layer {}", l));
-    fmt::print("  {:>10}\n", "bottom/top");
-    LinePlot plot{"Chapter 4: gradient norm of each LSTM layer at initialisation", "layer (1 = bottom)",
-                  "log10 of the gradient norm", {}};
-    plot.y_from_zero = false;
-    for (const LayerNorms& m : all)
-        for (const auto& [stack, norms] : {std::pair{"encoder", &m.encoder}, std::pair{"decoder", &m.decoder}}) {
-            fmt::print("{:<12} {:<8}", m.model.name(), stack);
-            Series s{fmt::format("{}, {}", m.model.name(), stack), {}, {}};
-            for (int l = 0; l < max_depth; ++l) {
-                fmt::print(" {:>8}", l < int(norms->size()) ? fmt::format("{:.2e}", (*norms)[l]) : "");
-                if (l < int(norms->size())) s.x.push_back(l + 1), s.y.push_back(std::log10((*norms)[l]));
-            }
-            fmt::print("  {:>10.3g}\n", m.ratio(*norms));
-            if (norms->size() > 1) plot.series.push_back(s);  // a single layer is a point, not a curve
-        }
-    write_line_plot(path, plot);
-    for (const LayerNorms& plain : all)
-        for (const LayerNorms& residual : all)
-            if (plain.model.depth == residual.model.depth && !plain.model.residual && residual.model.residual)
-                fmt::print("Depth {}: bottom/top gradient norm {:.3g} (encoder) and {:.3g} (decoder) without residual "
-                           "connections, {:.3g} and {:.3g} with them.\n", plain.model.depth, plain.ratio(plain.encoder),
-                           plain.ratio(plain.decoder), residual.ratio(residual.encoder), residual.ratio(residual.decoder));
 }
 
 }  // namespace
@@ -159,7 +71,7 @@ int main(int argc, char** argv) {
 
         fmt::print("Gradient norm of each LSTM layer at initialisation (the first training batch, one backward pass):\n");
         std::vector<LayerNorms> norms;
-        for (const Variant& v : models_to_build) norms.push_back(measure(o, v, vocab, probe.batch(0)));
+        for (const Variant& v : models_to_build) norms.push_back(measure(*deep_model(o, v, vocab), v, probe.batch(0)));
         report_norms(norms, o.out + "/ch4_grad_norms.svg");
 
         fmt::print("\nTraining every model on the same batches:\n");

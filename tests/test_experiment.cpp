@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "chapters/experiment.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -40,4 +43,17 @@ TEST_CASE("train_side_by_side: contenders trained together end exactly as one tr
     }
     // The trained weights differ from the initial ones (the test would pass trivially otherwise).
     CHECK(contenders(1, sets, vocab)[0].model->parameters()[0].value().data != want[0].value().data);
+}
+
+TEST_CASE("train_side_by_side: a contender that fails stops the run with its error, not the program") {
+    const Split sets = split(load_or_generate("addition", "", 400, 3), 64, 3);
+    const Vocab vocab = make_vocab(sets.train);
+    std::vector<Contender> cs = contenders(3, sets, vocab);
+    cs[1].model->parameters()[0].value().fill(NAN);  // its loss is NaN from the first step
+    const int blas_before = blas_threads();
+    const std::string error = error_of([&] { train_side_by_side(cs, 2, 5, vocab.id('_'), 11); });
+    INFO(error);
+    CHECK(contains(error, "model 1 epoch 1/2: the loss became"));
+    CHECK(contains(error, "nan at step 1 of 11"));
+    CHECK(blas_threads() == blas_before);
 }

@@ -1,0 +1,44 @@
+// chapters/depth_experiment.h — what chapter 4 adds to the harness of experiment.h: the models to compare
+// (every depth plain and residual), read from a list like "1,4,8", and the gradient norm of every LSTM layer
+// of a model after one backward pass, printed as a table, drawn as a plot and summed up as bottom/top ratios.
+//
+// Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden, L layers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "chapters/experiment.h"
+
+namespace s2a {
+
+// "1,4,8" → {1, 4, 8}. Throws std::invalid_argument (naming --depths) for anything but numbers ≥ 1.
+std::vector<int> parse_depths(const std::string& text);
+
+struct Variant {
+    int depth;      // L, the LSTM layers in the encoder and in the decoder
+    bool residual;  // out_l = LSTM_l(in_l) + in_l from the second layer up
+    std::string name() const;  // "1 layer", "4 plain", "4 residual"
+};
+
+// Every depth plain and residual, except depth 1 once (its residual wiring would be the same model).
+std::vector<Variant> variants(const std::vector<int>& depths);
+
+// The gradient norm of each LSTM layer of one model after one backward pass; index 0 is the bottom layer.
+struct LayerNorms {
+    Variant model;
+    std::vector<double> encoder, decoder;
+    double ratio(const std::vector<double>& stack) const { return stack.front() / stack.back(); }  // bottom/top
+};
+
+// One backward pass of `model`'s loss on `batch`, then the norms of its layers encoder.lstm.layer0, 1, … and
+// decoder.lstm.layer0, 1, … (nn/grad_norms.h); `v` is the variant it was built as. Measured on a fresh model:
+// built from the same seed, it holds the very weights its trained twin starts from.
+LayerNorms measure(Seq2seqModel& model, const Variant& v, const Batch& batch);
+
+// The table (one row per model and stack, one column per layer, bottom/top last), the plot (log₁₀ of the
+// norm against the layer, so a fade by a constant factor per layer is a straight line), and for each depth
+// the bottom/top ratios without and with residual connections side by side.
+void report_norms(const std::vector<LayerNorms>& all, const std::string& path);
+
+}  // namespace s2a
