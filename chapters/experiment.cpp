@@ -101,8 +101,9 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
     // cores stay busy even when the contenders do not divide evenly among them. This thread draws one
     // progress bar for all of it and prints a row as soon as every contender has finished that epoch.
     const BlasThreadsFor one_blas_thread(1);
-    std::mutex lock;  // guards done, busy, the accuracy lists and error
-    std::vector<int> done(n, 0);
+    std::mutex lock;  // guards busy, the accuracy lists and error
+    // The epochs contender i has finished: one accuracy per epoch. Only the thread training i adds to it.
+    auto done = [&](int i) { return static_cast<int>(contenders[i].accuracy.size()); };
     std::vector<bool> busy(n, false);
     std::exception_ptr error;
     std::atomic<int64_t> steps{0};
@@ -115,15 +116,15 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
                 {
                     const std::lock_guard<std::mutex> hold(lock);
                     for (int i = 0; i < n && !error && !pool.stop; ++i)
-                        if (!busy[i] && done[i] < epochs && (m < 0 || done[i] < done[m])) m = i;
+                        if (!busy[i] && done(i) < epochs && (m < 0 || done(i) < done(m))) m = i;
                     if (m < 0) break;
                     busy[m] = true;
                 }
                 try {
-                    const double accuracy = train_and_test(m, done[m] + 1, nullptr, &steps);
+                    const double accuracy = train_and_test(m, done(m) + 1, nullptr, &steps);
                     const std::lock_guard<std::mutex> hold(lock);
                     contenders[m].accuracy.push_back(accuracy);
-                    ++done[m], busy[m] = false;
+                    busy[m] = false;
                 } catch (...) {  // reported once the other threads have finished the epochs they are in
                     const std::lock_guard<std::mutex> hold(lock);
                     if (!error) error = std::current_exception();
@@ -140,7 +141,8 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
         more = running > 0;  // read before the rows below: when it says done, every result is in
         bar.update(steps);
         const std::lock_guard<std::mutex> hold(lock);
-        for (; row <= epochs && *std::min_element(done.begin(), done.end()) >= row; ++row) {
+        auto finished = [&](const Contender& c) { return static_cast<int>(c.accuracy.size()) >= row; };
+        for (; row <= epochs && std::all_of(contenders.begin(), contenders.end(), finished); ++row) {
             bar.erase();  // the row takes the bar's place on a terminal; the bar comes back below it
             print_row(contenders, row);
         }
