@@ -2,12 +2,11 @@
 #include "autodiff/tensor.h"
 
 #include <cblas.h>
-
-#include <algorithm>
 #include <fmt/format.h>
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace s2a {

@@ -14,8 +14,8 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>

@@ -169,10 +169,11 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
         shape_error("lstm_recurrence", "h0 and c0 must be (B, H), for xw (B, T, 4H)", {xw.shape(), h0.shape(), c0.shape()});
 
     // Saved for backward:
-    Tensor gates = xw.value();          // (B, T, 4H): starts as xw, each step turns its row into i, f, g, o
-    Tensor cells = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  c_t
+    Tensor gates = xw.value();                                  // (B, T, 4H): starts as xw, each step turns
+                                                                //             its row into i, f, g, o
+    Tensor cells = Tensor::uninitialized(Shape{B, T, H});       // (B, T, H):  c_t
     Tensor tanh_cells = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  tanh(c_t)
-    Tensor hs = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  h_t, the output
+    Tensor hs = Tensor::uninitialized(Shape{B, T, H});          // (B, T, H):  h_t, the output
 
     const Real* wh = Wh.value().ptr();
     for (int t = 0; t < T; ++t) {
@@ -204,7 +205,7 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
         const Real* dhs = out.grad.ptr();  // (B, T, H)
         const Real* wh = Wh.value().ptr();
         Tensor da = Tensor::uninitialized(Shape{B, T, G});  // (B, T, 4H): d loss / d a_t for every step (= d loss / d xw)
-        Tensor dh(Shape{B, H});            // (B, H): d loss / d h_t arriving from step t+1 through Wh
+        Tensor dh(Shape{B, H});                             // (B, H): d loss / d h_t arriving from step t+1 through Wh
         Tensor dc = dc_last->empty() ? Tensor(Shape{B, H}) : *dc_last;  // (B, H): d loss / d c_t
         for (int t = T - 1; t >= 0; --t) {
             for (int b = 0; b < B; ++b) {
