@@ -15,7 +15,7 @@ MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 CXXFLAGS_BASE := -std=c++17 -Wall -Wextra -MMD -MP -I.
 ARGS ?=
 
-SRC := $(wildcard autodiff/*.cpp nn/*.cpp models/*.cpp data/*.cpp) $(filter-out chapters/ch%,$(wildcard chapters/*.cpp))
+SRC := $(wildcard autodiff/*.cpp data/*.cpp nn/*.cpp io/*.cpp models/*.cpp experiments/*.cpp)
 TEST_SRC := $(wildcard tests/*.cpp)
 CHAPTER_SRC := $(wildcard chapters/ch[0-9]*.cpp)
 # chapters/ch0_tape.cpp → ch0

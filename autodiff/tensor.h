@@ -137,7 +137,7 @@ Tensor randn(const Shape& s, Rng& rng, Real std = 1);
 Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi);
 
 // How many threads OpenBLAS may split one matrix product over (its default: one per core). Programs that
-// train several models at once, one per core, set it to 1 (see chapters/experiment.h).
+// train several models at once, one per core, set it to 1 (see experiments/side_by_side.h).
 int blas_threads();
 void set_blas_threads(int n);
 

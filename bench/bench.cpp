@@ -15,7 +15,7 @@
 #include <functional>
 
 #include "autodiff/ops.h"
-#include "chapters/cli.h"
+#include "io/cli.h"
 #include "models/attention_seq2seq.h"
 #include "models/seq2seq.h"
 #include "models/transformer_seq2seq.h"

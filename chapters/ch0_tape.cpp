@@ -16,7 +16,7 @@
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
-#include "chapters/cli.h"
+#include "io/cli.h"
 
 using namespace s2a;
 

@@ -14,9 +14,9 @@
 #include <chrono>
 #include <filesystem>
 
-#include "chapters/cli.h"
-#include "chapters/experiment.h"
-#include "nn/checkpoint.h"
+#include "io/cli.h"
+#include "experiments/side_by_side.h"
+#include "io/checkpoint.h"
 
 using namespace s2a;
 

@@ -15,8 +15,8 @@
 #include <filesystem>
 
 #include "autodiff/ops.h"
-#include "chapters/cli.h"
-#include "chapters/experiment.h"
+#include "io/cli.h"
+#include "experiments/side_by_side.h"
 
 using namespace s2a;
 

@@ -14,10 +14,10 @@
 #include <chrono>
 #include <filesystem>
 
-#include "chapters/cli.h"
-#include "chapters/experiment.h"
+#include "io/cli.h"
+#include "experiments/side_by_side.h"
 #include "models/attention_seq2seq.h"
-#include "nn/checkpoint.h"
+#include "io/checkpoint.h"
 
 using namespace s2a;
 

@@ -13,7 +13,7 @@
 // start from identical weights (same seed), so the wiring is the only difference. Then it trains all of them
 // on dates with the same budget (same data, batches and number of steps) and prints the test accuracy curves.
 // Depth 1 has no layer to skip, so its plain and residual models are the same model, trained once. The
-// helpers (the variants, the gradient norm of every layer, its table and plot) are in chapters/depth_experiment.h.
+// helpers (the variants, the gradient norm of every layer, its table and plot) are in experiments/depth.h.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden, L layers.
 #include <fmt/format.h>
@@ -22,10 +22,10 @@
 #include <chrono>
 #include <filesystem>
 
-#include "chapters/cli.h"
-#include "chapters/depth_experiment.h"
+#include "io/cli.h"
+#include "experiments/depth.h"
 #include "models/attention_seq2seq.h"
-#include "nn/checkpoint.h"
+#include "io/checkpoint.h"
 
 using namespace s2a;
 

@@ -18,7 +18,7 @@
 // reflected and turned by a fixed angle: one linear map, which a query-key product can learn), and an error
 // it makes stays local instead of pushing the count off for the rest of the answer. Both models read the source as written (--lstm-reversed lets chapter 3's model read it
 // backwards, its usual recipe, which turns reversing into copying for it). The helpers (scores under greedy
-// and beam decoding, every head drawn, the race) are in chapters/transformer_experiment.h.
+// and beam decoding, every head drawn, the race) are in experiments/transformer.h.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, D d_model, h heads, F FFN width.
 #include <fmt/format.h>
@@ -26,8 +26,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "chapters/cli.h"
-#include "chapters/transformer_experiment.h"
+#include "io/cli.h"
+#include "experiments/transformer.h"
 #include "data/tasks_hard.h"
 #include "models/attention_seq2seq.h"
 

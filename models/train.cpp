@@ -8,7 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "nn/progress.h"
+#include "io/progress.h"
 
 namespace s2a {
 

@@ -28,7 +28,7 @@
 //   a layer: sublayer(s) (attention, feed-forward), each wrapped as residual + layer norm (AddNorm).
 //
 // Fast path and reference. MultiHeadAttention::forward runs every head's attention inside one tape node
-// (multi_head_attention below): it reads the heads straight out of the projections' (B, T, D) layout and
+// (multi_head_attention, nn/fused_attention.h): it reads the heads straight out of the projections' (B, T, D) layout and
 // writes the merged result the same way, so splitting and merging heads costs no copies, and its backward
 // is a handful of BLAS calls per (sentence, head). forward_reference is the textbook path built from
 // existing ops (reshape + permute to split heads, scaled_dot_product_attention, merge, Wo); the tests hold
@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "autodiff/tape.h"
+#include "nn/fused_attention.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 
@@ -64,14 +65,6 @@ Var scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const
 // The same, with dropout on the weights when training (each zeroed with probability `dropout`, drawn from rng).
 Var scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor* mask, Tensor* weights,
                                  Real dropout, Rng& rng, bool training);
-
-// Every head's attention in one fused op (the fast path of MultiHeadAttention::forward).
-//   q (B, Tq, D), k (B, Tk, D), v (B, Tk, D): the projected inputs, heads not split: head j is columns
-//   j·dk .. (j+1)·dk - 1 with dk = D / heads.  → (B, Tq, D), the heads' outputs side by side (merged).
-//   mask, weights: as in scaled_dot_product_attention; dropout as its second form. Same values (and, for a
-//   seeded rng, the same dropout draws) as the reference; gradient-checked in tests/test_transformer.cpp.
-Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, const Tensor* mask, Real dropout,
-                         Rng& rng, bool training, Tensor* weights = nullptr);
 
 class MultiHeadAttention : public Module {
   public:

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "chapters/cli.h"
+#include "io/cli.h"
 
 using namespace s2a;
 

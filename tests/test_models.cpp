@@ -9,7 +9,7 @@
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
 #include "models/train.h"
-#include "nn/checkpoint.h"
+#include "io/checkpoint.h"
 
 using namespace s2a;
 

@@ -18,11 +18,11 @@
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
-#include "nn/checkpoint.h"
+#include "io/checkpoint.h"
 #include "nn/embedding.h"
 #include "nn/init.h"
 #include "nn/linear.h"
-#include "nn/npz.h"
+#include "io/npz.h"
 #include "nn/optim.h"
 
 using namespace s2a;

@@ -13,7 +13,7 @@
 
 #include <unistd.h>  // getpid
 
-#include "nn/npz.h"
+#include "io/npz.h"
 
 using namespace s2a;
 namespace fs = std::filesystem;

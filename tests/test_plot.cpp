@@ -15,7 +15,7 @@
 
 #include <unistd.h>  // getpid
 
-#include "chapters/plot.h"
+#include "io/plot.h"
 
 using namespace s2a;
 namespace fs = std::filesystem;

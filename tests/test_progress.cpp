@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/progress.h"
+#include "io/progress.h"
 
 using namespace s2a;
 

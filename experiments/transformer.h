@@ -1,4 +1,4 @@
-// chapters/transformer_experiment.h — what chapter 5 adds to the harness of experiment.h: a Transformer
+// experiments/transformer.h — what chapter 5 adds to the harness of experiment.h: a Transformer
 // contender with its own optimizer recipe, exact match and BLEU under greedy or beam decoding, every attention
 // head drawn, a race for equal processor time, and exact match by length for right-aligned questions.
 //
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "chapters/experiment.h"
+#include "experiments/side_by_side.h"
 #include "models/transformer_seq2seq.h"
 #include "models/transformer_train.h"
 

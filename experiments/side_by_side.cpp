@@ -1,5 +1,5 @@
-// chapters/experiment.cpp — training side by side, tables, predictions, curves.
-#include "chapters/experiment.h"
+// experiments/side_by_side.cpp — training side by side, tables, predictions, curves.
+#include "experiments/side_by_side.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "nn/progress.h"
+#include "io/progress.h"
 
 namespace s2a {
 

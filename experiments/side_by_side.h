@@ -1,4 +1,4 @@
-// chapters/experiment.h — the harness the chapter programs share: several models trained side by side on
+// experiments/side_by_side.h — the harness the chapter programs share: several models trained side by side on
 // the same data, a table row of test accuracy per epoch, predictions with ✓/✗, learning curves, checkpoints.
 #pragma once
 
@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "chapters/cli.h"
-#include "chapters/plot.h"
+#include "io/cli.h"
+#include "io/plot.h"
 #include "models/train.h"
 
 namespace s2a {

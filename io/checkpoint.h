@@ -1,6 +1,6 @@
-// nn/checkpoint.h — a module's parameters as a whole: save them, load them back, print a table of them.
+// io/checkpoint.h — a module's parameters as a whole: save them, load them back, print a table of them.
 //
-// A checkpoint is a .npz archive (nn/npz.h) with one array per parameter, named by its path in the module
+// A checkpoint is a .npz archive (io/npz.h) with one array per parameter, named by its path in the module
 // tree ("encoder.embed.W"), so it can be inspected from Python with numpy.load. Only parameter values are
 // stored: not gradients, not optimizer state, not the architecture. The code that builds the model is the
 // architecture, and load() checks that the file fits it exactly.

@@ -1,6 +1,6 @@
-// chapters/transformer_experiment.cpp — chapter 5's harness: the Transformer contender, greedy and beam
+// experiments/transformer.cpp — chapter 5's harness: the Transformer contender, greedy and beam
 // scores, every head drawn, the race for processor time, exact match by length of right-aligned questions.
-#include "chapters/transformer_experiment.h"
+#include "experiments/transformer.h"
 
 #include <fmt/format.h>
 

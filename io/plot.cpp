@@ -1,4 +1,4 @@
-// chapters/plot.cpp — SVG line plots and attention heat maps, drawn by hand.
+// io/plot.cpp — SVG line plots and attention heat maps, drawn by hand.
 //
 // An SVG file is XML text: <rect>, <line>, <polyline>, <circle> and <text> elements at pixel coordinates.
 // Its y axis points DOWN from the top-left corner, so each plot maps a data point (x, y) to pixels with one
@@ -9,7 +9,7 @@
 //
 // Everything the caller wrote (titles, names, labels) goes through xml_escape, because a '<' or '&' in a
 // series name would otherwise end the file's XML in the middle.
-#include "chapters/plot.h"
+#include "io/plot.h"
 
 #include <fmt/format.h>
 

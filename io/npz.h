@@ -1,4 +1,4 @@
-// nn/npz.h — save and load named tensors as a NumPy .npz archive.
+// io/npz.h — save and load named tensors as a NumPy .npz archive.
 //
 // A .npz file is an ordinary ZIP archive holding one .npy file per array. Writing that format (rather
 // than a private one) means a learner can open a checkpoint from Python and look at the weights:

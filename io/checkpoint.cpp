@@ -1,5 +1,5 @@
-// nn/checkpoint.cpp — save, load (check everything, then copy), and the parameter table.
-#include "nn/checkpoint.h"
+// io/checkpoint.cpp — save, load (check everything, then copy), and the parameter table.
+#include "io/checkpoint.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/npz.h"
+#include "io/npz.h"
 
 namespace s2a {
 

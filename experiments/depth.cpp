@@ -1,6 +1,6 @@
-// chapters/depth_experiment.cpp — chapter 4's harness: the list of depths, the plain and residual variants,
+// experiments/depth.cpp — chapter 4's harness: the list of depths, the plain and residual variants,
 // the gradient norm of every LSTM layer after one backward pass, and its table, plot and summary.
-#include "chapters/depth_experiment.h"
+#include "experiments/depth.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-// chapters/plot.h — the pictures the chapters draw themselves: line plots of training curves and heat maps
+// io/plot.h — the pictures the chapters draw themselves: line plots of training curves and heat maps
 // of attention weights.
 //
 // No plotting library: an SVG file is plain text (rectangles, lines, text at pixel coordinates), so a few

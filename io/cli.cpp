@@ -1,5 +1,5 @@
-// chapters/cli.cpp — the flag parser: registration, parsing with strict value checks, and --help.
-#include "chapters/cli.h"
+// io/cli.cpp — the flag parser: registration, parsing with strict value checks, and --help.
+#include "io/cli.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-// chapters/depth_experiment.h — what chapter 4 adds to the harness of experiment.h: the models to compare
+// experiments/depth.h — what chapter 4 adds to the harness of experiment.h: the models to compare
 // (every depth plain and residual), read from a list like "1,4,8", and the gradient norm of every LSTM layer
 // of a model after one backward pass, printed as a table, drawn as a plot and summed up as bottom/top ratios.
 //
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "chapters/experiment.h"
+#include "experiments/side_by_side.h"
 
 namespace s2a {
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "chapters/experiment.h"
+#include "experiments/side_by_side.h"
 #include "tests/util.h"
 
 using namespace s2a;

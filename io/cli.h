@@ -1,4 +1,4 @@
-// chapters/cli.h — the command-line flags of the chapter programs and the benchmark.
+// io/cli.h — the command-line flags of the chapter programs and the benchmark.
 //
 //     int main(int argc, char** argv) {
 //         StandardFlags common;  // --seed --epochs --data --quick

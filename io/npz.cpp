@@ -1,4 +1,4 @@
-// nn/npz.cpp — the .npz writer and reader: a minimal ZIP container around minimal .npy files.
+// io/npz.cpp — the .npz writer and reader: a minimal ZIP container around minimal .npy files.
 //
 // A stored (uncompressed) ZIP archive, every integer little-endian:
 //
@@ -20,7 +20,7 @@
 //
 // Reading never trusts a length or an offset from the file: every read goes through Reader, which
 // checks it against the end of the bytes it may look at, so garbage input gives an error, not a crash.
-#include "nn/npz.h"
+#include "io/npz.h"
 
 #include <array>
 #include <cerrno>

@@ -1,4 +1,4 @@
-// nn/progress.h — a progress bar for training loops, and the two small formatters it uses.
+// io/progress.h — a progress bar for training loops, and the two small formatters it uses.
 //
 //     Progress bar("epoch 3", steps);
 //     for (int64_t step = 1; step <= steps; ++step) {

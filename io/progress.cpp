@@ -1,5 +1,5 @@
-// nn/progress.cpp — the progress bar: a live redrawn line on a terminal, periodic plain lines elsewhere.
-#include "nn/progress.h"
+// io/progress.cpp — the progress bar: a live redrawn line on a terminal, periodic plain lines elsewhere.
+#include "io/progress.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,147 @@
+// nn/fused_attention.cpp — multi_head_attention: every head's scaled dot-product attention in one tape node,
+// with its hand-written backward. The readable reference it must agree with is scaled_dot_product_attention
+// (nn/transformer.cpp), run per head after MultiHeadAttention::forward_reference splits the heads; the tests
+// (tests/test_transformer.cpp) hold the two to the same values and gradients.
+//
+// Dimensions: B batch, Tq/Tk query/key steps, D d_model, h heads, dk = D/h.
+#include "nn/fused_attention.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "autodiff/ops.h"
+
+namespace s2a {
+
+// ---------------------------------------------------------------- attention, the fused op
+//
+// For sentence b and head j, with Q (Tq, dk), K, V (Tk, dk) that head's slices of the rows and α = 1/√dk:
+//   S = α Q Kᵀ             (Tq, Tk)  scores
+//   P = softmax(S, mask)   (Tq, Tk)  per row; masked entries exactly 0, a fully masked row all 0
+//   A = P ⊙ M              (Tq, Tk)  dropout: M is 0 with probability p, else 1/(1-p) (M = 1 without dropout)
+//   O = A V                (Tq, dk)  written into head j's columns of the output rows
+// Backward, from dO:
+//   dV += Aᵀ dO                     dA = dO Vᵀ
+//   dP  = dA ⊙ M                    dS = P ⊙ (dP - rowsum(dP ⊙ P))     (the softmax's Jacobian-vector product)
+//   dQ += α dS K                    dK += α dSᵀ Q
+// Every product is one gemm that reads and writes the (B, T, D) buffers in place (row stride D), so no head
+// is ever copied out. Saved for backward: P (also the heat-map weights) and M.
+namespace {
+
+// Strides that read a mask broadcastable to (B, h, Tq, Tk) as if it had that shape: 0 along a stretched axis.
+struct MaskStrides {
+    int64_t b = 0, h = 0, q = 0, k = 0;
+};
+
+MaskStrides mask_strides(const char* op, const Tensor& mask, const Shape& full) {
+    const int nd = mask.ndim();
+    if (nd > 4) shape_error(op, "the mask has more than 4 dimensions", {mask.shape, full});
+    int64_t s[4] = {0, 0, 0, 0}, stride = 1;
+    for (int i = 3; i >= 0; --i) {  // align at the back, like NumPy
+        const int n = i - (4 - nd) >= 0 ? mask.shape[i - (4 - nd)] : 1;
+        if (n != 1 && n != full[i]) shape_error(op, "the mask cannot be broadcast to (B, h, Tq, Tk)", {mask.shape, full});
+        s[i] = n == 1 ? 0 : stride;
+        stride *= n;
+    }
+    return {s[0], s[1], s[2], s[3]};
+}
+
+}  // namespace
+
+Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, const Tensor* mask, Real dropout,
+                         Rng& rng, bool training, Tensor* weights) {
+    const char* op = "multi_head_attention";
+    if (q.ndim() != 3 || k.ndim() != 3 || v.shape() != k.shape() || k.dim(0) != q.dim(0) || k.dim(2) != q.dim(2) ||
+        heads <= 0 || q.dim(2) % heads != 0)
+        shape_error(op, fmt::format("needs q (B, Tq, D), k and v (B, Tk, D) with D divisible by heads = {}", heads),
+                    {q.shape(), k.shape(), v.shape()});
+    if (dropout < 0 || dropout >= 1) throw std::invalid_argument(fmt::format("{}: dropout must be in [0, 1), got {}", op, dropout));
+    const int B = q.dim(0), Tq = q.dim(1), Tk = k.dim(1), D = q.dim(2), dk = D / heads;
+    const Shape full{B, heads, Tq, Tk};
+    const MaskStrides ms = mask ? mask_strides(op, *mask, full) : MaskStrides{};
+    const Real alpha = Real(1 / std::sqrt(double(dk)));
+    const bool drop = training && dropout > 0;
+    const Real keep_scale = 1 / (1 - dropout);
+
+    Tensor probs(full);                            // P (B, h, Tq, Tk), saved
+    Tensor keep = drop ? Tensor(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
+    Tensor dropped(Shape{Tq, Tk});                 // A = P ⊙ M (Tq, Tk) of the current (b, j), with dropout
+    Tensor out(Shape{B, Tq, D});                   // O (B, Tq, D), heads merged
+    const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr();
+    for (int b = 0; b < B; ++b)
+        for (int j = 0; j < heads; ++j) {
+            const int64_t block = (int64_t(b) * heads + j) * Tq * Tk;  // (b, j)'s offset in (B, h, Tq, Tk)
+            const Real* Q = pq + int64_t(b) * Tq * D + j * dk;        // (Tq, dk), row stride D
+            const Real* K = pk + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
+            const Real* V = pv + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
+            Real* P = probs.ptr() + block;                            // (Tq, Tk)
+            gemm(false, true, Tq, Tk, dk, alpha, Q, D, K, D, 0, P, Tk);  // S = α Q Kᵀ, into P's place
+            for (int i = 0; i < Tq; ++i) {  // P = softmax(S, mask), row by row, stable (the row max subtracted)
+                Real* row = P + int64_t(i) * Tk;
+                const Real* m = mask ? mask->ptr() + b * ms.b + j * ms.h + i * ms.q : nullptr;
+                Real mx = -INFINITY;
+                for (int c = 0; c < Tk; ++c)
+                    if (!m || m[c * ms.k] != 0) mx = std::max(mx, row[c]);
+                if (mx == -INFINITY) {  // every key masked: the row stays all zeros, never 0/0
+                    std::fill(row, row + Tk, Real(0));
+                    continue;
+                }
+                Real total = 0;
+                for (int c = 0; c < Tk; ++c) total += row[c] = (!m || m[c * ms.k] != 0) ? std::exp(row[c] - mx) : Real(0);
+                for (int c = 0; c < Tk; ++c) row[c] /= total;
+            }
+            const Real* A = P;
+            if (drop) {  // drawn in the same order, and with the same test, as the dropout op
+                Real* M = keep.ptr() + block;
+                for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) {
+                    M[e] = rng.bernoulli(dropout) ? Real(0) : keep_scale;
+                    dropped[e] = P[e] * M[e];
+                }
+                A = dropped.ptr();
+            }
+            gemm(false, false, Tq, dk, Tk, 1, A, Tk, V, D, 0, out.ptr() + int64_t(b) * Tq * D + j * dk, D);  // O = A V
+        }
+    if (weights) *weights = probs;
+
+    return record(op, std::move(out), {q, k, v},
+                  [q, k, v, probs = std::move(probs), keep = std::move(keep), B, heads, D, dk, Tq, Tk, alpha, drop](Node& node) {
+        const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr(), *dO_all = node.grad.ptr();
+        Real* dQ_all = q.requires_grad() ? q.grad().ptr() : nullptr;
+        Real* dK_all = k.requires_grad() ? k.grad().ptr() : nullptr;
+        Real* dV_all = v.requires_grad() ? v.grad().ptr() : nullptr;
+        Tensor dropped(Shape{Tq, Tk});  // A (Tq, Tk) of the current (b, j), with dropout
+        Tensor dS(Shape{Tq, Tk});       // (Tq, Tk): dA, then dP, then dS, in place
+        for (int b = 0; b < B; ++b)
+            for (int j = 0; j < heads; ++j) {
+                const int64_t block = (int64_t(b) * heads + j) * Tq * Tk;
+                const int64_t q_off = int64_t(b) * Tq * D + j * dk, kv_off = int64_t(b) * Tk * D + j * dk;
+                const Real* P = probs.ptr() + block;  // (Tq, Tk)
+                const Real* M = drop ? keep.ptr() + block : nullptr;
+                const Real* dO = dO_all + q_off;      // (Tq, dk), row stride D
+                const Real* A = P;
+                if (drop) {
+                    for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
+                    A = dropped.ptr();
+                }
+                if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, 1, dV_all + kv_off, D);  // dV += Aᵀ dO
+                if (!dQ_all && !dK_all) continue;
+                gemm(false, true, Tq, Tk, dk, 1, dO, D, pv + kv_off, D, 0, dS.ptr(), Tk);  // dA = dO Vᵀ
+                for (int i = 0; i < Tq; ++i) {
+                    Real* g = dS.ptr() + int64_t(i) * Tk;
+                    const Real* p = P + int64_t(i) * Tk;
+                    if (M)
+                        for (int c = 0; c < Tk; ++c) g[c] *= M[int64_t(i) * Tk + c];  // dP = dA ⊙ M
+                    Real dot = 0;
+                    for (int c = 0; c < Tk; ++c) dot += g[c] * p[c];
+                    for (int c = 0; c < Tk; ++c) g[c] = p[c] * (g[c] - dot);  // dS = P ⊙ (dP - Σ dP ⊙ P)
+                }
+                if (dQ_all) gemm(false, false, Tq, dk, Tk, alpha, dS.ptr(), Tk, pk + kv_off, D, 1, dQ_all + q_off, D);  // dQ += α dS K
+                if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, 1, dK_all + kv_off, D);  // dK += α dSᵀ Q
+            }
+    });
+}
+
+}  // namespace s2a
