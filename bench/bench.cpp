@@ -18,8 +18,8 @@
 #include "io/cli.h"
 #include "models/attention_seq2seq.h"
 #include "models/seq2seq.h"
+#include "models/train.h"
 #include "models/transformer_seq2seq.h"
-#include "nn/optim.h"
 
 using namespace s2a;
 
@@ -85,19 +85,15 @@ IndexTensor random_ids(const Shape& s, int V, Rng& rng) {
     return ids;
 }
 
-// One training step of a seq2seq model on random ids: forward + backward + clip + Adam, as in train_epoch.
+// One training step of a seq2seq model on random ids: train_step (forward + backward + clip + Adam), the
+// step every chapter takes.
 void bench_model(const std::string& name, Seq2seqModel& model, int V, int B, int S, int T, double budget) {
     Rng rng(3);
-    const IndexTensor src = random_ids(Shape{B, S}, V, rng), tgt = random_ids(Shape{B, T}, V, rng);
+    Batch batch;
+    batch.src = random_ids(Shape{B, S}, V, rng);
+    batch.tgt = random_ids(Shape{B, T}, V, rng);
     Adam adam(model.parameters(), 1e-3);
-    const double t = time_per_call([&] {
-        Var loss = model.loss(src, tgt);
-        adam.zero_grad();
-        backward(loss);
-        clip_grad_norm(adam.params(), 5);
-        adam.step();
-        tape().clear();
-    }, budget);
+    const double t = time_per_call([&] { train_step(model, batch, adam, 5); }, budget);
     fmt::print("{}: V {} B {} source {} target {}, {} parameters\n", name, V, B, S, T, model.num_parameters());
     fmt::print("  {:>8.2f} ms/step  {:>10.0f} training tokens/s\n", t * 1e3, B * (S + T) / t);
 }

@@ -14,9 +14,9 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/cli.h"
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
+#include "io/cli.h"
 
 using namespace s2a;
 
@@ -31,25 +31,45 @@ int main(int argc, char** argv) {
     cli.flag("eval-only", &eval_only, "load the three checkpoints from --out and evaluate them, no training");
     cli.parse(argc, argv);
     return guarded("ch1", [&] {
-        if (f.quick) f.examples = 3000, f.test = 300, f.hidden = 32, f.epochs = std::min(f.epochs, 2), show = 3;
+        if (f.quick) {
+            f.examples = 3000;
+            f.test = 300;
+            f.hidden = 32;
+            f.epochs = std::min(f.epochs, 2);
+            show = 3;
+        }
         const auto start = std::chrono::steady_clock::now();
+
+        // 1. The data: "16+75" → "_91", padded to fixed widths; the vocabulary is every character seen.
         const Split sets = split(load_or_generate("addition", f.data, f.examples, f.seed), f.test, f.seed);
         const Vocab vocab = make_vocab(sets.train);
-        const int start_id = vocab.id('_');
+        const int start_id = vocab.id('_');  // the decoder's first input: "start writing"
         fmt::print("Addition: {} training and {} test examples, vocabulary {} ('{}'), E {} H {} batch {}\n\n",
                    sets.train.size(), sets.test.size(), vocab.size(), vocab.chars(), f.embed, f.hidden, f.batch);
 
+        // 2. Three models from the same initial weights (each its own Rng with the same seed).
         std::vector<Contender> models;
         for (auto [name, reversed, peeky] : {std::tuple{"baseline", false, false}, {"reversed", true, false},
                                              {"peeky+reversed", true, true}}) {
             Rng init(f.seed);
             auto model = std::make_unique<Seq2seq>(vocab.size(), f.embed, f.hidden, peeky, init);
             if (eval_only) load(*model, checkpoint_path(f.out, "ch1", name));
-            models.push_back(make_contender(name, std::move(model), sets, vocab, f.batch, reversed, Real(f.lr)));
+            models.push_back(make_contender(name, std::move(model), sets, vocab, f.batch, reversed, Real(f.lr), f.seed));
         }
-        train_side_by_side(models, eval_only ? 0 : f.epochs, Real(f.clip), start_id, f.seed);
-        print_predictions(models, sets.test, vocab, start_id, show);
 
+        // 3. Training. One epoch of one model is this loop: a fresh order of the batches (the same for every
+        //    model), one train_step per batch (forward, backward, clip, Adam), then the test set. The models
+        //    take turns on the cores, one per core, and a row of test accuracy is printed after every epoch.
+        const auto one_epoch = [&](Contender& c) {
+            c.train->shuffle(c.shuffle);
+            for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(f.clip));
+            return exact_match(*c.model, *c.test, c.start_id);
+        };
+        if (eval_only) test_side_by_side(models);
+        else train_side_by_side(models, f.epochs, one_epoch);
+
+        // 4. What the models answer, their checkpoints and learning curves.
+        print_predictions(models, sets.test, vocab, start_id, show);
         std::filesystem::create_directories(f.out);
         if (!eval_only)
             for (const Contender& c : models) save(*c.model, checkpoint_path(f.out, "ch1", c.name));

@@ -22,10 +22,10 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/cli.h"
 #include "experiments/depth.h"
-#include "models/attention_seq2seq.h"
 #include "io/checkpoint.h"
+#include "io/cli.h"
+#include "models/attention_seq2seq.h"
 
 using namespace s2a;
 
@@ -39,8 +39,14 @@ struct Options : TrainingFlags {
 // Each model draws its weights from its own Rng(seed): a depth's plain and residual model start identical.
 std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, const Variant& v, const Vocab& vocab) {
     AttentionConfig c;
-    c.V = vocab.size(), c.E = o.embed, c.H = o.hidden, c.layers = v.depth, c.residual = v.residual;
-    c.dropout = Real(o.dropout), c.pad_id = vocab.id(' '), c.reversed_source = true;
+    c.V = vocab.size();
+    c.E = o.embed;
+    c.H = o.hidden;
+    c.layers = v.depth;
+    c.residual = v.residual;
+    c.dropout = Real(o.dropout);
+    c.pad_id = vocab.id(' ');
+    c.reversed_source = true;
     Rng rng(o.seed);
     return std::make_unique<AttentionSeq2seq>(c, rng);
 }
@@ -49,7 +55,9 @@ std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, const Variant& v,
 
 int main(int argc, char** argv) {
     Options o;
-    o.epochs = 4, o.hidden = 64, o.lr = 3e-3;
+    o.epochs = 4;
+    o.hidden = 64;
+    o.lr = 3e-3;
     Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections: gradient norm per layer "
                    "at initialisation, then test accuracy under the same training budget.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
@@ -57,47 +65,47 @@ int main(int argc, char** argv) {
     cli.option("dropout", &o.dropout, "dropout between LSTM layers");
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
-        if (o.quick) o.examples = 1000, o.test = 100, o.hidden = 16, o.epochs = 1, o.depths = "1,3";
+        if (o.quick) {
+            o.examples = 1000;
+            o.test = 100;
+            o.hidden = 16;
+            o.epochs = 1;
+            o.depths = "1,3";
+        }
         const auto start = std::chrono::steady_clock::now();
+
+        // 1. The data: chapter 3's dates; the models: every depth plain and residual.
         const std::vector<Variant> models_to_build = variants(parse_depths(o.depths));
         const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.test, o.seed);
         const Vocab vocab = make_vocab(sets.train);
-        const int start_id = vocab.id('_');
         const Batcher probe(sets.train, vocab, o.batch, true);
         fmt::print("Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, Adam lr {}, dropout {}\n"
                    "Every model: {} epochs of {} steps.\n\n", sets.train.size(), sets.test.size(), vocab.size(), o.embed,
                    o.hidden, o.batch, o.lr, o.dropout, o.epochs, probe.num_batches());
         std::filesystem::create_directories(o.out);
 
+        // 2. Why depth hurts: the gradient norm of every layer after one backward pass, at initialisation.
         fmt::print("Gradient norm of each LSTM layer at initialisation (the first training batch, one backward pass):\n");
         std::vector<LayerNorms> norms;
         for (const Variant& v : models_to_build) norms.push_back(measure(*deep_model(o, v, vocab), v, probe.batch(0)));
         report_norms(norms, o.out + "/ch4_grad_norms.svg");
 
+        // 3. Training, every model on the same batches: one epoch of one model is this loop (as in chapter 1);
+        //    the models share the cores.
         fmt::print("\nTraining every model on the same batches:\n");
         std::vector<Contender> models;
         for (const Variant& v : models_to_build)
-            models.push_back(make_contender(v.name(), deep_model(o, v, vocab), sets, vocab, o.batch, true, Real(o.lr)));
-        train_side_by_side(models, o.epochs, Real(o.clip), start_id, o.seed);
+            models.push_back(make_contender(v.name(), deep_model(o, v, vocab), sets, vocab, o.batch, true, Real(o.lr), o.seed));
+        train_side_by_side(models, o.epochs, [&](Contender& c) {
+            c.train->shuffle(c.shuffle);
+            for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(o.clip));
+            return exact_match(*c.model, *c.test, c.start_id);
+        });
+
+        // 4. What depth and residual connections did to accuracy.
         for (const Contender& c : models) save(*c.model, checkpoint_path(o.out, "ch4", c.name));
         plot_accuracy(models, "Chapter 4: dates, test exact match by depth", o.out + "/ch4_accuracy.svg");
-
-        fmt::print("\n{:<12} {:>10} {:>12} {:>10}  {:>12} {:>10}\n", "model", "parameters", "final match",
-                   "best", "first ≥ 99%", "train time");
-        const int first_epoch = o.epochs ? 1 : 0;  // with --epochs 0 the one row is the untrained models
-        double deep_residual = 0;
-        for (size_t m = 0; m < models.size(); ++m) {
-            const std::vector<double>& acc = models[m].accuracy;
-            const auto first99 = std::find_if(acc.begin(), acc.end(), [](double a) { return a >= 0.99; });
-            const double best = *std::max_element(acc.begin(), acc.end());
-            fmt::print("{:<12} {:>10} {:>11.2f}% {:>9.2f}%  {:>12} {:>9.1f}s\n", models[m].name, models[m].model->num_parameters(),
-                       100 * acc.back(), 100 * best,
-                       first99 == acc.end() ? "never" : fmt::format("epoch {}", first99 - acc.begin() + first_epoch), models[m].seconds);
-            if (models_to_build[m].residual && models_to_build[m].depth >= 4) deep_residual = std::max(deep_residual, acc.back());
-        }
-        if (deep_residual > 0)
-            fmt::print("Best residual model of depth ≥ 4 after the last epoch: {:.2f}% exact match (the target, ≥ 99%, is {}).\n",
-                       100 * deep_residual, deep_residual >= 0.99 ? "met" : "not met");
+        report_depths(models, models_to_build);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         fmt::print("\nPlots: {0}/ch4_grad_norms.svg, {0}/ch4_accuracy.svg; checkpoints: {0}/ch4_*.npz. Total time {1:.1f} s.\n",
                    o.out, seconds);

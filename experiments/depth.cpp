@@ -85,4 +85,22 @@ void report_norms(const std::vector<LayerNorms>& all, const std::string& path) {
                            plain.ratio(plain.decoder), residual.ratio(residual.encoder), residual.ratio(residual.decoder));
 }
 
+void report_depths(const std::vector<Contender>& models, const std::vector<Variant>& variants) {
+    fmt::print("\n{:<12} {:>10} {:>12} {:>10}  {:>12} {:>10}\n", "model", "parameters", "final match", "best", "first ≥ 99%",
+               "time");
+    double deep_residual = 0;
+    for (size_t m = 0; m < models.size(); ++m) {
+        const std::vector<double>& acc = models[m].accuracy;
+        if (acc.empty()) continue;  // --epochs 0: nothing was trained
+        const auto first99 = std::find_if(acc.begin(), acc.end(), [](double a) { return a >= 0.99; });
+        const std::string when = first99 == acc.end() ? "never" : fmt::format("epoch {}", first99 - acc.begin() + 1);
+        fmt::print("{:<12} {:>10} {:>11.2f}% {:>9.2f}%  {:>12} {:>9.1f}s\n", models[m].name, models[m].model->num_parameters(),
+                   100 * acc.back(), 100 * *std::max_element(acc.begin(), acc.end()), when, models[m].seconds);
+        if (variants[m].residual && variants[m].depth >= 4) deep_residual = std::max(deep_residual, acc.back());
+    }
+    if (deep_residual > 0)
+        fmt::print("Best residual model of depth ≥ 4 after the last epoch: {:.2f}% exact match (the target, ≥ 99%, is {}).\n",
+                   100 * deep_residual, deep_residual >= 0.99 ? "met" : "not met");
+}
+
 }  // namespace s2a

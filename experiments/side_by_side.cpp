@@ -10,31 +10,19 @@
 #include <cstdio>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "io/progress.h"
 
 namespace s2a {
 
-void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
-    cli.option("seed", &seed, "random seed (data, split, weights, shuffling)");
-    cli.option("epochs", &epochs, "training epochs for each model");
-    cli.option("data", &data, data_help, "FILE");
-    cli.option("examples", &examples, "generated examples (when no --data)");
-    cli.option("test", &test, "examples held out for testing");
-    cli.option("embed", &embed, "embedding size E");
-    cli.option("hidden", &hidden, "hidden size H");
-    cli.option("batch", &batch, "batch size B");
-    cli.option("lr", &lr, "Adam learning rate");
-    cli.option("clip", &clip, "gradient clipping: max global norm");
-    cli.option("out", &out, "folder for plots and checkpoints", "DIR");
-    cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
-}
-
 Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> model, const Split& data,
-                         const Vocab& vocab, int batch, bool reversed, Real lr) {
+                         const Vocab& vocab, int batch, bool reversed, Real lr, uint64_t seed) {
     Contender c;
     c.name = name;
+    c.shuffle = Rng(seed);
+    c.start_id = vocab.id('_');
     c.optimizer = std::make_unique<Adam>(model->parameters(), lr);
     c.model = std::move(model);
     c.train = std::make_unique<Batcher>(data.train, vocab, batch, reversed);
@@ -63,6 +51,19 @@ struct JoinedPool {
     }
 };
 
+void print_header(const std::vector<Contender>& contenders) {
+    fmt::print("{:>6}", "epoch");
+    for (const Contender& c : contenders) fmt::print(" {:>16}", c.name);
+    fmt::print("   (test exact match)\n");
+}
+
+// Every contender's optimizer steps so far: what the progress bar counts.
+int64_t total_steps(const std::vector<Contender>& contenders) {
+    int64_t steps = 0;
+    for (const Contender& c : contenders) steps += c.optimizer->steps();
+    return steps;
+}
+
 void print_row(const std::vector<Contender>& contenders, int epoch) {
     fmt::print("{:>6}", epoch);
     for (const Contender& c : contenders) fmt::print(" {:>15.2f}%", 100 * c.accuracy[epoch ? epoch - 1 : 0]);
@@ -72,41 +73,16 @@ void print_row(const std::vector<Contender>& contenders, int epoch) {
 
 }  // namespace
 
-void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real clip, int start_id, uint64_t seed) {
-    fmt::print("{:>6}", "epoch");
-    for (const Contender& c : contenders) fmt::print(" {:>16}", c.name);
-    fmt::print("   (test exact match)\n");
+void train_side_by_side(std::vector<Contender>& contenders, int epochs, const std::function<double(Contender&)>& one_epoch) {
+    print_header(contenders);
     const int n = static_cast<int>(contenders.size());
-    // One shuffling Rng per contender, all from the same seed: every model sees the same batches in the same order.
-    std::vector<Rng> shuffles(contenders.size(), Rng(seed));
-    auto train_and_test = [&](int m, int epoch, std::FILE* progress, std::atomic<int64_t>* steps) {
-        Contender& c = contenders[m];
-        const std::string label = fmt::format("{} epoch {}/{}", c.name, epoch, epochs);
-        c.seconds += train_epoch(*c.model, *c.train, *c.optimizer, clip, shuffles[m], label, progress, steps).seconds;
-        return exact_match(*c.model, *c.test, start_id);
-    };
-    // Models at once: one per core, each multiplying its matrices on one thread. At these sizes a second BLAS
-    // thread buys a model far less than a second model running beside it.
     const int threads = std::max(1, std::min<int>(n, static_cast<int>(std::thread::hardware_concurrency())));
-    if (epochs == 0 || threads == 1) {  // one at a time, each epoch with its own progress bar
-        for (int epoch = epochs ? 1 : 0; epoch <= epochs; ++epoch) {
-            for (int m = 0; m < n; ++m)
-                contenders[m].accuracy.push_back(epoch ? train_and_test(m, epoch, stderr, nullptr)
-                                                       : exact_match(*contenders[m].model, *contenders[m].test, start_id));
-            print_row(contenders, epoch);
-        }
-        return;
-    }
-    // Each thread takes the idle contender with the fewest epochs done and trains it one epoch more, so the
-    // cores stay busy even when the contenders do not divide evenly among them. This thread draws one
-    // progress bar for all of it and prints a row as soon as every contender has finished that epoch.
-    const BlasThreadsFor one_blas_thread(1);
+    const BlasThreadsFor blas(threads > 1 ? 1 : blas_threads());
     std::mutex lock;  // guards busy, the accuracy lists and error
     // The epochs contender i has finished: one accuracy per epoch. Only the thread training i adds to it.
     auto done = [&](int i) { return static_cast<int>(contenders[i].accuracy.size()); };
     std::vector<bool> busy(n, false);
     std::exception_ptr error;
-    std::atomic<int64_t> steps{0};
     std::atomic<int> running{threads};
     JoinedPool pool;
     for (int t = 0; t < threads; ++t)
@@ -120,26 +96,34 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
                     if (m < 0) break;
                     busy[m] = true;
                 }
+                Contender& c = contenders[m];
                 try {
-                    const double accuracy = train_and_test(m, done(m) + 1, nullptr, &steps);
+                    const auto start = std::chrono::steady_clock::now();
+                    const double accuracy = one_epoch(c);
+                    c.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
                     const std::lock_guard<std::mutex> hold(lock);
-                    contenders[m].accuracy.push_back(accuracy);
+                    c.accuracy.push_back(accuracy);
                     busy[m] = false;
-                } catch (...) {  // reported once the other threads have finished the epochs they are in
+                } catch (const std::exception& e) {  // reported once the other threads have finished their epochs
                     const std::lock_guard<std::mutex> hold(lock);
-                    if (!error) error = std::current_exception();
+                    if (!error)
+                        error = std::make_exception_ptr(std::runtime_error(
+                            fmt::format("{} epoch {}/{}: {}", c.name, done(m) + 1, epochs, e.what())));
                     break;
                 }
             }
             --running;
         });
+    // This thread draws one progress bar for all of it and prints a row as soon as every contender has
+    // finished that epoch.
     int64_t total = 0;
     for (const Contender& c : contenders) total += int64_t(epochs) * c.train->num_batches();
-    Progress bar(fmt::format("{} models, {} at a time", n, threads), total, stderr);
+    const int64_t steps_before = total_steps(contenders);
+    Progress bar(fmt::format("{} models, {} at a time", n, threads), std::max<int64_t>(total, 1), stderr);
     for (int row = 1, more = 1; more;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         more = running > 0;  // read before the rows below: when it says done, every result is in
-        bar.update(steps);
+        bar.update(total_steps(contenders) - steps_before);
         const std::lock_guard<std::mutex> hold(lock);
         auto finished = [&](const Contender& c) { return static_cast<int>(c.accuracy.size()) >= row; };
         for (; row <= epochs && std::all_of(contenders.begin(), contenders.end(), finished); ++row) {
@@ -149,6 +133,12 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real cli
     }
     if (error) std::rethrow_exception(error);
     bar.finish();
+}
+
+void test_side_by_side(std::vector<Contender>& contenders) {
+    print_header(contenders);
+    for (Contender& c : contenders) c.accuracy.push_back(exact_match(*c.model, *c.test, c.start_id));
+    print_row(contenders, 0);
 }
 
 std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab, int start_id) {

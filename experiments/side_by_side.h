@@ -1,7 +1,10 @@
 // experiments/side_by_side.h — the harness the chapter programs share: several models trained side by side on
-// the same data, a table row of test accuracy per epoch, predictions with ✓/✗, learning curves, checkpoints.
+// the same data (the chapter writes the epoch, the harness shares the cores), a table row of test accuracy per
+// epoch, predictions with ✓/✗, accuracy by length, learning curves, checkpoint names.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,33 +15,34 @@
 
 namespace s2a {
 
-// The flags every training chapter has; a chapter sets its own defaults before add_to registers them.
-struct TrainingFlags {
-    int seed = 1, epochs = 10, embed = 16, hidden = 128, batch = 128, examples = 50000, test = 5000;
-    double lr = 1e-3, clip = 5;
-    std::string data, out = "out";
-    bool quick = false;
-    void add_to(Cli& cli, const std::string& data_help);
-};
-
+// Several models trained on the same data. Each has its own optimizer, batchers and shuffling Rng; all the
+// Rngs start from the same seed, so every model sees the same batches in the same order.
 struct Contender {
     std::string name;
     std::unique_ptr<Seq2seqModel> model;
     std::unique_ptr<Optimizer> optimizer;
     std::unique_ptr<Batcher> train, test;
+    Rng shuffle;
+    int start_id = 0;              // the id of '_', the decoder's first input, in the contender's vocabulary
     std::vector<double> accuracy;  // test exact match after each epoch
-    double seconds = 0;            // training time so far
+    double seconds = 0;            // time spent in its epochs so far (training and testing)
 };
 
-// A contender with Adam and its own batchers (reversed questions if `reversed`).
+// A contender with Adam at learning rate lr and its own batchers (reversed questions if `reversed`).
 Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> model, const Split& data,
-                         const Vocab& vocab, int batch, bool reversed, Real lr);
+                         const Vocab& vocab, int batch, bool reversed, Real lr, uint64_t seed);
 
-// Trains every contender for `epochs` epochs and prints after each epoch a row of test exact-match accuracy
-// (the header first). Every contender sees the same batches in the same order (its own shuffle, seeded with
-// `seed`). Several contenders train at the same time, one per core, each on one BLAS thread. With epochs = 0
-// it only evaluates (for reloaded models).
-void train_side_by_side(std::vector<Contender>& contenders, int epochs, Real clip, int start_id, uint64_t seed);
+// Runs `one_epoch` (which trains a contender for one epoch and returns its test accuracy) `epochs` times for
+// every contender, and prints a row of test accuracy as soon as every contender has finished an epoch (the
+// header first). The contenders train at the same time, one per core, each multiplying its matrices on one
+// thread: at these sizes a second BLAS thread buys a model far less than a second model running beside it.
+// Each thread takes the idle contender with the fewest epochs done, so three models keep two cores busy. A
+// progress bar counts the optimizers' steps. An exception in one contender stops the run (once the others
+// have finished the epochs they are in) and is rethrown, prefixed with the contender's name and epoch.
+void train_side_by_side(std::vector<Contender>& contenders, int epochs, const std::function<double(Contender&)>& one_epoch);
+
+// Tests every contender as it is (no training) and prints the table with the one row "0": for reloaded models.
+void test_side_by_side(std::vector<Contender>& contenders);
 
 // Prints the first n test questions, the right answer and each contender's answer marked ✓ or ✗.
 void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int start_id, int n);

@@ -1,5 +1,5 @@
 // experiments/transformer.cpp — chapter 5's harness: the Transformer contender, greedy and beam
-// scores, every head drawn, the race for processor time, exact match by length of right-aligned questions.
+// scores, every head drawn, exact match by length of right-aligned questions.
 #include "experiments/transformer.h"
 
 #include <fmt/format.h>
@@ -20,29 +20,31 @@ bool inner_space(const TextData& data) {
     return false;
 }
 
-Contender transformer_contender(std::unique_ptr<TransformerSeq2seq> model, const Split& sets, const Vocab& vocab, int batch) {
-    Contender c = make_contender("transformer", std::move(model), sets, vocab, batch, false, 0);
+Contender transformer_contender(std::unique_ptr<TransformerSeq2seq> model, const WarmupSchedule& schedule, const Split& sets,
+                                const Vocab& vocab, int batch, uint64_t seed) {
+    Contender c = make_contender("transformer", std::move(model), sets, vocab, batch, false, 0, seed);
     c.optimizer = std::make_unique<Adam>(c.model->parameters(), 0, Real(0.9), Real(0.98), Real(1e-9));
+    c.optimizer->set_schedule(schedule);
     return c;
 }
 
-Scores evaluate(Contender& c, const TextData& test, const Vocab& vocab, int k, Real alpha) {
+Scores evaluate(const Decoding& decode, const Batcher& batches, const TextData& test, const Vocab& vocab) {
     Scores s;
-    std::vector<std::vector<int>>& guesses = s.guesses;
     std::vector<std::vector<int>> hyps, refs;
-    if (k == 0) exact_match(*c.model, *c.test, vocab.id('_'), &guesses);
-    for (int i = 0; k > 0 && i < c.test->num_batches(); ++i) {
-        const Batch b = c.test->batch(i);
+    for (int i = 0; i < batches.num_batches(); ++i) {
+        const Batch b = batches.batch(i);
         const int T = b.tgt.shape[1] - 1;
-        const IndexTensor g = dynamic_cast<TransformerSeq2seq&>(*c.model).beam_search(b.src, vocab.id('_'), T, k, alpha);
-        for (int r = 0; r < b.src.shape[0]; ++r) guesses.emplace_back(g.data.begin() + r * T, g.data.begin() + (r + 1) * T);
+        const IndexTensor g = decode(b.src, T);  // (B, T)
+        for (int r = 0; r < b.src.shape[0]; ++r) s.guesses.emplace_back(g.data.begin() + r * T, g.data.begin() + (r + 1) * T);
     }
-    for (size_t i = 0; i < guesses.size(); ++i) {
-        const std::string guess = vocab.decode(guesses[i]), answer = test.answers[i].substr(1);
+    for (size_t i = 0; i < s.guesses.size(); ++i) {
+        const std::string guess = vocab.decode(s.guesses[i]);
+        const std::string answer = test.answers[i].substr(1);
         s.exact += guess == answer;
-        hyps.push_back(bleu_tokens(guess)), refs.push_back(bleu_tokens(answer));
+        hyps.push_back(bleu_tokens(guess));
+        refs.push_back(bleu_tokens(answer));
     }
-    s.exact /= std::max<size_t>(guesses.size(), 1);
+    s.exact /= std::max<size_t>(s.guesses.size(), 1);
     s.bleu = corpus_bleu(hyps, refs).bleu;
     return s;
 }
@@ -98,25 +100,6 @@ void show_heads(TransformerSeq2seq& model, const Batcher& test, const Vocab& voc
         for (int j = 0; j < h; ++j) fmt::print("{}\n{}", maps[maps.size() - h + j].title, heat_map_text(maps[maps.size() - h + j], stdout_is_terminal()));
     }
     write_heat_map(path, maps);
-}
-
-// Each turn ends when every contender's processor time reaches turn/checkpoints of `seconds`.
-void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double seconds, int checkpoints,
-          const TextData& test, const Vocab& vocab) {
-    fmt::print("{:>8}", "CPU s");
-    for (const Contender& c : cs) fmt::print(" {:>16}", c.name);
-    fmt::print("   (test exact match after each turn; training steps' processor time)\n");
-    for (int turn = 1; turn <= checkpoints; ++turn) {
-        fmt::print("{:>8.0f}", seconds * turn / checkpoints);
-        for (size_t m = 0; m < cs.size(); ++m) {
-            trainers[m].train_for(seconds * turn / checkpoints - trainers[m].cpu_seconds(), fmt::format("{} turn {}/{}", cs[m].name, turn, checkpoints));
-            cs[m].seconds = trainers[m].seconds();
-            cs[m].accuracy.push_back(evaluate(cs[m], test, vocab).exact);
-            fmt::print(" {:>15.2f}%", 100 * cs[m].accuracy.back());
-        }
-        fmt::print("\n");
-        std::fflush(stdout);
-    }
 }
 
 // A question's length is its characters after the first non-space; bucket k holds lengths

@@ -81,11 +81,19 @@ void Cli::option(const std::string& name, std::string* target, const std::string
     e.default_text = *target;
 }
 
-void Cli::standard(StandardFlags* flags) {
-    option("seed", &flags->seed, "seed of every random choice: the same seed gives the same run");
-    option("epochs", &flags->epochs, "passes over the training data");
-    option("data", &flags->data, "data file to use instead of the built-in one", "FILE");
-    flag("quick", &flags->quick, "a tiny run that finishes in seconds (the tests use it)");
+void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
+    cli.option("seed", &seed, "random seed (data, split, weights, shuffling)");
+    cli.option("epochs", &epochs, "training epochs for each model");
+    cli.option("data", &data, data_help, "FILE");
+    cli.option("examples", &examples, "generated examples (when no --data)");
+    cli.option("test", &test, "examples held out for testing");
+    cli.option("embed", &embed, "embedding size E");
+    cli.option("hidden", &hidden, "hidden size H");
+    cli.option("batch", &batch, "batch size B");
+    cli.option("lr", &lr, "Adam learning rate");
+    cli.option("clip", &clip, "gradient clipping: max global norm");
+    cli.option("out", &out, "folder for plots and checkpoints", "DIR");
+    cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
 }
 
 const Cli::Entry* Cli::find(const std::string& name) const {

@@ -1,12 +1,13 @@
-// io/cli.h — the command-line flags of the chapter programs and the benchmark.
+// io/cli.h — the command-line flags of the chapter programs and the benchmark: one parser (Cli), and the
+// flags every training chapter shares (TrainingFlags), registered through it.
 //
 //     int main(int argc, char** argv) {
-//         StandardFlags common;  // --seed --epochs --data --quick
-//         common.epochs = 20;    // defaults are whatever the variables hold before parse()
-//         double lr = 0.01;
-//         Cli cli("ch1", "a character-level language model with an RNN");
-//         cli.standard(&common);
-//         cli.option("lr", &lr, "learning rate");
+//         TrainingFlags f;   // --seed --epochs --data --examples ... --quick
+//         f.epochs = 20;     // defaults are whatever the variables hold before parse()
+//         int show = 10;
+//         Cli cli("ch1", "the plain encoder-decoder on addition");
+//         f.add_to(cli, "a file of questions and answers");
+//         cli.option("show", &show, "test predictions to print");
 //         cli.parse(argc, argv);
 //         ...
 //
@@ -22,14 +23,6 @@
 
 namespace s2a {
 
-// The flags every program has. Set a program's own defaults on this struct before Cli::standard().
-struct StandardFlags {
-    int seed = 1;         // the seed of every random choice: same seed, same run
-    int epochs = 10;      // passes over the training data
-    std::string data;     // a data file to use instead of the program's built-in one
-    bool quick = false;   // a tiny run that finishes in seconds (the tests run every chapter this way)
-};
-
 class Cli {
   public:
     Cli(std::string program, std::string description);
@@ -42,8 +35,6 @@ class Cli {
     // value_name is how the value appears in --help: "--data FILE".
     void option(const std::string& name, std::string* target, const std::string& help,
                 const std::string& value_name = "TEXT");
-    // Registers --seed, --epochs, --data and --quick.
-    void standard(StandardFlags* flags);
 
     // Parses the command line into the targets. On --help prints usage() and exits with status 0; on a
     // bad command line prints the error to stderr and exits with status 2.
@@ -77,6 +68,24 @@ class Cli {
     std::string description_;
     std::vector<Entry> entries_;  // in registration order, which is the order --help lists them
     bool help_requested_ = false;
+};
+
+// The flags every training chapter has; a chapter sets its own defaults on the struct before add_to registers
+// them (the defaults are what --help shows).
+struct TrainingFlags {
+    int seed = 1;          // the seed of every random choice: same seed, same run
+    int epochs = 10;       // passes over the training data
+    int embed = 16;        // E
+    int hidden = 128;      // H
+    int batch = 128;       // B
+    int examples = 50000;  // generated examples, training and test together
+    int test = 5000;       // of them held out for testing
+    double lr = 1e-3;      // Adam's learning rate
+    double clip = 5;       // the largest global gradient norm a step may take
+    std::string data;      // a data file instead of the generated task
+    std::string out = "out";  // folder for plots and checkpoints
+    bool quick = false;    // a tiny run that finishes in seconds (the tests run every chapter this way)
+    void add_to(Cli& cli, const std::string& data_help);
 };
 
 // Runs a program's body and turns any exception into one clear line on stderr and exit status 1

@@ -1,10 +1,16 @@
-// models/train.h — the training loop and the exact-match evaluation every seq2seq chapter uses.
+// models/train.h — the one training step every model in this project takes, and exact-match evaluation.
+//
+// Every training loop (each chapter's, the experiments', the benchmark's) calls train_step once per batch;
+// there is no second copy of it anywhere. Its six lines are the whole of supervised training:
+//   loss = model.loss(src, tgt)     forward, with teacher forcing: the decoder reads the true previous tokens
+//   (stop if loss is not finite)    a NaN must end the run with a message, not be trained on
+//   opt.zero_grad()                 gradients accumulate (+=), so clear the last step's
+//   backward(loss)                  the tape, run in reverse: every parameter's ∂loss/∂θ
+//   clip_grad_norm(θ, clip)         rescale the gradients if their global norm exceeds `clip`
+//   opt.step()                      θ ← θ - η · update (the learning rate from the optimizer's schedule, if any)
+// and then the tape is cleared, releasing this step's nodes.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <cstdio>
-#include <string>
 #include <vector>
 
 #include "data/dataset.h"
@@ -13,21 +19,9 @@
 
 namespace s2a {
 
-struct EpochStats {
-    double loss = 0;          // mean training loss over the epoch
-    double seconds = 0;       // wall time of the epoch
-    double tokens_per_s = 0;  // (source + target tokens) per second
-};
-
-// One pass over the training set in a freshly shuffled order; for each batch: forward (teacher forcing),
-// backward, clip the gradients' global norm to `clip`, one optimizer step, clear the tape. A progress bar
-// (label, step, loss, tokens/s, time left) goes to `progress` (stderr by default, so a program's results
-// on stdout stay clean; nullptr for none): live on a terminal, a few plain lines otherwise. A non-finite
-// loss stops training with an error naming the step, rather than training on NaN. With `steps_done`, each
-// finished step also adds 1 there: for a caller that draws one bar for several loops running at once.
-EpochStats train_epoch(Seq2seqModel& model, Batcher& train, Optimizer& opt, Real clip, Rng& rng,
-                       const std::string& label, std::FILE* progress = stderr,
-                       std::atomic<int64_t>* steps_done = nullptr);
+// One step on one batch (src (B, S), tgt (B, T + 1) starting with the start symbol); returns the batch's loss.
+// Throws std::runtime_error naming the step if the loss is NaN or infinite ("try a smaller learning rate").
+double train_step(Seq2seqModel& model, const Batch& batch, Optimizer& opt, Real clip);
 
 // The fraction of examples whose whole generated answer equals the target, decoded greedily a batch at a time.
 // With `predictions`, also returns every generated answer (ids, one vector per example, in batch order).

@@ -4,11 +4,26 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <stdexcept>
 
 namespace s2a {
+
+// ---------------------------------------------------------------- WarmupSchedule
+
+WarmupSchedule::WarmupSchedule(Real factor, int D, int warmup) : factor_(factor), D_(D), warmup_(warmup) {
+    if (!(factor > 0) || D <= 0 || warmup <= 0)
+        throw std::invalid_argument(fmt::format("WarmupSchedule: need factor > 0, D > 0, warmup > 0; got {}, {}, {}", factor, D, warmup));
+}
+
+Real WarmupSchedule::lr(int64_t step) const {
+    const double s = static_cast<double>(std::max<int64_t>(step, 1));
+    // min(s^-0.5, s · warmup^-1.5): the warm-up line and the 1/√s decay meet at s = warmup
+    const double shape = std::min(1 / std::sqrt(s), s / std::pow(double(warmup_), 1.5));
+    return static_cast<Real>(factor_ / std::sqrt(double(D_)) * shape);
+}
 
 // ---------------------------------------------------------------- Optimizer
 
@@ -27,6 +42,12 @@ Optimizer::Optimizer(std::vector<Var> params, Real lr) : params_(std::move(param
     set_lr(lr);
 }
 
+void Optimizer::step() {
+    if (schedule_) set_lr(schedule_->lr(steps_ + 1));
+    update();
+    ++steps_;
+}
+
 void Optimizer::zero_grad() { s2a::zero_grad(params_); }
 
 void Optimizer::set_lr(Real lr) {
@@ -43,7 +64,7 @@ SGD::SGD(std::vector<Var> params, Real lr, Real momentum) : Optimizer(std::move(
         for (const Var& p : params_) velocity_.emplace_back(p.shape());
 }
 
-void SGD::step() {
+void SGD::update() {
     for (size_t i = 0; i < params_.size(); ++i) {
         Var p = params_[i];  // a handle (a shared pointer), so its value can be written
         if (!p.has_grad()) continue;
@@ -60,7 +81,6 @@ void SGD::step() {
             }
         }
     }
-    ++steps_;
 }
 
 // ---------------------------------------------------------------- Adam
@@ -77,7 +97,7 @@ Adam::Adam(std::vector<Var> params, Real lr, Real beta1, Real beta2, Real eps)
     t_.assign(params_.size(), 0);
 }
 
-void Adam::step() {
+void Adam::update() {
     for (size_t i = 0; i < params_.size(); ++i) {
         Var p = params_[i];  // a handle (a shared pointer), so its value can be written
         if (!p.has_grad()) continue;
@@ -97,7 +117,6 @@ void Adam::step() {
             theta[k] -= lr_ * m_hat / (std::sqrt(v_hat) + eps_);  // θ ← θ - η m̂ / (√v̂ + ε)
         }
     }
-    ++steps_;
 }
 
 // ---------------------------------------------------------------- clipping

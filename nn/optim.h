@@ -1,4 +1,5 @@
-// nn/optim.h — optimizers (SGD with momentum, Adam) and gradient-norm clipping.
+// nn/optim.h — optimizers (SGD with momentum, Adam), the Transformer's learning-rate schedule, and
+// gradient-norm clipping.
 //
 // An optimizer holds the model's parameters (the same Vars the model computes with, so updating their
 // values updates the model) and, for each, whatever running state its rule needs. One training step is
@@ -11,32 +12,65 @@
 // Notation: θ a parameter, g = ∂loss/∂θ its gradient, η the learning rate, t the step number (from 1).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "autodiff/tape.h"
 
 namespace s2a {
 
+// The Transformer's learning-rate schedule: a linear warm-up, then decay as 1/√step. Given to an optimizer
+// with set_schedule(), it sets the learning rate before every step:
+//
+//   lr(step) = factor · D^-0.5 · min(step^-0.5, step · warmup^-1.5)          (Vaswani et al., 2017, eq. 3)
+//
+// For step < warmup the second term is the smaller: lr grows linearly from 0. At step = warmup both terms are
+// warmup^-0.5, the peak: lr = factor / √(D · warmup). After it lr falls as 1/√step, so at 4 · warmup it is
+// half the peak. Why warm up at all: Adam's second-moment estimates v start from a handful of gradients, so
+// its first steps are large and noisy in direction; in a post-norm Transformer such steps blow up the
+// residual stream before the layer norms' statistics settle. Small steps first let both settle.
+// The D^-0.5 makes wider models take smaller steps; `factor` is the one knob left (the paper: 1).
+class WarmupSchedule {
+  public:
+    // Throws std::invalid_argument unless factor > 0, D > 0 and warmup > 0.
+    WarmupSchedule(Real factor, int D, int warmup);
+    // The learning rate of step `step`, counting from 1 (step 0 is taken as 1).
+    Real lr(int64_t step) const;
+    Real peak() const { return lr(warmup_); }  // factor / √(D · warmup)
+    int warmup() const { return warmup_; }
+
+  private:
+    Real factor_;
+    int D_, warmup_;
+};
+
 class Optimizer {
   public:
     virtual ~Optimizer() = default;
-    virtual void step() = 0;  // one update of every parameter that has a gradient
-    void zero_grad();         // sets every parameter's gradient to 0
+    // One update of every parameter that has a gradient; with a schedule, the learning rate is first set to
+    // the schedule's rate for this step (counting from 1).
+    void step();
+    void zero_grad();  // sets every parameter's gradient to 0
 
-    void set_lr(Real lr);  // for learning-rate schedules; lr must be >= 0
+    void set_lr(Real lr);  // lr must be >= 0; a schedule overrides it at the next step
+    void set_schedule(const WarmupSchedule& schedule) { schedule_ = schedule; }
     Real lr() const { return lr_; }
-    int64_t steps() const { return steps_; }  // how many times step() has run
+    // How many times step() has run. Atomic: a progress bar on another thread may read it while training runs.
+    int64_t steps() const { return steps_; }
     const std::vector<Var>& params() const { return params_; }
 
   protected:
     // Throws std::invalid_argument for an undefined Var, a constant, or a parameter given twice
     // (which would be updated twice per step).
     Optimizer(std::vector<Var> params, Real lr);
+    virtual void update() = 0;  // the rule itself: θ ← θ - η · (what the optimizer makes of g)
 
     std::vector<Var> params_;
     Real lr_;
-    int64_t steps_ = 0;
+    std::optional<WarmupSchedule> schedule_;
+    std::atomic<int64_t> steps_{0};
 };
 
 // Stochastic gradient descent, with optional (heavy-ball) momentum μ:
@@ -46,7 +80,7 @@ class Optimizer {
 class SGD : public Optimizer {
   public:
     SGD(std::vector<Var> params, Real lr, Real momentum = 0);
-    void step() override;
+    void update() override;
 
   private:
     Real momentum_;
@@ -64,7 +98,7 @@ class SGD : public Optimizer {
 class Adam : public Optimizer {
   public:
     Adam(std::vector<Var> params, Real lr = 1e-3, Real beta1 = 0.9, Real beta2 = 0.999, Real eps = 1e-8);
-    void step() override;
+    void update() override;
 
   private:
     Real beta1_, beta2_, eps_;

@@ -11,22 +11,18 @@ using namespace s2a;
 
 namespace {
 
-// A chapter-like program: the standard flags plus one option of each type and one flag.
+// A chapter-like program: the training flags plus one option of each type and one flag.
 struct Program {
-    StandardFlags common;
-    double lr = 0.001;
-    int hidden = 64;
-    std::string out = "model.npz";
+    TrainingFlags common;
     bool verbose = false;
     Cli cli{"ch1", "a character-level language model"};
 
     Program() {
         common.epochs = 20;
-        cli.standard(&common);
-        cli.option("lr", &lr, "learning rate");
-        cli.option("--hidden", &hidden, "hidden units");  // the dashes are optional when registering
-        cli.option("out", &out, "where to save the weights", "FILE");
-        cli.flag("verbose", &verbose, "print more");
+        common.hidden = 64;
+        common.out = "model.npz";
+        common.add_to(cli, "a data file");
+        cli.flag("--verbose", &verbose, "print more");  // the dashes are optional when registering
     }
 
     // Parses a command line given as its arguments after the program name; returns the error or "".
@@ -49,9 +45,9 @@ TEST_CASE("cli: no arguments keep the defaults") {
     CHECK(p.common.epochs == 20);
     CHECK(p.common.data == "");
     CHECK_FALSE(p.common.quick);
-    CHECK(p.lr == 0.001);
-    CHECK(p.hidden == 64);
-    CHECK(p.out == "model.npz");
+    CHECK(p.common.lr == 0.001);
+    CHECK(p.common.hidden == 64);
+    CHECK(p.common.out == "model.npz");
 }
 
 TEST_CASE("cli: values as '--name value' and '--name=value'") {
@@ -60,16 +56,16 @@ TEST_CASE("cli: values as '--name value' and '--name=value'") {
                    "--out=runs/a=b.npz", "--quick", "--verbose"}) == "");
     CHECK(p.common.epochs == 3);
     CHECK(p.common.seed == 42);
-    CHECK(p.lr == -0.5);  // a negative number is a value, not a flag
-    CHECK(p.hidden == 128);
+    CHECK(p.common.lr == -0.5);  // a negative number is a value, not a flag
+    CHECK(p.common.hidden == 128);
     CHECK(p.common.data == "train.txt");
-    CHECK(p.out == "runs/a=b.npz");  // only the first '=' separates name and value
+    CHECK(p.common.out == "runs/a=b.npz");  // only the first '=' separates name and value
     CHECK(p.common.quick);
     CHECK(p.verbose);
 
     Program q;
     CHECK(q.parse({"--lr=1e-4", "--epochs", "5", "--epochs", "7", "--verbose=false", "--quick=true"}) == "");
-    CHECK(q.lr == doctest::Approx(1e-4));
+    CHECK(q.common.lr == doctest::Approx(1e-4));
     CHECK(q.common.epochs == 7);  // the last one wins
     CHECK_FALSE(q.verbose);
     CHECK(q.common.quick);
@@ -91,10 +87,10 @@ TEST_CASE("cli: --help and -h ask for the usage, which lists every flag with its
     CHECK(contains(usage, "--quick"));
     CHECK(contains(usage, "--help"));
     // The defaults shown are the values before parsing, not what this command line set.
-    CHECK(contains(usage, "passes over the training data (default: 20)"));
-    CHECK(contains(usage, "learning rate (default: 0.001)"));
-    CHECK(contains(usage, "hidden units (default: 64)"));
-    CHECK(contains(usage, "where to save the weights (default: model.npz)"));
+    CHECK(contains(usage, "training epochs for each model (default: 20)"));
+    CHECK(contains(usage, "Adam learning rate (default: 0.001)"));
+    CHECK(contains(usage, "hidden size H (default: 64)"));
+    CHECK(contains(usage, "folder for plots and checkpoints (default: model.npz)"));
 }
 
 TEST_CASE("cli: bad command lines give one clear line") {

@@ -1,0 +1,57 @@
+// experiments/race.h — training for a fixed amount of processor time, and a race of several models for the
+// same time (chapter 5: the Transformer against chapter 3's model).
+//
+// The Trainer walks through a contender's batches across epoch boundaries (a fresh shuffle at the start of
+// each epoch), one train_step (models/train.h) per batch, and stops when a time budget is spent.
+//
+// Two clocks. Wall time is what a learner waits; processor time (the process's CPU time, all its threads) is
+// the work done. On a machine shared with other programs the two differ, by a different factor from minute
+// to minute, so a race for equal wall time would be decided by the neighbours. train_for therefore counts
+// processor time; both are reported.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "experiments/side_by_side.h"
+
+namespace s2a {
+
+class Trainer {
+  public:
+    // The contender (its model, optimizer with any schedule, training batches and shuffle) must outlive the Trainer.
+    Trainer(Contender& contender, Real clip);
+
+    // Trains until `seconds` more of processor time have been spent on training steps (at least one step);
+    // returns the mean loss of those steps. A progress bar counting those seconds goes to `progress`.
+    double train_for(double seconds, const std::string& label, std::FILE* progress = stderr);
+
+    int64_t steps() const { return steps_; }
+    double seconds() const { return seconds_; }          // wall time of the training steps so far (not evaluation)
+    double cpu_seconds() const { return cpu_seconds_; }  // processor time of the same steps
+    double epochs() const;                               // epochs so far, fractional
+    double tokens_per_s() const { return seconds_ > 0 ? tokens_ / seconds_ : 0; }  // source + target tokens
+
+  private:
+    double step();  // one batch; returns its loss
+
+    Contender& c_;
+    Real clip_;
+    int batch_ = 0;  // the next batch of the current epoch
+    int epoch_ = 0;  // epochs started
+    int64_t steps_ = 0;
+    double seconds_ = 0, cpu_seconds_ = 0, tokens_ = 0;
+};
+
+// Trains every contender for `seconds` of processor time, in `checkpoints` turns, printing test exact match
+// (greedy decoding) after each turn. Taking turns evens out what is left of a shared machine's noise.
+void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double seconds, int checkpoints);
+
+// After the race: a table of every contender's parameters, steps, epochs, processor and wall time, tokens/s,
+// exact match and BLEU on `test` (greedy decoding); exact match by string length (right-aligned questions,
+// buckets of `bucket`); and the accuracy after each turn against training time, drawn at `curve_path`.
+void report_race(std::vector<Contender>& cs, const std::vector<Trainer>& trainers, double seconds, const TextData& test,
+                 const Vocab& vocab, int bucket, const std::string& task, const std::string& out);
+
+}  // namespace s2a
