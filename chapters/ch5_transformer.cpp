@@ -69,7 +69,51 @@ struct Options : TrainingFlags {
     double seconds = 150;
     double race_dropout = 0;
     bool lstm_reversed = false;
+
+    void add_to(Cli& cli);  // every flag above, and the shared ones
+    void quick_sizes();     // --quick: sizes that run in seconds (the tests run every chapter this way)
 };
+
+double dates_part(const Options& o);
+void race_part(const Options& o);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    Cli cli("ch5", "Chapter 5: a Transformer on dates (greedy and beam search, every head drawn), then raced against "
+                   "chapter 3's model for equal training time on a harder task. --epochs 0 skips the dates, --seconds 0 "
+                   "the race.");
+    o.add_to(cli);
+    cli.parse(argc, argv);
+    return guarded("ch5", [&] {
+        if (o.quick) o.quick_sizes();
+        const auto start = std::chrono::steady_clock::now();
+        std::filesystem::create_directories(o.out);
+
+        // 1. One MultiHeadAttention on a toy batch: B = 1 sentence of T = 3 positions, D = 4, h = 2 heads, the
+        //    causal mask (position t sees positions ≤ t), as in the decoder's self-attention.
+        Rng rng(o.seed);
+        MultiHeadAttention attention(4, 2, 0, rng);
+        const Var x = constant(randn(Shape{1, 3, 4}, rng), "x");  // x: (B, T, D)
+        const Tensor causal = causal_mask(3);                     // (T, T)
+        const Var y = attention.forward(x, x, &causal);           // y: (B, T, D)
+        fmt::print("1. MultiHeadAttention on a toy batch: x {} → y {}; each head's weights softmax(QKᵀ/√dk) {}, rows "
+                   "summing to 1, zero above the diagonal (the causal mask):\n{}\n\n",
+                   x.shape().str(), y.shape().str(), attention.last_weights().shape.str(), attention.last_weights().str());
+        tape().clear();
+
+        // 2. Part 1 (dates), then 3. part 2 (the race).
+        const double dates_seconds = o.epochs > 0 ? dates_part(o) : 0;
+        if (o.seconds > 0) race_part(o);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        fmt::print("\nEvery head: {0}/ch5_date_heads.svg, {0}/ch5_{1}_heads.svg; the race: {0}/ch5_race.svg, {0}/ch5_by_length.svg.\n"
+                   "Dates: {2:.1f} s of training; total time {3:.1f} s.\n", o.out, o.task, dates_seconds, seconds);
+        return 0;
+    });
+}
+
+namespace {
 
 // The Transformer of the options, with its width D, FFN width F and dropout given (they differ between parts).
 std::unique_ptr<TransformerSeq2seq> transformer(const Options& o, int D, int F, double dropout, const Vocab& vocab,
@@ -91,9 +135,6 @@ std::unique_ptr<TransformerSeq2seq> transformer(const Options& o, int D, int F, 
     c.end_id = inner_space(data) ? -1 : vocab.id(' ');  // the first space after an answer ends it
     return std::make_unique<TransformerSeq2seq>(c, rng);
 }
-
-void quick_sizes(Options& o);
-void race_part(const Options& o);
 
 // Part 1: a Transformer on dates, decoded greedily and by beam search, every head drawn. Returns the
 // training time in seconds.
@@ -150,73 +191,6 @@ double dates_part(const Options& o) {
     return train_seconds;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    Options o;
-    Cli cli("ch5", "Chapter 5: a Transformer on dates (greedy and beam search, every head drawn), then raced against "
-                   "chapter 3's model for equal training time on a harder task. --epochs 0 skips the dates, --seconds 0 "
-                   "the race.");
-    o.epochs = 3;
-    o.embed = 16;
-    o.hidden = 256;
-    o.add_to(cli, "a file in the textbook format instead of generated dates");
-    cli.option("d-model", &o.D, "d_model D");
-    cli.option("heads", &o.heads, "attention heads h");
-    cli.option("ffn", &o.F, "feed-forward width F");
-    cli.option("layers", &o.layers, "encoder layers, and as many decoder layers");
-    cli.option("dropout", &o.dropout, "dropout on dates");
-    cli.option("smoothing", &o.smoothing, "label smoothing ε");
-    cli.option("warmup", &o.warmup, "warm-up steps of the learning-rate schedule");
-    cli.option("lr-factor", &o.lr_factor, "factor of the schedule: lr = factor · D^-0.5 · min(step^-0.5, step · warmup^-1.5)");
-    cli.flag("post-norm", &o.post_norm, "the paper's post-norm sublayers LN(x + f(x)) instead of pre-norm x + f(LN(x))");
-    cli.flag("learned-positions", &o.learned, "a learned positional table instead of sinusoids");
-    cli.flag("separate-embeddings", &o.separate, "separate source, target and output tables instead of one shared");
-    cli.option("beam", &o.beam, "beam size k for beam search");
-    cli.option("alpha", &o.alpha, "length-penalty exponent α of beam search");
-    cli.option("task", &o.task, "the harder task: reverse or sort");
-    cli.option("race-d-model", &o.race_D, "d_model of the Transformer on the harder task");
-    cli.option("race-ffn", &o.race_F, "its feed-forward width");
-    cli.option("race-batch", &o.race_batch, "batch size of both models on the harder task");
-    cli.option("race-dropout", &o.race_dropout, "its dropout (random strings leave nothing to overfit)");
-    cli.option("race-warmup", &o.race_warmup, "its warm-up steps");
-    cli.flag("lstm-reversed", &o.lstm_reversed, "chapter 3's model reads the source reversed (reversing becomes copying)");
-    cli.option("min-len", &o.min_len, "shortest string of the harder task");
-    cli.option("max-len", &o.max_len, "longest string of the harder task");
-    cli.option("race-examples", &o.race_examples, "training examples of the harder task");
-    cli.option("race-test", &o.race_test, "test examples of the harder task");
-    cli.option("seconds", &o.seconds, "processor time each model trains on the harder task (0: skip part 2)");
-    cli.option("checkpoints", &o.checkpoints, "evaluations during the race");
-    cli.parse(argc, argv);
-    return guarded("ch5", [&] {
-        if (o.quick) quick_sizes(o);
-        const auto start = std::chrono::steady_clock::now();
-        std::filesystem::create_directories(o.out);
-
-        // 1. One MultiHeadAttention on a toy batch: B = 1 sentence of T = 3 positions, D = 4, h = 2 heads, the
-        //    causal mask (position t sees positions ≤ t), as in the decoder's self-attention.
-        Rng rng(o.seed);
-        MultiHeadAttention attention(4, 2, 0, rng);
-        const Var x = constant(randn(Shape{1, 3, 4}, rng), "x");  // x: (B, T, D)
-        const Tensor causal = causal_mask(3);                     // (T, T)
-        const Var y = attention.forward(x, x, &causal);           // y: (B, T, D)
-        fmt::print("1. MultiHeadAttention on a toy batch: x {} → y {}; each head's weights softmax(QKᵀ/√dk) {}, rows "
-                   "summing to 1, zero above the diagonal (the causal mask):\n{}\n\n",
-                   x.shape().str(), y.shape().str(), attention.last_weights().shape.str(), attention.last_weights().str());
-        tape().clear();
-
-        // 2. Part 1 (dates), then 3. part 2 (the race).
-        const double dates_seconds = o.epochs > 0 ? dates_part(o) : 0;
-        if (o.seconds > 0) race_part(o);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("\nEvery head: {0}/ch5_date_heads.svg, {0}/ch5_{1}_heads.svg; the race: {0}/ch5_race.svg, {0}/ch5_by_length.svg.\n"
-                   "Dates: {2:.1f} s of training; total time {3:.1f} s.\n", o.out, o.task, dates_seconds, seconds);
-        return 0;
-    });
-}
-
-namespace {
-
 // Part 2: the Transformer and chapter 3's model, the same processor time each on the harder task.
 void race_part(const Options& o) {
     const std::vector<Example> examples = make_hard_task(o.task, o.race_examples + o.race_test, o.min_len, o.max_len, o.seed);
@@ -252,24 +226,56 @@ void race_part(const Options& o) {
     show_heads(model, *racers[0].test, vocab, o.out + "/ch5_" + o.task + "_heads.svg", false);
 }
 
-// --quick: sizes that run in seconds (the tests run every chapter this way).
-void quick_sizes(Options& o) {
-    o.examples = 1000;
-    o.test = 100;
-    o.D = 32;
-    o.F = 64;
-    o.epochs = 1;
-    o.hidden = 32;
-    o.warmup = 10;
-    o.beam = 2;
-    o.max_len = 12;
-    o.race_examples = 400;
-    o.race_test = 50;
-    o.seconds = 1;
-    o.checkpoints = 2;
-    o.race_D = 32;
-    o.race_F = 64;
-    o.race_warmup = 10;
+void Options::add_to(Cli& cli) {
+    epochs = 3;
+    embed = 16;
+    hidden = 256;
+    TrainingFlags::add_to(cli, "a file in the textbook format instead of generated dates");
+    cli.option("d-model", &D, "d_model D");
+    cli.option("heads", &heads, "attention heads h");
+    cli.option("ffn", &F, "feed-forward width F");
+    cli.option("layers", &layers, "encoder layers, and as many decoder layers");
+    cli.option("dropout", &dropout, "dropout on dates");
+    cli.option("smoothing", &smoothing, "label smoothing ε");
+    cli.option("warmup", &warmup, "warm-up steps of the learning-rate schedule");
+    cli.option("lr-factor", &lr_factor, "factor of the schedule: lr = factor · D^-0.5 · min(step^-0.5, step · warmup^-1.5)");
+    cli.flag("post-norm", &post_norm, "the paper's post-norm sublayers LN(x + f(x)) instead of pre-norm x + f(LN(x))");
+    cli.flag("learned-positions", &learned, "a learned positional table instead of sinusoids");
+    cli.flag("separate-embeddings", &separate, "separate source, target and output tables instead of one shared");
+    cli.option("beam", &beam, "beam size k for beam search");
+    cli.option("alpha", &alpha, "length-penalty exponent α of beam search");
+    cli.option("task", &task, "the harder task: reverse or sort");
+    cli.option("race-d-model", &race_D, "d_model of the Transformer on the harder task");
+    cli.option("race-ffn", &race_F, "its feed-forward width");
+    cli.option("race-batch", &race_batch, "batch size of both models on the harder task");
+    cli.option("race-dropout", &race_dropout, "its dropout (random strings leave nothing to overfit)");
+    cli.option("race-warmup", &race_warmup, "its warm-up steps");
+    cli.flag("lstm-reversed", &lstm_reversed, "chapter 3's model reads the source reversed (reversing becomes copying)");
+    cli.option("min-len", &min_len, "shortest string of the harder task");
+    cli.option("max-len", &max_len, "longest string of the harder task");
+    cli.option("race-examples", &race_examples, "training examples of the harder task");
+    cli.option("race-test", &race_test, "test examples of the harder task");
+    cli.option("seconds", &seconds, "processor time each model trains on the harder task (0: skip part 2)");
+    cli.option("checkpoints", &checkpoints, "evaluations during the race");
+}
+
+void Options::quick_sizes() {
+    examples = 1000;
+    test = 100;
+    D = 32;
+    F = 64;
+    epochs = 1;
+    hidden = 32;
+    warmup = 10;
+    beam = 2;
+    max_len = 12;
+    race_examples = 400;
+    race_test = 50;
+    seconds = 1;
+    checkpoints = 2;
+    race_D = 32;
+    race_F = 64;
+    race_warmup = 10;
 }
 
 }  // namespace
