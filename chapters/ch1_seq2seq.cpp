@@ -32,10 +32,7 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
     return guarded("ch1", [&] {
         if (f.quick) {
-            f.examples = 3000;
-            f.test = 300;
-            f.hidden = 32;
-            f.epochs = std::min(f.epochs, 2);
+            f.quick_sizes(3000, 300, 32, std::min(f.epochs, 2));
             show = 3;
         }
         const auto start = std::chrono::steady_clock::now();

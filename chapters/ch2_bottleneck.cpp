@@ -54,12 +54,7 @@ int main(int argc, char** argv) {
     f.add_to(cli, "a file in the textbook format instead of the generated copy task");
     cli.parse(argc, argv);
     return guarded("ch2", [&] {
-        if (f.quick) {
-            f.examples = 1000;
-            f.test = 200;
-            f.hidden = 32;
-            f.epochs = std::min(f.epochs, 1);
-        }
+        if (f.quick) f.quick_sizes(1000, 200, 32, std::min(f.epochs, 1));
         const auto start = std::chrono::steady_clock::now();
 
         // 1. The data: strings of 4 to 36 letters, to be copied; reversed on the way in, as in chapter 1.

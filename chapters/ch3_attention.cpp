@@ -16,7 +16,7 @@
 #include <filesystem>
 
 #include "autodiff/ops.h"
-#include "experiments/heat_maps.h"
+#include "experiments/attention.h"
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
 #include "io/cli.h"
@@ -28,6 +28,10 @@ using namespace s2a;
 namespace {
 
 struct Options : TrainingFlags {
+    Options() {  // the chapter's defaults for the shared flags
+        epochs = 2;
+        hidden = 256;
+    }
     int maps = 3;
     std::string score = "dot";
     std::string wiring = "luong";
@@ -43,15 +47,10 @@ void scores_experiment(const Options& o, const Split& sets, const Vocab& vocab, 
 void lengths_experiment(const Options& o, const Epoch& one_epoch);
 
 std::unique_ptr<AttentionSeq2seq> attention_model(const Options& o, Score score, const Vocab& vocab, Rng& rng) {
-    AttentionConfig c;
-    c.V = vocab.size();
-    c.E = o.embed;
-    c.H = o.hidden;
+    AttentionConfig c = attention_config(o, vocab);
     c.score = score;
     c.wiring = parse_wiring(o.wiring);
     c.bidirectional = o.bidirectional;
-    c.pad_id = vocab.id(' ');
-    c.reversed_source = true;
     return std::make_unique<AttentionSeq2seq>(c, rng);
 }
 
@@ -59,8 +58,6 @@ std::unique_ptr<AttentionSeq2seq> attention_model(const Options& o, Score score,
 
 int main(int argc, char** argv) {
     Options o;
-    o.epochs = 2;
-    o.hidden = 256;
     Cli cli("ch3", "Chapter 3: attention seq2seq on dates, heat maps; flags add chapter 1's models, every score "
                    "function, and the accuracy-by-length experiment.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
@@ -74,10 +71,7 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
     return guarded("ch3", [&] {
         if (o.quick) {
-            o.examples = 2000;
-            o.test = 200;
-            o.hidden = 32;
-            o.epochs = 1;
+            o.quick_sizes(2000, 200, 32, 1);
             o.maps = 1;
         }
         const auto start = std::chrono::steady_clock::now();

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "experiments/attention.h"
 #include "experiments/depth.h"
 #include "io/checkpoint.h"
 #include "io/cli.h"
@@ -29,65 +30,42 @@
 
 using namespace s2a;
 
-namespace {
-
-struct Options : TrainingFlags {
-    double dropout = 0;
-    std::string depths = "1,4,8";
-};
-
-// Each model draws its weights from its own Rng(seed): a depth's plain and residual model start identical.
-std::unique_ptr<AttentionSeq2seq> deep_model(const Options& o, const Variant& v, const Vocab& vocab) {
-    AttentionConfig c;
-    c.V = vocab.size();
-    c.E = o.embed;
-    c.H = o.hidden;
-    c.layers = v.depth;
-    c.residual = v.residual;
-    c.dropout = Real(o.dropout);
-    c.pad_id = vocab.id(' ');
-    c.reversed_source = true;
-    Rng rng(o.seed);
-    return std::make_unique<AttentionSeq2seq>(c, rng);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-    Options o;
+    TrainingFlags o;
     o.epochs = 4;
     o.hidden = 64;
     o.lr = 3e-3;
+    double dropout = 0;
+    std::string depths = "1,4,8";
     Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections: gradient norm per layer "
                    "at initialisation, then test accuracy under the same training budget.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
-    cli.option("depths", &o.depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
-    cli.option("dropout", &o.dropout, "dropout between LSTM layers");
+    cli.option("depths", &depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
+    cli.option("dropout", &dropout, "dropout between LSTM layers");
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
         if (o.quick) {
-            o.examples = 1000;
-            o.test = 100;
-            o.hidden = 16;
-            o.epochs = 1;
-            o.depths = "1,3";
+            o.quick_sizes(1000, 100, 16, 1);
+            depths = "1,3";
         }
         const auto start = std::chrono::steady_clock::now();
 
         // 1. The data: chapter 3's dates; the models: every depth plain and residual.
-        const std::vector<Variant> models_to_build = variants(parse_depths(o.depths));
+        const std::vector<Variant> models_to_build = variants(parse_depths(depths));
         const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.test, o.seed);
         const Vocab vocab = make_vocab(sets.train);
         const Batcher probe(sets.train, vocab, o.batch, true);
+        const AttentionConfig base = attention_config(o, vocab);  // chapter 3's model, its depth still 1
         fmt::print("Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, Adam lr {}, dropout {}\n"
                    "Every model: {} epochs of {} steps.\n\n", sets.train.size(), sets.test.size(), vocab.size(), o.embed,
-                   o.hidden, o.batch, o.lr, o.dropout, o.epochs, probe.num_batches());
+                   o.hidden, o.batch, o.lr, dropout, o.epochs, probe.num_batches());
         std::filesystem::create_directories(o.out);
 
         // 2. Why depth hurts: the gradient norm of every layer after one backward pass, at initialisation.
         fmt::print("Gradient norm of each LSTM layer at initialisation (the first training batch, one backward pass):\n");
         std::vector<LayerNorms> norms;
-        for (const Variant& v : models_to_build) norms.push_back(measure(*deep_model(o, v, vocab), v, probe.batch(0)));
+        for (const Variant& v : models_to_build)
+            norms.push_back(measure(*deep_model(base, v, dropout, o.seed), v, probe.batch(0)));
         report_norms(norms, o.out + "/ch4_grad_norms.svg");
 
         // 3. Training, every model on the same batches: one epoch of one model is this loop (as in chapter 1);
@@ -95,7 +73,8 @@ int main(int argc, char** argv) {
         fmt::print("\nTraining every model on the same batches:\n");
         std::vector<Contender> models;
         for (const Variant& v : models_to_build)
-            models.push_back(make_contender(v.name(), deep_model(o, v, vocab), sets, vocab, o.batch, true, Real(o.lr), o.seed));
+            models.push_back(
+                make_contender(v.name(), deep_model(base, v, dropout, o.seed), sets, vocab, o.batch, true, Real(o.lr), o.seed));
         train_side_by_side(models, o.epochs, [&](Contender& c) {
             c.train->shuffle(c.shuffle);
             for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(o.clip));

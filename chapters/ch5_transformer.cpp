@@ -28,6 +28,7 @@
 
 #include "autodiff/ops.h"
 #include "data/tasks_hard.h"
+#include "experiments/attention.h"
 #include "experiments/race.h"
 #include "experiments/transformer.h"
 #include "io/cli.h"
@@ -42,36 +43,23 @@ namespace {
 // --embed, --hidden and --lr are chapter 3's model's in the race.
 struct Options : TrainingFlags {
     // the Transformer on dates
-    int D = 128;
-    int heads = 4;
-    int F = 512;
-    int layers = 2;
-    int warmup = 300;
-    int beam = 4;
-    double lr_factor = 1;
-    double dropout = 0.1;
-    double smoothing = 0.1;
+    int D = 128, heads = 4, F = 512, layers = 2;   // its sizes (the race's Transformer has its own D and F)
+    int warmup = 300;                              // and its learning-rate schedule
+    double lr_factor = 1, dropout = 0.1, smoothing = 0.1;
+    bool post_norm = false, learned = false, separate = false;
+    int beam = 4;                                  // beam search: width k and length penalty α
     double alpha = 0.6;
-    bool post_norm = false;
-    bool learned = false;
-    bool separate = false;
     // the race on the harder task
     std::string task = "reverse";
-    int min_len = 8;
-    int max_len = 50;
-    int race_examples = 50000;
-    int race_test = 1000;
-    int checkpoints = 5;
-    int race_D = 64;
-    int race_F = 256;
-    int race_batch = 64;
-    int race_warmup = 200;
-    double seconds = 150;
+    int min_len = 8, max_len = 50, race_examples = 50000, race_test = 1000;
+    int race_D = 64, race_F = 256, race_batch = 64, race_warmup = 200;
     double race_dropout = 0;
+    double seconds = 150;                          // processor time of each model
+    int checkpoints = 5;                           // evaluations along the way
     bool lstm_reversed = false;
 
     void add_to(Cli& cli);  // every flag above, and the shared ones
-    void quick_sizes();     // --quick: sizes that run in seconds (the tests run every chapter this way)
+    void quick_run_sizes();  // --quick: sizes that run in seconds (the tests run every chapter this way)
 };
 
 double dates_part(const Options& o);
@@ -87,7 +75,7 @@ int main(int argc, char** argv) {
     o.add_to(cli);
     cli.parse(argc, argv);
     return guarded("ch5", [&] {
-        if (o.quick) o.quick_sizes();
+        if (o.quick) o.quick_run_sizes();
         const auto start = std::chrono::steady_clock::now();
         std::filesystem::create_directories(o.out);
 
@@ -210,11 +198,7 @@ void race_part(const Options& o) {
     // Chapter 3's model: E 16, H 256, Luong wiring, dot score, Adam at 1e-3 (--embed, --hidden, --lr). It reads the
     // source as written, like the Transformer: read backwards, reversing would become copying. Right-aligned, its
     // padding comes first.
-    AttentionConfig ac;
-    ac.V = vocab.size();
-    ac.E = o.embed;
-    ac.H = o.hidden;
-    ac.pad_id = vocab.id(' ');
+    AttentionConfig ac = attention_config(o, vocab);
     ac.reversed_source = !o.lstm_reversed;
     racers.push_back(make_contender("chapter-3 LSTM", std::make_unique<AttentionSeq2seq>(ac, rng), hard, vocab, o.race_batch,
                                     o.lstm_reversed, Real(o.lr), o.seed));
@@ -259,21 +243,20 @@ void Options::add_to(Cli& cli) {
     cli.option("checkpoints", &checkpoints, "evaluations during the race");
 }
 
-void Options::quick_sizes() {
-    examples = 1000;
-    test = 100;
-    D = 32;
+void Options::quick_run_sizes() {
+    TrainingFlags::quick_sizes(1000, 100, 32, 1);  // the dates, and chapter 3's model in the race
+    D = 32;                                        // the Transformer on the dates
     F = 64;
-    epochs = 1;
-    hidden = 32;
     warmup = 10;
     beam = 2;
-    max_len = 12;
+
+    max_len = 12;                                  // the race: short strings, a second of training
     race_examples = 400;
     race_test = 50;
     seconds = 1;
     checkpoints = 2;
-    race_D = 32;
+
+    race_D = 32;                                   // and a smaller Transformer
     race_F = 64;
     race_warmup = 10;
 }

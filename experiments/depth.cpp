@@ -47,6 +47,14 @@ std::vector<Variant> variants(const std::vector<int>& depths) {
     return all;
 }
 
+std::unique_ptr<AttentionSeq2seq> deep_model(AttentionConfig base, const Variant& v, double dropout, uint64_t seed) {
+    base.layers = v.depth;
+    base.residual = v.residual;
+    base.dropout = Real(dropout);
+    Rng rng(seed);
+    return std::make_unique<AttentionSeq2seq>(base, rng);
+}
+
 LayerNorms measure(Seq2seqModel& model, const Variant& v, const Batch& batch) {
     backward(model.loss(batch.src, batch.tgt));
     tape().clear();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "experiments/side_by_side.h"
+#include "models/attention_seq2seq.h"
 
 namespace s2a {
 
@@ -23,6 +24,11 @@ struct Variant {
 
 // Every depth plain and residual, except depth 1 once (its residual wiring would be the same model).
 std::vector<Variant> variants(const std::vector<int>& depths);
+
+// Chapter 3's model `base` with v.depth LSTM layers in the encoder and in the decoder, residual or not, and
+// `dropout` between layers. Its weights come from its own Rng(seed): a depth's plain and residual models start
+// identical, so the wiring is the only difference between them.
+std::unique_ptr<AttentionSeq2seq> deep_model(AttentionConfig base, const Variant& v, double dropout, uint64_t seed);
 
 // The gradient norm of each LSTM layer of one model after one backward pass; index 0 is the bottom layer.
 struct LayerNorms {

@@ -96,6 +96,13 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
     cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
 }
 
+void TrainingFlags::quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs) {
+    examples = quick_examples;
+    test = quick_test;
+    hidden = quick_hidden;
+    epochs = quick_epochs;
+}
+
 const Cli::Entry* Cli::find(const std::string& name) const {
     for (const Entry& e : entries_)
         if (e.name == name) return &e;

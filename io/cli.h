@@ -86,6 +86,8 @@ struct TrainingFlags {
     std::string out = "out";  // folder for plots and checkpoints
     bool quick = false;    // a tiny run that finishes in seconds (the tests run every chapter this way)
     void add_to(Cli& cli, const std::string& data_help);
+    // The sizes of a --quick run: fewer examples, a smaller model, fewer epochs.
+    void quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs);
 };
 
 // Runs a program's body and turns any exception into one clear line on stderr and exit status 1

@@ -1,5 +1,5 @@
-// experiments/heat_maps.cpp — show_heat_maps.
-#include "experiments/heat_maps.h"
+// experiments/attention.cpp — attention_config and show_heat_maps.
+#include "experiments/attention.h"
 
 #include <fmt/format.h>
 
@@ -9,6 +9,16 @@
 #include "io/plot.h"
 
 namespace s2a {
+
+AttentionConfig attention_config(const TrainingFlags& f, const Vocab& vocab) {
+    AttentionConfig c;
+    c.V = vocab.size();
+    c.E = f.embed;
+    c.H = f.hidden;
+    c.pad_id = vocab.id(' ');
+    c.reversed_source = true;
+    return c;
+}
 
 void show_heat_maps(AttentionSeq2seq& model, const Batcher& test, const TextData& data, const Vocab& vocab, int n,
                     const std::string& path) {
