@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
 
         // 4. The bottleneck, measured: exact match by input length.
         std::filesystem::create_directories(f.out);
-        report_by_length(models, accuracy_by_length(models, sets.test, vocab, start_id, 4),
+        report_by_length(models, accuracy_by_length(models, sets.test, vocab, 4),
                          "Peeky seq2seq copying strings: exact match by input length", f.out + "/ch2_by_length.svg");
 
         // 5. What hs holds: for the first test string, how alike the encoder's states at each position are.

@@ -192,7 +192,7 @@ void lengths_experiment(const Options& o, const Epoch& one_epoch) {
     fmt::print("\nCopying strings of {} to {} letters with attention (chapter 2's bottleneck experiment):\n", kCopyMinLength,
                kCopyMaxLength);
     train_side_by_side(models, o.quick ? 1 : 6, one_epoch);
-    report_by_length(models, accuracy_by_length(models, sets.test, vocab, vocab.id('_'), 4),
+    report_by_length(models, accuracy_by_length(models, sets.test, vocab, 4),
                      "Copy task with attention: exact match by input length", o.out + "/ch3_by_length.svg");
 }
 

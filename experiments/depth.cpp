@@ -79,7 +79,10 @@ void report_norms(const std::vector<LayerNorms>& all, const std::string& path) {
             Series s{fmt::format("{}, {}", m.model.name(), stack), {}, {}};
             for (int l = 0; l < max_depth; ++l) {
                 fmt::print(" {:>8}", l < int(norms->size()) ? fmt::format("{:.2e}", (*norms)[l]) : "");
-                if (l < int(norms->size())) s.x.push_back(l + 1), s.y.push_back(std::log10((*norms)[l]));
+                if (l < int(norms->size())) {
+                    s.x.push_back(l + 1);
+                    s.y.push_back(std::log10((*norms)[l]));
+                }
             }
             fmt::print("  {:>10.3g}\n", m.ratio(*norms));
             if (norms->size() > 1) plot.series.push_back(s);  // a single layer is a point, not a curve

@@ -1,5 +1,5 @@
-// experiments/depth.h — what chapter 4 adds to the harness of experiment.h: the models to compare
-// (every depth plain and residual), read from a list like "1,4,8", and the gradient norm of every LSTM layer
+// experiments/depth.h — what chapter 4 adds to the harness of side_by_side.h: the models to compare
+// (every depth plain and residual, built from chapter 3's model), read from a list like "1,4,8", and the gradient norm of every LSTM layer
 // of a model after one backward pass, printed as a table, drawn as a plot and summed up as bottom/top ratios.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden, L layers.

@@ -51,7 +51,8 @@ double Trainer::train_for(double seconds, const std::string& label, std::FILE* p
     double loss = 0;
     int n = 0;
     do {
-        loss += step(), ++n;
+        loss += step();
+        ++n;
         if (progress)
             progress->update(std::min<int64_t>(total, std::llround(cpu_seconds_ - start)),
                              fmt::format("loss {:.4f}  {} tok/s", loss / n, format_rate(tokens_per_s())));
@@ -91,7 +92,7 @@ void report_race(std::vector<Contender>& cs, const std::vector<Trainer>& trainer
                    trainers[m].steps(), trainers[m].epochs(), trainers[m].cpu_seconds(), trainers[m].seconds(),
                    trainers[m].tokens_per_s(), 100 * s.exact, 100 * s.bleu);
     }
-    report_by_length(cs, by_length(cs, test, vocab, bucket), fmt::format("The {} task: exact match by string length", task),
+    report_by_length(cs, accuracy_by_length(cs, test, vocab, bucket, true), fmt::format("The {} task: exact match by string length", task),
                      out + "/ch5_by_length.svg");
     LinePlot curves{fmt::format("The {} task: test exact match against training time", task), "training CPU seconds",
                     "test exact match (%)", {}};

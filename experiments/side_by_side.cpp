@@ -141,9 +141,9 @@ void test_side_by_side(std::vector<Contender>& contenders) {
     print_row(contenders, 0);
 }
 
-std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab, int start_id) {
+std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab) {
     std::vector<std::vector<int>> guesses;
-    exact_match(*c.model, *c.test, start_id, &guesses);
+    exact_match(*c.model, *c.test, c.start_id, &guesses);
     std::vector<bool> correct;
     for (size_t i = 0; i < guesses.size(); ++i) correct.push_back(vocab.decode(guesses[i]) == test.answers[i].substr(1));
     return correct;
@@ -172,25 +172,26 @@ void print_predictions(std::vector<Contender>& contenders, const TextData& test,
     }
 }
 
-LengthTable accuracy_by_length(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab,
-                               int start_id, int bucket) {
+LengthTable accuracy_by_length(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int bucket,
+                               bool right_aligned) {
     LengthTable table;
     table.bucket = bucket;
-    std::vector<int> bucket_of;  // each test question's bucket index
-    int longest = 0;
-    for (const std::string& q : test.questions) {
-        const int len = static_cast<int>(q.find_last_not_of(' ') + 1);
-        bucket_of.push_back((len - 1) / bucket);
-        longest = std::max(longest, len);
-    }
-    const int buckets = (longest - 1) / bucket + 1;
-    for (int k = 0; k < buckets; ++k) table.starts.push_back(k * bucket + 1);
+    std::vector<int> lengths;  // each test question's length without its padding
+    for (const std::string& q : test.questions)
+        lengths.push_back(static_cast<int>(right_aligned ? q.size() - q.find_first_not_of(' ') : q.find_last_not_of(' ') + 1));
+    const int first = (*std::min_element(lengths.begin(), lengths.end()) - 1) / bucket;  // the shortest's bucket
+    const int last = (*std::max_element(lengths.begin(), lengths.end()) - 1) / bucket;
+    for (int k = first; k <= last; ++k) table.starts.push_back(k * bucket + 1);
     for (Contender& c : contenders) {
-        const std::vector<bool> right = correct_answers(c, test, vocab, start_id);
-        std::vector<int> hits(buckets), counts(buckets);
-        for (size_t i = 0; i < right.size(); ++i) hits[bucket_of[i]] += right[i], ++counts[bucket_of[i]];
+        const std::vector<bool> right = correct_answers(c, test, vocab);
+        std::vector<int> hits(table.starts.size()), counts(table.starts.size());
+        for (size_t i = 0; i < right.size(); ++i) {
+            const int k = (lengths[i] - 1) / bucket - first;
+            hits[k] += right[i];
+            ++counts[k];
+        }
         std::vector<double> acc;
-        for (int k = 0; k < buckets; ++k) acc.push_back(counts[k] ? static_cast<double>(hits[k]) / counts[k] : NAN);
+        for (size_t k = 0; k < counts.size(); ++k) acc.push_back(counts[k] ? static_cast<double>(hits[k]) / counts[k] : NAN);
         table.accuracy.push_back(acc);
     }
     return table;
@@ -220,7 +221,10 @@ void plot_accuracy(const std::vector<Contender>& contenders, const std::string& 
     LinePlot plot{title, "epoch", "test exact match (%)", {}};
     for (const Contender& c : contenders) {
         Series s{c.name, {}, {}};
-        for (size_t e = 0; e < c.accuracy.size(); ++e) s.x.push_back(static_cast<double>(e + 1)), s.y.push_back(100 * c.accuracy[e]);
+        for (size_t e = 0; e < c.accuracy.size(); ++e) {
+            s.x.push_back(static_cast<double>(e + 1));
+            s.y.push_back(100 * c.accuracy[e]);
+        }
         plot.series.push_back(s);
     }
     write_line_plot(path, plot);

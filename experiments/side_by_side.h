@@ -48,17 +48,18 @@ void test_side_by_side(std::vector<Contender>& contenders);
 void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int start_id, int n);
 
 // Every test example's exact-match result, in the test set's order.
-std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab, int start_id);
+std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab);
 
-// Exact match grouped by question length (padding not counted), in buckets of `bucket` characters:
-// accuracy[m][k] is contender m's accuracy on the questions of lengths starts[k] .. starts[k] + bucket - 1.
+// Exact match grouped by question length (padding not counted), in buckets of `bucket` characters, from the
+// shortest question's bucket on: accuracy[m][k] is contender m's accuracy on the questions of lengths
+// starts[k] .. starts[k] + bucket - 1. Questions are left-aligned (padded at the end) unless `right_aligned`.
 struct LengthTable {
     int bucket = 1;
     std::vector<int> starts;
     std::vector<std::vector<double>> accuracy;
 };
-LengthTable accuracy_by_length(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab,
-                               int start_id, int bucket);
+LengthTable accuracy_by_length(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int bucket,
+                               bool right_aligned = false);
 // The table printed, one row per bucket and one column per contender, and drawn as an SVG.
 void report_by_length(const std::vector<Contender>& contenders, const LengthTable& table, const std::string& title,
                       const std::string& path);

@@ -1,5 +1,5 @@
 // experiments/transformer.cpp — chapter 5's harness: the Transformer contender, greedy and beam
-// scores, every head drawn, exact match by length of right-aligned questions.
+// scores, every head drawn.
 #include "experiments/transformer.h"
 
 #include <fmt/format.h>
@@ -100,30 +100,6 @@ void show_heads(TransformerSeq2seq& model, const Batcher& test, const Vocab& voc
         for (int j = 0; j < h; ++j) fmt::print("{}\n{}", maps[maps.size() - h + j].title, heat_map_text(maps[maps.size() - h + j], stdout_is_terminal()));
     }
     write_heat_map(path, maps);
-}
-
-// A question's length is its characters after the first non-space; bucket k holds lengths
-// starts[k] .. starts[k] + bucket - 1, starting with the shortest question's bucket.
-LengthTable by_length(std::vector<Contender>& cs, const TextData& test, const Vocab& vocab, int bucket) {
-    LengthTable table;
-    table.bucket = bucket;
-    std::vector<int> lengths, bucket_of;  // each test question's length and bucket
-    for (const std::string& q : test.questions) lengths.push_back(static_cast<int>(q.size() - q.find_first_not_of(' ')));
-    const int first = (*std::min_element(lengths.begin(), lengths.end()) - 1) / bucket;  // the shortest's bucket
-    for (int len : lengths) {
-        bucket_of.push_back((len - 1) / bucket - first);
-        while (static_cast<int>(table.starts.size()) <= bucket_of.back())
-            table.starts.push_back((first + static_cast<int>(table.starts.size())) * bucket + 1);
-    }
-    for (Contender& c : cs) {
-        const std::vector<bool> right = correct_answers(c, test, vocab, vocab.id('_'));
-        std::vector<int> hits(table.starts.size()), counts(table.starts.size());
-        for (size_t i = 0; i < right.size(); ++i) hits[bucket_of[i]] += right[i], ++counts[bucket_of[i]];
-        std::vector<double> acc;
-        for (size_t k = 0; k < counts.size(); ++k) acc.push_back(counts[k] ? double(hits[k]) / counts[k] : NAN);
-        table.accuracy.push_back(acc);
-    }
-    return table;
 }
 
 }  // namespace s2a

@@ -1,6 +1,6 @@
-// experiments/transformer.h — what chapter 5 adds to the harness of experiment.h: a Transformer
-// contender with its own optimizer recipe, exact match and BLEU under greedy or beam decoding, every attention
-// head drawn, a race for equal processor time, and exact match by length for right-aligned questions.
+// experiments/transformer.h — what chapter 5 adds to the harness of side_by_side.h: a Transformer
+// contender with its own optimizer recipe, exact match and BLEU under greedy or beam decoding, and every
+// attention head drawn. (The race for equal processor time is in race.h.)
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, D d_model, h heads, F FFN width.
 #pragma once
@@ -37,9 +37,5 @@ Scores evaluate(const Decoding& decode, const Batcher& batches, const TextData& 
 // Every head of every attention for test example 0 → one SVG; with `print`, the last layer's cross-attention
 // to the terminal too.
 void show_heads(TransformerSeq2seq& model, const Batcher& test, const Vocab& vocab, const std::string& path, bool print);
-
-// Exact match grouped by string length in buckets of `bucket`: experiment.h's accuracy_by_length for
-// right-aligned questions (their length is what is left after the padding on the left).
-LengthTable by_length(std::vector<Contender>& cs, const TextData& test, const Vocab& vocab, int bucket);
 
 }  // namespace s2a
