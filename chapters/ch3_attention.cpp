@@ -169,14 +169,16 @@ void baselines_experiment(const Options& o, const Split& sets, const Vocab& voca
     train_side_by_side(models, o.epochs, one_epoch);
 }
 
-// One model per score function, each from its own initialisation, on the same batches.
+// One model per score function on the same batches, each drawn from Rng(seed): the embeddings and LSTMs start
+// identical, only the score differs (so "dot" is the main model again).
 void scores_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch) {
     fmt::print("\nEvery score function, {} epochs each:\n", o.epochs);
     std::vector<Contender> by_score;
-    Rng init(o.seed + 1);
-    for (const char* name : {"dot", "general", "additive", "concat"})
+    for (const char* name : {"dot", "general", "additive", "concat"}) {
+        Rng init(o.seed);
         by_score.push_back(make_contender(name, attention_model(o, parse_score(name), vocab, init), sets, vocab, o.batch, true,
                                           Real(o.lr), o.seed));
+    }
     train_side_by_side(by_score, o.epochs, one_epoch);
     for (const Contender& c : by_score) fmt::print("  {:<9} {:6.2f}%  ({:.1f} s)\n", c.name, 100 * c.accuracy.back(), c.seconds);
 }
