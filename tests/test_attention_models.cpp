@@ -92,7 +92,7 @@ TEST_CASE("attention models: stacked LSTM with residuals, dropout off and with a
     CHECK(probe.forward(x[0], {}).first.value().data != StackedLSTM(3, 4, 3, true, 0, seed).forward(x[0], {}).first.value().data);
 }
 
-TEST_CASE("attention models: the Bahdanau decoder step, gradient w.r.t. hs and the state") {
+TEST_CASE("attention models: the Bahdanau decoder step, gradient w.r.t. hs, the layer's state and the query") {
     Rng rng(13);
     AttentionConfig cfg = tiny(Score::Additive, Wiring::Bahdanau, false);
     AttentionDecoder decoder(cfg, rng);
@@ -102,11 +102,12 @@ TEST_CASE("attention models: the Bahdanau decoder step, gradient w.r.t. hs and t
     inputs.push_back(parameter(randn(Shape{2, 5, 4}, data), "hs"));
     inputs.push_back(parameter(randn(Shape{2, 4}, data), "h0"));
     inputs.push_back(parameter(randn(Shape{2, 4}, data), "c0"));
+    inputs.push_back(parameter(randn(Shape{2, 4}, data), "s0"));  // the query, apart from h0 to check its path alone
     const IndexTensor prev = IndexTensor::from(Shape{2}, {1, 3});
     auto f = [&](const std::vector<Var>& v) {
         const size_t n = v.size();
-        std::vector<LSTMState> state = {{v[n - 2], v[n - 1]}};
-        return decoder.step(prev, v[n - 3], decoder.keys(v[n - 3]), &mask, state, nullptr);
+        StackState state{{{v[n - 3], v[n - 2]}}, v[n - 1]};
+        return decoder.step(prev, v[n - 4], decoder.keys(v[n - 4]), &mask, state, nullptr);
     };
     const GradcheckReport r = gradcheck(f, inputs);
     INFO(r.str());
