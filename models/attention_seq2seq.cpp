@@ -57,14 +57,17 @@ AttentionEncoder::AttentionEncoder(const AttentionConfig& c, Rng& rng)
     }
 }
 
-std::pair<Var, std::vector<LSTMState>> AttentionEncoder::forward(const IndexTensor& src) const {
+std::pair<Var, StackState> AttentionEncoder::forward(const IndexTensor& src) const {
+    const int last = src.shape[1] - 1;
     auto [hs, states] = forward_lstm.forward(embed.forward(src), {});     // hs: (B, S, H or H/2)
-    if (!backward_lstm) return {hs, states};
+    if (!backward_lstm) return {hs, StackState{states, select(hs, 1, last)}};  // out: (B, H)
     // The backward LSTM reads the source right to left; flipping its states back lines them up with hs.
     auto [hs_back, states_back] = backward_lstm->forward(embed.forward(flip_time(src)), {});
     for (size_t l = 0; l < states.size(); ++l)                            // decoder state: [forward; backward] (B, H)
         states[l] = {concat({states[l].h, states_back[l].h}, 1), concat({states[l].c, states_back[l].c}, 1)};
-    return {concat({hs, flip_time(hs_back)}, 2), states};                 // hs: (B, S, H)
+    // Each direction's last step: the forward LSTM's at position S-1, the backward LSTM's at position 0.
+    const Var out = concat({select(hs, 1, last), select(hs_back, 1, last)}, 1);  // out: (B, H)
+    return {concat({hs, flip_time(hs_back)}, 2), StackState{states, out}};      // hs: (B, S, H)
 }
 
 AttentionDecoder::AttentionDecoder(const AttentionConfig& c, Rng& rng)
@@ -79,19 +82,20 @@ AttentionDecoder::AttentionDecoder(const AttentionConfig& c, Rng& rng)
     add_child("out", out);
 }
 
-Var AttentionDecoder::bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask,
-                                    std::vector<LSTMState>& state) {
+Var AttentionDecoder::bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state) {
+    if (!state.out.defined()) throw std::invalid_argument("AttentionDecoder: the Bahdanau wiring needs s_{t-1} in state.out");
     const int B = x.dim(0), H = cfg.H;
-    const Var query = reshape(state.back().h, Shape{B, 1, H});                           // s_{t-1}: (B, 1, H)
+    // The query is the stack's output s_{t-1}, residual sum included, not the top layer's own h.
+    const Var query = reshape(state.out, Shape{B, 1, H});                                  // s_{t-1}: (B, 1, H)
     const Var c = reshape(attention.forward_with_keys(query, hs, keys, mask), Shape{B, H});  // c_t: (B, H)
-    const Var s = lstm.step(concat({x, c}, 1), state);                                     // s_t: (B, H)
-    return concat({s, c}, 1);                                                              // (B, 2H)
+    state.out = lstm.step(concat({x, c}, 1), state.layers);                                // s_t: (B, H)
+    return concat({state.out, c}, 1);                                                      // (B, 2H)
 }
 
-Var AttentionDecoder::forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, std::vector<LSTMState> state) {
+Var AttentionDecoder::forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, StackState state) {
     const Var x = embed.forward(tgt_in);                                    // x: (B, T, E)
     if (cfg.wiring == Wiring::Luong) {
-        const Var s = lstm.forward(x, state).first;                         // s: (B, T, H), every step at once
+        const Var s = lstm.forward(x, state.layers).first;                  // s: (B, T, H), every step at once
         const Var c = attention.forward(s, hs, mask);                       // c: (B, T, H)
         return out.forward(concat({c, s}, 2));                              // logits: (B, T, V)
     }
@@ -101,15 +105,15 @@ Var AttentionDecoder::forward(const IndexTensor& tgt_in, const Var& hs, const Te
     return out.forward(stack(outs, 1));                                     // logits: (B, T, V)
 }
 
-Var AttentionDecoder::step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask,
-                           std::vector<LSTMState>& state, Tensor* a) {
+Var AttentionDecoder::step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask, StackState& state,
+                           Tensor* a) {
     const Var x = embed.forward(prev);                                      // x: (B, E)
     Var features;                                                           // (B, 2H)
     if (cfg.wiring == Wiring::Luong) {
         const int B = x.dim(0), H = cfg.H;
-        const Var s = lstm.step(x, state);                                  // s: (B, H)
-        const Var c = attention.forward_with_keys(reshape(s, Shape{B, 1, H}), hs, keys, mask);
-        features = concat({reshape(c, Shape{B, H}), s}, 1);
+        state.out = lstm.step(x, state.layers);                             // s_t: (B, H)
+        const Var c = attention.forward_with_keys(reshape(state.out, Shape{B, 1, H}), hs, keys, mask);  // c_t: (B, 1, H)
+        features = concat({reshape(c, Shape{B, H}), state.out}, 1);
     } else {
         features = bahdanau_step(x, hs, keys, mask, state);
     }

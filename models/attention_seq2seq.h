@@ -9,6 +9,11 @@
 //                                      logits = Linear([c_t; s_t])  — all T steps at once in training
 //   Bahdanau (attend before the LSTM) c_t = attend(s_{t-1});               s_t = LSTM(s_{t-1}, [y_{t-1}; c_t]);
 //                                      logits = Linear([s_t; c_t])  — one step at a time, even in training
+// With L > 1 layers, LSTM is the whole stack and s_t its output (B, H): the top layer's h, plus, in a
+// residual stack, the outputs of the layers below (nn/stacked_lstm.h). Both wirings read that same s_t,
+// to predict and to attend; a residual stack's top layer alone holds only the last correction to it.
+// The decoder starts where the encoder stopped: each layer from the encoder layer's final state, and
+// s_0, the first Bahdanau query, is the encoder stack's output at its last step.
 // The encoder may be bidirectional: a forward and a backward LSTM of H/2 units each, their states
 // concatenated, so each hsₛ describes the source on both sides of position s.
 #pragma once
@@ -34,14 +39,22 @@ struct AttentionConfig {
     bool reversed_source = false;  // the padding run is at the start of a reversed source, at the end otherwise
 };
 
+// What a stack of LSTM layers carries from one step to the next: every layer's state, and the stack's
+// output s (the residual sum, when there is one), which no single layer's state holds.
+struct StackState {
+    std::vector<LSTMState> layers;  // one (h, c) per layer, each (B, H)
+    Var out;                        // s: (B, H)
+};
+
 // 1 for real source positions, 0 for the run of pad_id that pads each row (B, S) → (B, S).
 Tensor source_mask(const IndexTensor& src, int pad_id, bool reversed);
 
 class AttentionEncoder : public Module {
   public:
     AttentionEncoder(const AttentionConfig& cfg, Rng& rng);
-    // src (B, S) → hs (B, S, H) and each layer's final state (the decoder's initial state).
-    std::pair<Var, std::vector<LSTMState>> forward(const IndexTensor& src) const;
+    // src (B, S) → hs (B, S, H) and the final state: each layer's, and the output at the last step
+    // (per direction when bidirectional, [forward; backward]). It is the decoder's initial state.
+    std::pair<Var, StackState> forward(const IndexTensor& src) const;
 
   private:
     Embedding embed;
@@ -52,18 +65,17 @@ class AttentionEncoder : public Module {
 class AttentionDecoder : public Module {
   public:
     AttentionDecoder(const AttentionConfig& cfg, Rng& rng);
-    // Teacher forcing: tgt_in (B, T), hs (B, S, H), mask (B, S) or null, initial states → logits (B, T, V).
-    Var forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, std::vector<LSTMState> state);
-    // One generation step: prev (B) → logits (B, V); `state` advances; weights (B, S) of this step in `a`.
-    Var step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask,
-             std::vector<LSTMState>& state, Tensor* a);
+    // Teacher forcing: tgt_in (B, T), hs (B, S, H), mask (B, S) or null, initial state → logits (B, T, V).
+    Var forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, StackState state);
+    // One generation step: prev (B) → logits (B, V); `state` advances; weights (B, 1, S) of this step in `a`.
+    Var step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Tensor* a);
     Var keys(const Var& hs) const { return attention.weight.keys(hs); }
 
     Attention attention;
 
   private:
     // Bahdanau: one step given the embedded previous token x (B, E) → the output layer's input [s; c] (B, 2H).
-    Var bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, std::vector<LSTMState>& state);
+    Var bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state);
 
     AttentionConfig cfg;
     Embedding embed;

@@ -1,13 +1,11 @@
 // tests/test_chapters.cpp — every chapter program runs end to end in --quick mode, and its flags behave.
 // The programs are the ones built in this test binary's own variant (S2A_BUILD_DIR, set by the Makefile).
 #include <doctest/doctest.h>
-#include <fmt/format.h>
-
-#include <unistd.h>
-
-#include <cstdlib>
 
 #include "tests/run_program.h"
+#include "tests/util.h"
+
+using s2a::TempDir;
 
 TEST_CASE("chapters: ch0 runs in quick mode") {
     const Run r = run("ch0", "--quick");
@@ -34,13 +32,13 @@ TEST_CASE("chapters: --help and bad flags") {
 }
 
 TEST_CASE("chapters: ch1 runs in quick mode, saves checkpoints and reloads them") {
-    const std::string out = fmt::format("/tmp/s2a_ch1_{}", getpid());
-    const Run r = run("ch1", "--quick --out " + out);
+    const TempDir out("ch1");
+    const Run r = run("ch1", "--quick --out " + out.path());
     INFO(r.output);
     CHECK(r.status == 0);
     CHECK(has(r.output, "peeky+reversed"));
     CHECK(has(r.output, "(test exact match)"));
-    const Run again = run("ch1", "--quick --eval-only --out " + out);
+    const Run again = run("ch1", "--quick --eval-only --out " + out.path());
     INFO(again.output);
     CHECK(again.status == 0);
     // The reloaded models score exactly what the trained ones scored after their last epoch.
@@ -56,27 +54,25 @@ TEST_CASE("chapters: ch1 runs in quick mode, saves checkpoints and reloads them"
     const Run bad_data = run("ch1", "--quick --data /nonexistent/add.txt");
     CHECK(bad_data.status == 1);
     CHECK(has(bad_data.output, "/nonexistent/add.txt"));
-    std::system(fmt::format("rm -rf {}", out).c_str());
 }
 
 TEST_CASE("chapters: ch2 and ch3 run in quick mode") {
-    const std::string out = fmt::format("/tmp/s2a_ch23_{}", getpid());
-    const Run two = run("ch2", "--quick --out " + out);
+    const TempDir out("ch23");
+    const Run two = run("ch2", "--quick --out " + out.path());
     INFO(two.output);
     CHECK(two.status == 0);
     CHECK(has(two.output, "exact match by input length"));
     CHECK(has(two.output, "mean of hs"));
-    const Run three = run("ch3", "--quick --baselines --scores --lengths --out " + out);
+    const Run three = run("ch3", "--quick --baselines --scores --lengths --out " + out.path());
     INFO(three.output);
     CHECK(three.status == 0);
     CHECK(has(three.output, "(source read reversed"));   // a heat map was drawn
     CHECK(has(three.output, "concat"));                   // every score function was tried
     CHECK(has(three.output, "Copy task with attention"));
-    const Run bahdanau = run("ch3", "--quick --wiring bahdanau --bidirectional --score additive --maps 0 --out " + out);
+    const Run bahdanau = run("ch3", "--quick --wiring bahdanau --bidirectional --score additive --maps 0 --out " + out.path());
     INFO(bahdanau.output);
     CHECK(bahdanau.status == 0);
-    const Run bad = run("ch3", "--quick --score cosine --out " + out);
+    const Run bad = run("ch3", "--quick --score cosine --out " + out.path());
     CHECK(bad.status == 1);
     CHECK(has(bad.output, "cosine"));
-    std::system(fmt::format("rm -rf {}", out).c_str());
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/cli.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -32,8 +33,6 @@ struct Program {
         return cli.try_parse(static_cast<int>(argv.size()), argv.data());
     }
 };
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -4,8 +4,6 @@
 // The date checks do not trust the generator's own calendar: weekdays are recomputed with an independent
 // formula (Sakamoto's), and ISO answers are validated by a separate little parser.
 #include <doctest/doctest.h>
-
-#include "tests/util.h"
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,12 +14,11 @@
 #include <set>
 #include <unordered_map>
 
-#include <unistd.h>  // getpid
-
 #include "data/dataset.h"
 #include "data/tasks.h"
 #include "data/textfile.h"
 #include "data/vocab.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -52,30 +49,6 @@ bool parse_iso(const std::string& s, int& y, int& m, int& d) {
     if (y < 1970 || y > 2029 || m < 1 || m > 12 || d < 1) return false;
     return d <= (m == 2 && !leap ? 28 : kDays[m - 1]);
 }
-
-// A scratch folder for the file tests, removed again when the test ends. The process id in its name
-// keeps two test binaries running at once (make -j test asan) out of each other's files.
-struct TempDir {
-    std::filesystem::path dir;
-
-    TempDir() {
-        dir = std::filesystem::temp_directory_path() / fmt::format("s2a_test_data_{}", ::getpid());
-        std::filesystem::create_directories(dir);
-    }
-    ~TempDir() {
-        std::error_code ignored;  // a failed cleanup must not fail the test
-        std::filesystem::remove_all(dir, ignored);
-    }
-
-    std::string path(const std::string& name) const { return (dir / name).string(); }
-
-    std::string write(const std::string& name, const std::string& content) const {
-        const std::string p = path(name);
-        std::ofstream out(p, std::ios::binary);
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
-        return p;
-    }
-};
 
 // The row r of a (B, T) index tensor as a string.
 std::string row_text(const IndexTensor& t, int r, const Vocab& vocab) {
@@ -246,8 +219,8 @@ TEST_CASE("data: pad to the widest, or to given widths") {
 }
 
 TEST_CASE("data: write then read gives the same data") {
-    const TempDir tmp;
-    const std::string path = tmp.path("addition.txt");
+    const TempDir tmp("data");
+    const std::string path = tmp.file("addition.txt");
     const TextData data = pad(make_addition(1000, 5), kAdditionQuestionWidth, kAdditionAnswerWidth);
     write_text(path, data);
     CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
@@ -267,7 +240,7 @@ TEST_CASE("data: write then read gives the same data") {
 }
 
 TEST_CASE("data: read_text accepts CRLF and a missing final newline") {
-    const TempDir tmp;
+    const TempDir tmp("data");
     for (const std::string& content : {std::string("1+2  _3 \r\n10+2 _12\r\n"), std::string("1+2  _3 \n10+2 _12")}) {
         const TextData t = read_text(tmp.write("ok.txt", content));
         REQUIRE(t.size() == 2);
@@ -284,7 +257,7 @@ TEST_CASE("data: malformed files give file:line: what") {
         int line;
         std::string what;
     };
-    const TempDir tmp;
+    const TempDir tmp("data");
     const std::vector<Bad> cases = {
         {"", 1, "empty file"},
         {"1+2  _3 \n10+2  12\n", 2, "no '_'"},
@@ -306,15 +279,15 @@ TEST_CASE("data: malformed files give file:line: what") {
         CHECK(contains(msg, name));
         CHECK(contains(msg, cases[k].what));
     }
-    const std::string missing = tmp.path("no_such_file.txt");
+    const std::string missing = tmp.file("no_such_file.txt");
     const std::string msg = error_of([&] { read_text(missing); });
     CHECK(contains(msg, missing));
     CHECK(contains(msg, "no such file"));
 }
 
 TEST_CASE("data: write_text refuses data that would not read back") {
-    const TempDir tmp;
-    const std::string path = tmp.path("refused.txt");
+    const TempDir tmp("data");
+    const std::string path = tmp.file("refused.txt");
     CHECK_THROWS(write_text(path, TextData{}));
     CHECK_THROWS(write_text(path, TextData{{"1+2"}, {"3"}}));                   // no '_' before the answer
     CHECK_THROWS(write_text(path, TextData{{"1+2", "10+2"}, {"_3 ", "_12"}}));  // widths differ

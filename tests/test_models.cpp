@@ -1,15 +1,11 @@
 // tests/test_models.cpp — chapter 1's models: gradients of the whole loss, decoding, checkpoints, learning.
 #include <doctest/doctest.h>
-#include <fmt/format.h>
-
-#include <unistd.h>
-
-#include <cstdio>
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
-#include "models/train.h"
 #include "io/checkpoint.h"
+#include "models/train.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -79,10 +75,10 @@ TEST_CASE("models: save then load gives identical predictions") {
     Rng rng(5);
     Seq2seq a(6, 3, 4, true, rng), b(6, 3, 4, true, rng);
     TinyBatch batch;
-    const std::string path = fmt::format("/tmp/s2a_models_{}.npz", getpid());
+    const TempDir dir("models");
+    const std::string path = dir.file("model.npz");
     save(a, path);
     load(b, path);
-    std::remove(path.c_str());
     CHECK(a.generate(batch.src, 0, 3).data == b.generate(batch.src, 0, 3).data);
     NoGrad no_grad;
     CHECK(a.loss(batch.src, batch.tgt).item() == b.loss(batch.src, batch.tgt).item());

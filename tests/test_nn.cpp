@@ -6,12 +6,9 @@
 // refuse, without side effects, any file that does not fit the model.
 #include <doctest/doctest.h>
 
-#include "tests/util.h"
-#include <fmt/format.h>
-
 #include <cmath>
-#include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -19,23 +16,16 @@
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
 #include "io/checkpoint.h"
+#include "io/npz.h"
 #include "nn/embedding.h"
 #include "nn/init.h"
 #include "nn/linear.h"
-#include "io/npz.h"
 #include "nn/optim.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
 namespace {
-
-// A file in the temporary directory, removed when the test is done.
-struct TempFile {
-    std::string path;
-    explicit TempFile(const std::string& name)
-        : path((std::filesystem::temp_directory_path() / ("s2a_test_nn_" + name)).string()) {}
-    ~TempFile() { std::filesystem::remove(path); }
-};
 
 // Runs gradcheck on a layer: its parameters and the input x are all perturbed, f computes the output.
 void check_layer(const std::string& what, const Module& layer, const std::vector<Var>& extra_inputs,
@@ -72,6 +62,16 @@ bool same_values(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
     for (size_t i = 0; i < a.size(); ++i)
         if (a[i].shape != b[i].shape || a[i].data != b[i].data) return false;
     return true;
+}
+
+// load(m, path) must refuse with a message that names the file and each of `parts`, and leave m as it was.
+void expect_refused(Module& m, const std::string& path, std::initializer_list<std::string> parts) {
+    const std::vector<Tensor> before = values_of(m);
+    const std::string msg = error_of([&] { load(m, path); });
+    INFO(msg);
+    CHECK(contains(msg, path));
+    for (const std::string& part : parts) CHECK_MESSAGE(contains(msg, part), part);
+    CHECK(same_values(before, values_of(m)));
 }
 
 }  // namespace
@@ -169,10 +169,9 @@ TEST_CASE("nn: Linear gradient check (2-D and 3-D input, with and without bias)"
 TEST_CASE("nn: Linear rejects an input of the wrong size") {
     Rng rng(2);
     Linear lin(4, 3, rng);
-    const std::string msg = error_of([&] { lin.forward(constant(Tensor(Shape{2, 5}))); });
+    const std::string msg = shape_error_of([&] { lin.forward(constant(Tensor(Shape{2, 5}))); });
     CHECK(contains(msg, "Linear"));
     CHECK(contains(msg, "(2, 5)"));
-    CHECK_THROWS_AS(lin.forward(constant(Tensor(Shape{2, 5}))), ShapeError);
     CHECK_THROWS_AS(Linear(0, 3, rng), std::invalid_argument);
 }
 
@@ -347,74 +346,58 @@ TEST_CASE("nn: clip_grad_norm throws on a NaN or infinite gradient") {
 
 TEST_CASE("nn: save then load gives identical parameters and identical outputs") {
     tape().clear();
-    TempFile file("roundtrip.npz");
+    const TempDir dir("nn_roundtrip");
+    const std::string path = dir.file("model.npz");
     Rng rng1(1), rng2(2);
     TinyModel saved(rng1), loaded(rng2);  // different seeds: different weights before loading
     const IndexTensor ids = IndexTensor::from(Shape{2, 3}, {0, 1, 2, 3, 4, 0});
     REQUIRE_FALSE(same_values(values_of(saved), values_of(loaded)));
 
-    save(saved, file.path);
-    load(loaded, file.path);
+    save(saved, path);
+    load(loaded, path);
     CHECK(same_values(values_of(saved), values_of(loaded)));  // bit for bit
     NoGrad no_grad;
     CHECK(saved.forward(ids).value().data == loaded.forward(ids).value().data);
 
     // The file holds exactly the parameter paths.
-    const auto arrays = load_npz(file.path);
+    const auto arrays = load_npz(path);
     std::vector<std::string> names;
     for (const auto& [name, t] : arrays) names.push_back(name);
     CHECK(names == std::vector<std::string>{"embed.W", "proj.W", "proj.b", "head.W"});
 }
 
 TEST_CASE("nn: load refuses a file that does not fit and leaves the module unchanged") {
-    TempFile file("mismatch.npz");
+    const TempDir dir("nn_mismatch");
+    const std::string path = dir.file("model.npz");
     Rng rng(3);
 
     SUBCASE("a wrong shape") {
         TinyModel other(rng, 5);  // hidden 5: proj.W is (3, 5) in the file, (3, 4) in the model
-        save(other, file.path);
+        save(other, path);
         TinyModel m(rng);
-        const auto before = values_of(m);
-        const std::string msg = error_of([&] { load(m, file.path); });
-        INFO(msg);
-        CHECK(contains(msg, file.path));
-        CHECK(contains(msg, "proj.W"));
-        CHECK(contains(msg, "(3, 4)"));
-        CHECK(contains(msg, "(3, 5)"));
-        CHECK(same_values(before, values_of(m)));  // embed.W fitted, but was not copied either
+        expect_refused(m, path, {"proj.W", "(3, 4)", "(3, 5)"});  // embed.W fitted, but was not copied either
     }
     SUBCASE("a missing name") {
         TinyModel m(rng);
         Tensor embed = m.embed.W.value(), projW = m.proj.W.value(), headW = m.head.W.value();
-        save_npz(file.path, {{"embed.W", &embed}, {"proj.W", &projW}, {"head.W", &headW}});  // no proj.b
+        save_npz(path, {{"embed.W", &embed}, {"proj.W", &projW}, {"head.W", &headW}});  // no proj.b
         for (Var p : m.parameters()) p.value().fill(7);  // so a partial copy would show
-        const auto before = values_of(m);
-        const std::string msg = error_of([&] { load(m, file.path); });
-        INFO(msg);
-        CHECK(contains(msg, file.path));
-        CHECK(contains(msg, "proj.b"));
-        CHECK(contains(msg, "missing"));
-        CHECK(same_values(before, values_of(m)));
+        expect_refused(m, path, {"proj.b", "missing"});
     }
     SUBCASE("an extra name") {
         TinyModel m(rng);
-        save(m, file.path);
+        save(m, path);
         Tensor embed = m.embed.W.value(), projW = m.proj.W.value(), projb = m.proj.b.value(),
                headW = m.head.W.value(), extra(Shape{2, 2});
-        save_npz(file.path, {{"embed.W", &embed}, {"proj.W", &projW}, {"proj.b", &projb}, {"head.W", &headW},
-                             {"head.b", &extra}});
+        save_npz(path, {{"embed.W", &embed}, {"proj.W", &projW}, {"proj.b", &projb}, {"head.W", &headW},
+                        {"head.b", &extra}});
         for (Var p : m.parameters()) p.value().fill(7);
-        const auto before = values_of(m);
-        const std::string msg = error_of([&] { load(m, file.path); });
-        INFO(msg);
-        CHECK(contains(msg, file.path));
-        CHECK(contains(msg, "head.b"));
-        CHECK(same_values(before, values_of(m)));
+        expect_refused(m, path, {"head.b"});
     }
     SUBCASE("no file at all") {
         TinyModel m(rng);
         const auto before = values_of(m);
-        CHECK_THROWS_AS(load(m, file.path + ".absent"), std::runtime_error);
+        CHECK_THROWS_AS(load(m, path + ".absent"), std::runtime_error);
         CHECK(same_values(before, values_of(m)));
     }
 }

@@ -11,9 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>  // getpid
-
 #include "io/npz.h"
+#include "tests/util.h"
 
 using namespace s2a;
 namespace fs = std::filesystem;
@@ -58,21 +57,6 @@ const unsigned char kNumpySavezCompressed[] = {
     0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
-// A fresh directory for one test case, removed again when the case ends.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name)
-        : path(fs::temp_directory_path() / ("s2a_test_npz_" + std::to_string(getpid()) + "_" + name)) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 std::vector<unsigned char> read_bytes(const std::string& path) {
     std::vector<unsigned char> bytes;
     std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -95,16 +79,7 @@ void write_bytes(const std::string& path, const std::vector<unsigned char>& byte
 }
 
 // The message load_npz throws for `path`, or "" if it loads.
-std::string load_error(const std::string& path) {
-    try {
-        load_npz(path);
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+std::string load_error(const std::string& path) { return error_of([&] { load_npz(path); }); }
 
 // The offset of the first .npy member's values inside a saved archive: after "\x93NUMPY", the two
 // version bytes, the 2-byte header length and the header.
@@ -119,7 +94,7 @@ size_t first_values_offset(const std::vector<unsigned char>& zip) {
 }  // namespace
 
 TEST_CASE("npz: round trip keeps names, order, shapes and every bit") {
-    TempDir dir("roundtrip");
+    TempDir dir("npz_roundtrip");
     Rng rng(3);
     const Tensor scalar = Tensor::scalar(Real(-2.5));
     const Tensor vector = randn(Shape{7}, rng);
@@ -153,7 +128,7 @@ TEST_CASE("npz: round trip keeps names, order, shapes and every bit") {
 }
 
 TEST_CASE("npz: loads an archive written by numpy.savez") {
-    TempDir dir("numpy");
+    TempDir dir("npz_numpy");
     const std::string path = dir.file("numpy.npz");
     write_bytes(path, kNumpySavez, sizeof(kNumpySavez));
     const auto loaded = load_npz(path);
@@ -171,7 +146,7 @@ TEST_CASE("npz: loads an archive written by numpy.savez") {
 }
 
 TEST_CASE("npz: a failed save leaves the previous checkpoint intact and no temporary file") {
-    TempDir dir("atomic");
+    TempDir dir("npz_atomic");
     const std::string path = dir.file("model.npz");
     const Tensor first = Tensor::from(Shape{2}, {1, 2});
     const Tensor second = Tensor::from(Shape{3}, {7, 8, 9});
@@ -217,7 +192,7 @@ TEST_CASE("npz: a failed save leaves the previous checkpoint intact and no tempo
 }
 
 TEST_CASE("npz: bad files throw errors that name the file") {
-    TempDir dir("corrupt");
+    TempDir dir("npz_corrupt");
     const std::string good = dir.file("good.npz");
     Rng rng(5);
     const Tensor w = randn(Shape{4, 4}, rng);

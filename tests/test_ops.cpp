@@ -8,7 +8,6 @@
 // This binary is built in double precision, so Real is double and a tolerance of 1e-9 is comfortable.
 #include <doctest/doctest.h>
 
-#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,25 +43,14 @@ void expect_values(const Var& y, const Shape& shape, const Storage& want, double
 
 void expect_near(const Var& y, const Shape& shape, const Storage& want) { expect_values(y, shape, want, kTol); }
 
-bool all_finite(const Tensor& t) {
-    for (Real v : t.data)
-        if (!std::isfinite(v)) return false;
-    return true;
-}
-
 // `f` must throw a ShapeError whose message contains every one of `parts` (the op's name and the shapes).
 void expect_shape_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-    std::string message;
-    try {
-        f();
-    } catch (const ShapeError& e) {
-        message = e.what();
-    }
+    const std::string message = shape_error_of(f);
     INFO("message: \"", message, "\"");
     REQUIRE_MESSAGE(!message.empty(), "no ShapeError was thrown");
     for (const std::string& part : parts) {
         CAPTURE(part);
-        CHECK(message.find(part) != std::string::npos);
+        CHECK(contains(message, part));
     }
 }
 

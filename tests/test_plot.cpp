@@ -13,29 +13,13 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>  // getpid
-
 #include "io/plot.h"
+#include "tests/util.h"
 
 using namespace s2a;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory for one test case, removed again when the case ends.
-struct PlotDir {
-    fs::path path;
-    explicit PlotDir(const std::string& name)
-        : path(fs::temp_directory_path() / ("s2a_test_plot_" + std::to_string(getpid()) + "_" + name)) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~PlotDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -44,8 +28,6 @@ std::string read_all(const std::string& path) {
     ss << in.rdbuf();
     return ss.str();
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 size_t count(const std::string& text, const std::string& part) {
     size_t n = 0;
@@ -81,7 +63,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 }  // namespace
 
 TEST_CASE("plot: a line plot is a complete SVG with its title, names and labels, escaped") {
-    PlotDir dir("line");
+    TempDir dir("plot_line");
     LinePlot plot;
     plot.title = "loss <ch1> & accuracy";
     plot.x_label = "epoch";
@@ -124,7 +106,7 @@ TEST_CASE("plot: a line plot is a complete SVG with its title, names and labels,
 }
 
 TEST_CASE("plot: NaN values, empty series, a single point and no series at all are drawn without trouble") {
-    PlotDir dir("odd");
+    TempDir dir("plot_odd");
     LinePlot plot;
     plot.title = "odd data";
     plot.series.push_back({"with gap", {1, 2, 3, 4, 5}, {0.5, 0.4, NAN, 0.3, 0.2}});
@@ -160,7 +142,7 @@ TEST_CASE("plot: NaN values, empty series, a single point and no series at all a
 }
 
 TEST_CASE("plot: a fixed y_max ends the axis there") {
-    PlotDir dir("ymax");
+    TempDir dir("plot_ymax");
     LinePlot plot;
     plot.title = "accuracy";
     plot.y_max = 1;
@@ -173,7 +155,7 @@ TEST_CASE("plot: a fixed y_max ends the axis there") {
 }
 
 TEST_CASE("plot: a series with x and y of different lengths is refused") {
-    PlotDir dir("mismatch");
+    TempDir dir("plot_mismatch");
     LinePlot plot;
     plot.series.push_back({"lopsided", {1, 2, 3}, {1, 2}});
     const std::string path = dir.file("bad.svg");
@@ -182,7 +164,7 @@ TEST_CASE("plot: a series with x and y of different lengths is refused") {
 }
 
 TEST_CASE("plot: writing into a directory that does not exist throws, naming the path") {
-    PlotDir dir("missing");
+    TempDir dir("plot_missing");
     const std::string path = dir.file("no/such/dir/loss.svg");
     LinePlot plot;
     plot.series.push_back({"train", {1, 2}, {1, 0.5}});
@@ -202,7 +184,7 @@ TEST_CASE("plot: writing into a directory that does not exist throws, naming the
 }
 
 TEST_CASE("plot: heat maps are written as one SVG with every title and label, a space shown as ␣") {
-    PlotDir dir("heat");
+    TempDir dir("plot_heat");
     HeatMap a{"head 1: <dot>", {"9", "1", " "}, {"1", "6", "+", "7", "5", " "}, {}};
     HeatMap b{"head 2 & more", {"x", "y"}, {"<eos>", "a"}, {0.3, 0.7, 1.0, 0.0}};
     for (int r = 0; r < 3; ++r)
@@ -222,7 +204,7 @@ TEST_CASE("plot: heat maps are written as one SVG with every title and label, a 
 }
 
 TEST_CASE("plot: heat maps whose values do not fill rows × cols are refused, naming the map") {
-    PlotDir dir("heat_bad");
+    TempDir dir("plot_heat_bad");
     const HeatMap good{"fine", {"a"}, {"b"}, {0.5}};
     const HeatMap bad{"broken map", {"a", "b"}, {"x", "y", "z"}, {0.1, 0.2, 0.3}};
     const std::string path = dir.file("bad.svg");

@@ -6,19 +6,29 @@
 #include <vector>
 
 #include "io/progress.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
 namespace {
 
-// Everything written to a temporary FILE*, read back once the writer is done with it.
-std::string contents(std::FILE* f) {
-    std::string text;
-    std::rewind(f);
-    int c;
-    while ((c = std::fgetc(f)) != EOF) text += static_cast<char>(c);
-    return text;
-}
+// A temporary file for a progress bar to write to, closed (and so deleted) when the test case ends.
+struct Output {
+    std::FILE* f = std::tmpfile();
+    Output() { REQUIRE(f != nullptr); }
+    ~Output() { std::fclose(f); }
+    Output(const Output&) = delete;  // one owner closes the file, once
+    Output& operator=(const Output&) = delete;
+
+    // Everything written so far, read back from the start (once the writer is done with it).
+    std::string text() const {
+        std::string t;
+        std::rewind(f);
+        int c;
+        while ((c = std::fgetc(f)) != EOF) t += static_cast<char>(c);
+        return t;
+    }
+};
 
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;
@@ -31,23 +41,19 @@ std::vector<std::string> split_lines(const std::string& text) {
     return lines;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 }  // namespace
 
 TEST_CASE("progress: plain mode prints about ten lines, whatever the number of steps") {
     for (int64_t total : {1, 3, 10, 57, 1000, 100000}) {
         CAPTURE(total);
-        std::FILE* f = std::tmpfile();
-        REQUIRE(f != nullptr);
+        const Output out;
         {
-            Progress bar("train", total, f, Progress::Mode::Plain);
+            Progress bar("train", total, out.f, Progress::Mode::Plain);
             CHECK_FALSE(bar.live());
             for (int64_t step = 1; step <= total; ++step) bar.update(step, "loss 1.234");
             bar.finish("val loss 0.5");
         }
-        const std::vector<std::string> lines = split_lines(contents(f));
-        std::fclose(f);
+        const std::vector<std::string> lines = split_lines(out.text());
 
         // At most one line per tenth of the run, plus the summary; never a carriage return.
         REQUIRE(lines.size() >= 2);
@@ -66,31 +72,27 @@ TEST_CASE("progress: plain mode prints about ten lines, whatever the number of s
 }
 
 TEST_CASE("progress: plain mode shows the last step even when the run stops early") {
-    std::FILE* f = std::tmpfile();
-    REQUIRE(f != nullptr);
+    const Output out;
     {
-        Progress bar("eval", 100, f, Progress::Mode::Plain);
+        Progress bar("eval", 100, out.f, Progress::Mode::Plain);
         for (int64_t step = 1; step <= 37; ++step) bar.update(step);
         bar.finish();
     }
-    const std::vector<std::string> lines = split_lines(contents(f));
-    std::fclose(f);
+    const std::vector<std::string> lines = split_lines(out.text());
     REQUIRE(lines.size() == 5);  // 10, 20, 30, then 37 at finish, then the summary
     CHECK(contains(lines[3], "37/100"));
     CHECK(contains(lines[4], "eval  done in"));
 }
 
 TEST_CASE("progress: live mode redraws one line and ends it at finish") {
-    std::FILE* f = std::tmpfile();
-    REQUIRE(f != nullptr);
+    const Output out;
     {
-        Progress bar("train", 1000, f, Progress::Mode::Live);
+        Progress bar("train", 1000, out.f, Progress::Mode::Live);
         CHECK(bar.live());
         for (int64_t step = 1; step <= 1000; ++step) bar.update(step, "loss 2.000");
         bar.finish("done!");
     }
-    const std::string text = contents(f);
-    std::fclose(f);
+    const std::string text = out.text();
     const std::vector<std::string> lines = split_lines(text);
     REQUIRE(lines.size() == 2);  // the live line (many redraws, one line) and the summary
     CHECK(contains(lines[0], "\r"));
@@ -104,31 +106,27 @@ TEST_CASE("progress: live mode redraws one line and ends it at finish") {
 }
 
 TEST_CASE("progress: a live line left open is ended by the destructor") {
-    std::FILE* f = std::tmpfile();
-    REQUIRE(f != nullptr);
+    const Output out;
     {
-        Progress bar("train", 10, f, Progress::Mode::Live);
+        Progress bar("train", 10, out.f, Progress::Mode::Live);
         bar.update(3);
     }
-    const std::string text = contents(f);
-    std::fclose(f);
+    const std::string text = out.text();
     REQUIRE_FALSE(text.empty());
     CHECK(text.back() == '\n');
 }
 
 TEST_CASE("progress: erase takes the live line off, and the next update draws it again at once") {
-    std::FILE* f = std::tmpfile();
-    REQUIRE(f != nullptr);
+    const Output out;
     {
-        Progress bar("train", 10, f, Progress::Mode::Live);
+        Progress bar("train", 10, out.f, Progress::Mode::Live);
         bar.update(3);
         bar.erase();
-        std::fputs("a row of results\n", f);
+        std::fputs("a row of results\n", out.f);
         bar.update(4);  // well within the redraw interval, drawn all the same
         bar.finish();
     }
-    const std::vector<std::string> lines = split_lines(contents(f));
-    std::fclose(f);
+    const std::vector<std::string> lines = split_lines(out.text());
     REQUIRE(lines.size() == 3);
     CHECK(contains(lines[0], "3/10"));
     CHECK(contains(lines[0], "\x1b[K"));
@@ -157,14 +155,12 @@ TEST_CASE("progress: duration and rate formats") {
 }
 
 TEST_CASE("progress: a run with no steps still prints its summary") {
-    std::FILE* f = std::tmpfile();
-    REQUIRE(f != nullptr);
+    const Output out;
     {
-        Progress bar("train", 0, f, Progress::Mode::Plain);
+        Progress bar("train", 0, out.f, Progress::Mode::Plain);
         bar.finish("nothing to do");
     }
-    const std::vector<std::string> lines = split_lines(contents(f));
-    std::fclose(f);
+    const std::vector<std::string> lines = split_lines(out.text());
     REQUIRE(lines.size() == 1);
     CHECK(contains(lines[0], "train  done in"));
     CHECK(contains(lines[0], "nothing to do"));

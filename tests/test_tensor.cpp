@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autodiff/tensor.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -52,9 +53,7 @@ TEST_CASE("tensor: BLAS gemm matches the naive loops for every transpose and sev
                         Tensor C0 = randn(Shape{M, N}, rng), C1 = C0;
                         gemm(ta, tb, M, N, K, 0.5, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 2, C0.ptr(), N);
                         gemm_naive(ta, tb, M, N, K, 0.5, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 2, C1.ptr(), N);
-                        double worst = 0;
-                        for (int64_t i = 0; i < C0.numel(); ++i) worst = std::max(worst, std::fabs(double(C0[i] - C1[i])));
                         INFO("M=", M, " N=", N, " K=", K, " ta=", ta, " tb=", tb);
-                        CHECK(worst < 1e-12);
+                        CHECK(max_abs_diff(C0, C1) < 1e-12);
                     }
 }
