@@ -1,5 +1,5 @@
 // models/transformer_seq2seq.cpp — TransformerSeq2seq: the forward pass, the loss, and decoding (the cached
-// decoder step, greedy decoding, beam search).
+// decoder step, and greedy decoding and beam search over it, models/decoding.h).
 //
 // Dimensions: B batch, S source, T answer, V vocabulary, D d_model, h heads, k beam, R rows decoded at once.
 #include "models/transformer_seq2seq.h"
@@ -8,12 +8,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <stdexcept>
-#include <string>
 
 #include "autodiff/ops.h"
 #include "models/attention_seq2seq.h"  // source_mask
+#include "models/decoding.h"
 
 namespace s2a {
 
@@ -32,52 +31,10 @@ class EvalMode {
     bool was_training_;
 };
 
-// A module's parameters looked up by their path below it: "self_attn.Wq.W", "add_norm1.norm.gamma", ...
-class Weights {
-  public:
-    explicit Weights(const Module& m) : params_(m.named_parameters()) {}
-    const Var& operator[](const std::string& name) const {
-        for (const auto& [n, p] : params_)
-            if (n == name) return p;
-        throw std::logic_error(fmt::format("TransformerSeq2seq: no parameter '{}'", name));
-    }
-    // x W + b for the Linear called `name`
-    Var affine(const Var& x, const std::string& name) const { return linear(x, (*this)[name + ".W"], (*this)[name + ".b"]); }
-    // LayerNorm of the AddNorm called `name`
-    Var norm(const Var& x, const std::string& name) const {
-        return layer_norm(x, (*this)[name + ".norm.gamma"], (*this)[name + ".norm.beta"]);
-    }
-
-  private:
-    std::vector<std::pair<std::string, Var>> params_;
-};
-
-// Rows `rows` of x (R, ...) → (rows.size(), ...): beam search's reordering of its hypotheses.
-Tensor take_rows(const Tensor& x, const std::vector<int>& rows) {
-    Shape s = x.shape;
-    const int64_t row = x.dim(0) ? x.numel() / x.dim(0) : 0;
-    s[0] = static_cast<int>(rows.size());
-    Tensor out(s);
-    for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.ptr() + rows[i] * row, row, out.ptr() + int64_t(i) * row);
-    return out;
+// Rows `rows` of keys and values (R, T, D) each → (rows.size(), T, D) each, outside the tape.
+KeysValues take_rows(const KeysValues& kv, const std::vector<int>& rows) {
+    return {constant(take_rows(kv.k.value(), rows)), constant(take_rows(kv.v.value(), rows))};
 }
-
-IndexTensor take_rows(const IndexTensor& x, const std::vector<int>& rows) {
-    const int L = x.shape[1];
-    IndexTensor out(Shape{static_cast<int>(rows.size()), L});
-    for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.data.begin() + int64_t(rows[i]) * L, L, out.data.begin() + int64_t(i) * L);
-    return out;
-}
-
-// Each of B rows repeated `copies` times in a row: row b · copies + j is a copy of row b.
-std::vector<int> repeated_rows(int B, int copies) {
-    std::vector<int> rows;
-    for (int b = 0; b < B; ++b) rows.insert(rows.end(), copies, b);
-    return rows;
-}
-
-// (old, new) → the time axis grown by one step: (R, t, D) and (R, 1, D) → (R, t + 1, D).
-Var append_step(const Var& old, const Var& step) { return old.defined() ? concat({old, step}, 1) : step; }
 
 }  // namespace
 
@@ -106,9 +63,9 @@ TransformerSeq2seq::TransformerSeq2seq(const TransformerConfig& c, Rng& rng)
 
 // ---------------------------------------------------------------- the forward pass and the loss
 
-Var TransformerSeq2seq::embed(const Embedding& table, const IndexTensor& ids) {
-    const Var tokens = scale(table.forward(ids), Real(std::sqrt(double(cfg_.D))));  // (B, L, D) entries of size ~1
-    return dropout(positions_.forward(tokens), cfg_.dropout, rng_, training());     // (B, L, D) + PE[:L]
+Var TransformerSeq2seq::embed(const Embedding& table, const IndexTensor& ids, int first) {
+    const Var tokens = scale(table.forward(ids), Real(std::sqrt(double(cfg_.D))));     // (B, L, D) entries of size ~1
+    return dropout(positions_.forward(tokens, first), cfg_.dropout, rng_, training());  // (B, L, D) + PE[first : first + L]
 }
 
 Var TransformerSeq2seq::project(const Var& y) const {
@@ -174,161 +131,49 @@ std::vector<Tensor> TransformerSeq2seq::decoder_cross_attention() const {
 // ---------------------------------------------------------------- incremental decoding
 
 DecoderCache TransformerSeq2seq::start_decoding(const IndexTensor& src, int copies) {
-    const int B = src.shape[0];
-    const std::vector<int> rows = repeated_rows(B, copies);
+    const std::vector<int> rows = repeated_rows(src.shape[0], copies);  // R = B · copies
     DecoderCache cache;
     Tensor mask;
-    const Var memory = encode(src, &mask);  // (B, S, D), each sentence once
+    const Var memory = encode(src, &mask);      // (B, S, D), each sentence once
     cache.memory_mask = take_rows(mask, rows);  // (R, 1, 1, S)
-    for (const auto& layer : decoder_.layers()) {
-        // The cross-attention's keys and values depend on the source only: projected once, for every step.
-        const Weights w(layer->cross_attention());
-        cache.memory_k.push_back(constant(take_rows(w.affine(memory, "Wk").value(), rows)));  // (R, S, D)
-        cache.memory_v.push_back(constant(take_rows(w.affine(memory, "Wv").value(), rows)));  // (R, S, D)
-    }
-    cache.self_k.resize(decoder_.layers().size());
-    cache.self_v.resize(decoder_.layers().size());
+    // The cross-attention's keys and values depend on the source only: projected once for every step, and
+    // once for each sentence, then copied to its rows.
+    cache.layers = decoder_.start(memory);  // (B, S, D) each
+    for (DecoderLayerCache& layer : cache.layers) layer.memory = take_rows(layer.memory, rows);  // (R, S, D) each
     return cache;
 }
 
-// The decoder on its newest position only. Each layer's row is what DecoderLayer::forward computes for that
-// row: the query of the new position attends over the keys of every position so far (itself included; the
-// later ones do not exist yet, which is what the causal mask ensured in training), then over the source.
-Tensor TransformerSeq2seq::decode_step(const IndexTensor& prev, DecoderCache& c) {
-    const int R = prev.shape[0], D = cfg_.D, t = c.t;
-    if (t >= cfg_.max_len)
-        throw std::invalid_argument(fmt::format("TransformerSeq2seq: step {} is beyond max_len = {}", t + 1, cfg_.max_len));
-    Tensor pe(Shape{1, D});  // PE row t
-    std::copy_n(positions_.table().ptr() + int64_t(t) * D, D, pe.ptr());
-    Var x = scale(embedding(target_table().W, prev), Real(std::sqrt(double(D)))) + constant(pe);  // (R, D)
-    x = reshape(x, Shape{R, 1, D});                                                                // (R, 1, D)
-    Rng unused;  // no dropout when decoding
-    const int heads = cfg_.heads;
-    const bool pre = cfg_.pre_norm;
-    for (size_t l = 0; l < decoder_.layers().size(); ++l) {
-        const Weights w(*decoder_.layers()[l]);
-        // masked self-attention
-        const Var h1 = pre ? w.norm(x, "add_norm1") : x;
-        c.self_k[l] = append_step(c.self_k[l], w.affine(h1, "self_attn.Wk"));  // (R, t + 1, D)
-        c.self_v[l] = append_step(c.self_v[l], w.affine(h1, "self_attn.Wv"));  // (R, t + 1, D)
-        const Var a = w.affine(multi_head_attention(w.affine(h1, "self_attn.Wq"), c.self_k[l], c.self_v[l], heads,
-                                                    nullptr, 0, unused, false), "self_attn.Wo");  // (R, 1, D)
-        const Var y1 = pre ? x + a : w.norm(x + a, "add_norm1");
-        // cross-attention onto the source
-        const Var h2 = pre ? w.norm(y1, "add_norm2") : y1;
-        const Var ctx = w.affine(multi_head_attention(w.affine(h2, "cross_attn.Wq"), c.memory_k[l], c.memory_v[l], heads,
-                                                      &c.memory_mask, 0, unused, false), "cross_attn.Wo");  // (R, 1, D)
-        const Var y2 = pre ? y1 + ctx : w.norm(y1 + ctx, "add_norm2");
-        // the feed-forward network
-        const Var h3 = pre ? w.norm(y2, "add_norm3") : y2;
-        const Var f = w.affine(relu(w.affine(h3, "ffn.linear1")), "ffn.linear2");
-        x = pre ? y2 + f : w.norm(y2 + f, "add_norm3");  // (R, 1, D)
-    }
-    if (pre) {  // the pre-norm stack's final LayerNorm
-        const Weights w(decoder_);
-        x = layer_norm(x, w["norm.gamma"], w["norm.beta"]);
-    }
-    ++c.t;
-    const Var logp = log_softmax(project(x));  // (R, 1, V)
-    Tensor out = logp.value();
-    out.shape = Shape{R, cfg_.V};
-    return out;  // (R, V)
+// The decoder on its newest position only (DecoderLayer::step): the same layers, the same code, as logits().
+Tensor TransformerSeq2seq::decode_step(const IndexTensor& prev, DecoderCache& cache) {
+    const int R = prev.shape[0];
+    const IndexTensor ids = IndexTensor::from(Shape{R, 1}, prev.data);  // (R, 1)
+    const Var x = embed(target_table(), ids, cache.t);                  // (R, 1, D) at position t
+    const Var y = decoder_.step(x, &cache.memory_mask, cache.layers);   // (R, 1, D)
+    ++cache.t;
+    Tensor logp = log_softmax(project(y)).value();                      // (R, 1, V)
+    logp.shape = Shape{R, cfg_.V};
+    return logp;  // (R, V)
 }
 
 IndexTensor TransformerSeq2seq::generate(const IndexTensor& src, int start_id, int length) {
     NoGrad no_grad;
     EvalMode eval(*this);
-    const int B = src.shape[0], V = cfg_.V;
     DecoderCache cache = start_decoding(src, 1);
-    IndexTensor prev(Shape{B}, start_id), out(Shape{B, length});
-    std::vector<bool> ended(B, false);
-    for (int t = 0; t < length; ++t) {
-        const Tensor logp = decode_step(prev, cache);  // (B, V)
-        for (int b = 0; b < B; ++b) {
-            const Real* row = logp.ptr() + int64_t(b) * V;
-            // the most probable token (the first of equals), or the end symbol again once the answer has ended
-            const int token = ended[b] ? cfg_.end_id : static_cast<int>(std::max_element(row, row + V) - row);
-            prev[b] = out[int64_t(b) * length + t] = token;
-            ended[b] = ended[b] || token == cfg_.end_id;
-        }
-    }
-    return out;
+    return greedy_decode({src.shape[0], start_id, length, cfg_.end_id},
+                         [&](const IndexTensor& prev) { return decode_step(prev, cache); });
 }
 
 IndexTensor TransformerSeq2seq::beam_search(const IndexTensor& src, int start_id, int length, int k, Real alpha) {
-    if (k < 1) throw std::invalid_argument(fmt::format("beam_search: the beam size must be at least 1, got {}", k));
     NoGrad no_grad;
     EvalMode eval(*this);
-    const int B = src.shape[0], R = B * k, V = cfg_.V;
-    const double dead = -std::numeric_limits<double>::infinity();
-    const auto penalty = [alpha](int L) { return std::pow((5.0 + L) / 6.0, double(alpha)); };  // lp(L)
-
     DecoderCache cache = start_decoding(src, k);  // row b·k + j: hypothesis j of sentence b
-    // Hypothesis state. Only beam 0 of each sentence is alive at first, so the first step's k best are k
-    // different tokens rather than k copies of the same one.
-    std::vector<double> score(R, dead);  // log P of the tokens so far
-    std::vector<int> len(R, 0);          // its length L, up to and including the end symbol
-    std::vector<bool> ended(R, false);
-    for (int b = 0; b < B; ++b) score[int64_t(b) * k] = 0;
-    IndexTensor tokens(Shape{R, length}), prev(Shape{R}, start_id);
-
-    struct Candidate {
-        int parent, token;
-        double score, logp, key;  // key = score / lp(L): what hypotheses are ranked by
-        int len;
+    // A hypothesis's parent is one of the same sentence's k rows, whose source is the same: only the keys and
+    // values of the positions decoded so far move with it.
+    const auto reorder = [&](const std::vector<int>& parents) {
+        for (DecoderLayerCache& layer : cache.layers) layer.self = take_rows(layer.self, parents);  // (R, t, D) each
     };
-    std::vector<Candidate> cand;
-    for (int t = 0; t < length; ++t) {
-        const Tensor logp = decode_step(prev, cache);  // (R, V)
-        std::vector<int> parents(R);
-        std::vector<double> new_score(R, dead);
-        std::vector<int> new_len(R, 0), new_token(R, cfg_.end_id < 0 ? 0 : cfg_.end_id);
-        std::vector<bool> new_ended(R, false);
-        for (int b = 0; b < B; ++b) {
-            cand.clear();
-            for (int j = 0; j < k; ++j) {
-                const int r = b * k + j;
-                if (score[r] == dead) continue;
-                if (ended[r]) {  // an ended hypothesis goes on only with the end symbol, at no cost
-                    cand.push_back({r, cfg_.end_id, score[r], 0, score[r] / penalty(len[r]), len[r]});
-                    continue;
-                }
-                for (int v = 0; v < V; ++v) {
-                    const double lp = logp[int64_t(r) * V + v], s = score[r] + lp;
-                    cand.push_back({r, v, s, lp, s / penalty(t + 1), t + 1});
-                }
-            }
-            // The k best keys; equal keys go to the more probable step, then to the earlier candidate, so
-            // that with k = 1 the choice is exactly greedy decoding's (the first most probable token).
-            const size_t keep = std::min<size_t>(k, cand.size());
-            std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(), [](const Candidate& a, const Candidate& c) {
-                if (a.key != c.key) return a.key > c.key;
-                if (a.logp != c.logp) return a.logp > c.logp;
-                return a.parent != c.parent ? a.parent < c.parent : a.token < c.token;
-            });
-            for (int j = 0; j < k; ++j) {
-                const int r = b * k + j;
-                parents[r] = j < int(keep) ? cand[j].parent : b * k;  // an unfilled beam stays dead
-                if (j >= int(keep)) continue;
-                new_score[r] = cand[j].score;
-                new_len[r] = cand[j].len;
-                new_token[r] = cand[j].token;
-                new_ended[r] = ended[cand[j].parent] || cand[j].token == cfg_.end_id;
-            }
-        }
-        // Every hypothesis continues from its parent: its tokens and its cached keys and values move with it.
-        tokens = take_rows(tokens, parents);
-        for (size_t l = 0; l < cache.self_k.size(); ++l) {
-            cache.self_k[l] = constant(take_rows(cache.self_k[l].value(), parents));
-            cache.self_v[l] = constant(take_rows(cache.self_v[l].value(), parents));
-        }
-        for (int r = 0; r < R; ++r) prev[r] = tokens[int64_t(r) * length + t] = new_token[r];
-        score = new_score, len = new_len, ended = new_ended;
-    }
-    // The candidates were sorted by their keys, so each sentence's beam 0 is its best hypothesis.
-    std::vector<int> best;
-    for (int b = 0; b < B; ++b) best.push_back(b * k);
-    return take_rows(tokens, best);
+    return s2a::beam_search({src.shape[0], start_id, length, cfg_.end_id}, k, alpha,
+                            [&](const IndexTensor& prev) { return decode_step(prev, cache); }, reorder);
 }
 
 std::vector<double> TransformerSeq2seq::log_prob(const IndexTensor& src, int start_id, const IndexTensor& answer) {

@@ -28,9 +28,11 @@
 // Decoding keeps a cache. A step of the decoder needs, at every layer, the keys and values of all earlier
 // positions; recomputing them at every step (run the whole decoder on the prefix) costs O(T²) positions per
 // answer, and the source's keys and values never change at all. So decode_step() keeps both per layer
-// (DecoderCache) and runs only the newest position through the layers: O(T) positions per answer. It is the
-// same arithmetic as DecoderLayer::forward restricted to the last row, written out once more with the same
-// weights; tests/test_transformer_model.cpp holds its logits to those of the full forward pass.
+// (DecoderCache) and runs only the newest position through the layers: O(T) positions per answer. It calls
+// the decoder's own step (TransformerDecoder::step, DecoderLayer::step), which shares its code with
+// DecoderLayer::forward: the same modules, restricted to the last row; tests/test_transformer_model.cpp holds
+// its log-probabilities to those of the full forward pass. Greedy decoding and beam search are the
+// model-independent loops of models/decoding.h, run over decode_step.
 #pragma once
 
 #include <memory>
@@ -56,12 +58,11 @@ struct TransformerConfig {
     Real label_smoothing = 0.1;    // ε: the loss's target puts 1 - ε on the right token and ε/V on every token
 };
 
-// The keys and values incremental decoding keeps, per decoder layer, for R rows.
+// What incremental decoding keeps for R rows: every decoder layer's keys and values (DecoderLayerCache).
 struct DecoderCache {
-    std::vector<Var> self_k, self_v;      // (R, t, D) each: the t positions decoded so far
-    std::vector<Var> memory_k, memory_v;  // (R, S, D) each: the source, projected once
-    Tensor memory_mask;                   // (R, 1, 1, S): the source's padding
-    int t = 0;                            // positions decoded so far
+    std::vector<DecoderLayerCache> layers;  // one per decoder layer: (R, t, D) of the target, (R, S, D) of the source
+    Tensor memory_mask;                     // (R, 1, 1, S): the source's padding
+    int t = 0;                              // positions decoded so far
 };
 
 class TransformerSeq2seq : public Seq2seqModel {
@@ -81,7 +82,8 @@ class TransformerSeq2seq : public Seq2seqModel {
     // Beam search: k hypotheses per sentence, all B·k decoded at once → the best of each sentence (B, length).
     // Hypotheses are ranked by log P / lp(L) with the length penalty lp(L) = ((5 + L) / 6)^α (Wu et al.,
     // 2016), L the hypothesis's length up to and including its end symbol. α = 0 ranks by log P alone, which
-    // favours short answers; α ≈ 0.6..1 evens that out. k = 1 gives exactly the greedy output.
+    // favours short answers; α ≈ 0.6..1 evens that out. k = 1 gives exactly the greedy output. The search
+    // itself is models/decoding.h's; throws std::invalid_argument if k < 1.
     IndexTensor beam_search(const IndexTensor& src, int start_id, int length, int k, Real length_penalty_alpha);
     // log P(answer | src) of each row of answer (B, L), under teacher forcing (tokens after the end count 0,
     // as decoding forces them) → (B) in double.
@@ -92,9 +94,12 @@ class TransformerSeq2seq : public Seq2seqModel {
     // row repeated `copies` times (beam search's k hypotheses) → a cache for R = B · copies rows.
     DecoderCache start_decoding(const IndexTensor& src, int copies);
     // The next tokens prev (R) → log-probabilities of the token after them (R, V); the cache grows by one step.
+    // Throws ShapeError (naming PositionalEncoding) for a step beyond max_len.
     Tensor decode_step(const IndexTensor& prev, DecoderCache& cache);
 
     // The attention weights of the last logits() or loss(), one (B, h, Tq, Tk) tensor per layer: for heat maps.
+    // Decoding overwrites them: the encoder's with those of its source, the decoder's with its last step's
+    // (R, h, 1, Tk).
     std::vector<Tensor> encoder_self_attention() const;
     std::vector<Tensor> decoder_self_attention() const;
     std::vector<Tensor> decoder_cross_attention() const;
@@ -104,8 +109,9 @@ class TransformerSeq2seq : public Seq2seqModel {
   private:
     // src (B, S) → memory (B, S, D); *mask receives the source mask (B, 1, 1, S) (all ones without pad_id).
     Var encode(const IndexTensor& src, Tensor* mask);
-    // √D · E[ids] + PE[:L], with dropout when training: ids (B, L) → (B, L, D).
-    Var embed(const Embedding& table, const IndexTensor& ids);
+    // √D · E[ids] + PE[first : first + L], with dropout when training: ids (B, L) → (B, L, D). first > 0 for a
+    // decoding step.
+    Var embed(const Embedding& table, const IndexTensor& ids, int first = 0);
     const Embedding& target_table() const { return target_embed_ ? *target_embed_ : embed_; }
     // y (..., D) → logits (..., V).
     Var project(const Var& y) const;

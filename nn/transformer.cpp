@@ -101,13 +101,21 @@ void MultiHeadAttention::check_inputs(const char* op, const Var& x_q, const Var&
 }
 
 Var MultiHeadAttention::forward(const Var& x_q, const Var& x_kv, const Tensor* mask) {
-    check_inputs("MultiHeadAttention", x_q, x_kv);
-    // Each projection is one matrix product over all B·T positions (matmul reads (B, T, D) as B·T rows).
-    const Var q = Wq_.forward(x_q);   // (B, Tq, D)  Q = x_q Wq + bq
-    const Var k = Wk_.forward(x_kv);  // (B, Tk, D)  K = x_kv Wk + bk
-    const Var v = Wv_.forward(x_kv);  // (B, Tk, D)  V = x_kv Wv + bv
-    const Var o = multi_head_attention(q, k, v, heads_, mask, dropout_, rng_, training(), &last_weights_);  // (B, Tq, D)
-    return Wo_.forward(o);            // (B, Tq, D)  concat(heads) Wo + bo
+    return attend(x_q, project_kv(x_kv), mask);  // (B, Tq, D); each half checks its inputs
+}
+
+// Each projection is one matrix product over all B·T positions (matmul reads (B, T, D) as B·T rows).
+KeysValues MultiHeadAttention::project_kv(const Var& x_kv) const {
+    if (x_kv.ndim() != 3 || x_kv.dim(2) != D_)
+        shape_error("MultiHeadAttention", fmt::format("needs x_kv (B, Tk, D) with D = {}", D_), {x_kv.shape()});
+    return {Wk_.forward(x_kv), Wv_.forward(x_kv)};  // (B, Tk, D) each: K = x_kv Wk + bk, V = x_kv Wv + bv
+}
+
+Var MultiHeadAttention::attend(const Var& x_q, const KeysValues& kv, const Tensor* mask) {
+    check_inputs("MultiHeadAttention", x_q, kv.k);  // K has x_kv's shape; multi_head_attention checks V against K
+    const Var q = Wq_.forward(x_q);  // (B, Tq, D)  Q = x_q Wq + bq
+    const Var o = multi_head_attention(q, kv.k, kv.v, heads_, mask, dropout_, rng_, training(), &last_weights_);  // (B, Tq, D)
+    return Wo_.forward(o);           // (B, Tq, D)  concat(heads) Wo + bo
 }
 
 Var MultiHeadAttention::forward_reference(const Var& x_q, const Var& x_kv, const Tensor* mask) {
@@ -147,13 +155,14 @@ PositionalEncoding::PositionalEncoding(int max_len, int D, bool learned, Rng& rn
     table_ = constant(std::move(pe), "PE");
 }
 
-Var PositionalEncoding::forward(const Var& x) const {
+Var PositionalEncoding::forward(const Var& x, int first) const {
     if (x.ndim() != 3 || x.dim(2) != D_)
         shape_error("PositionalEncoding", fmt::format("x must be (B, T, D) with D = {}", D_), {x.shape(), table_.shape()});
     const int T = x.dim(1);
-    if (T > max_len_)
-        shape_error("PositionalEncoding", fmt::format("T = {} is longer than max_len = {}", T, max_len_), {x.shape(), table_.shape()});
-    return x + slice(table_, 0, 0, T);  // (B, T, D) + (T, D): position t's row is added to every sentence's step t
+    if (first < 0 || first + T > max_len_)
+        shape_error("PositionalEncoding",
+                    fmt::format("positions {} .. {} do not fit in max_len = {}", first, first + T - 1, max_len_), {x.shape(), table_.shape()});
+    return x + slice(table_, 0, first, first + T);  // (B, T, D) + (T, D): position first + t's row is added to every sentence's step t
 }
 
 // ---------------------------------------------------------------- LayerNorm, PositionWiseFFN, AddNorm
@@ -221,11 +230,37 @@ DecoderLayer::DecoderLayer(int D, int heads, int F, Real dropout, bool pre_norm,
 }
 
 Var DecoderLayer::forward(const Var& y, const Var& memory, const Tensor* self_mask, const Tensor* memory_mask) {
-    const Var h1 = add_norm1_.input(y);                                                  // (B, T, D)
-    const Var y1 = add_norm1_.output(y, self_attn_.forward(h1, h1, self_mask));          // (B, T, D) looks at the target so far
-    const Var h2 = add_norm2_.input(y1);                                                 // (B, T, D)
-    const Var y2 = add_norm2_.output(y1, cross_attn_.forward(h2, memory, memory_mask));  // (B, T, D) looks at the source
-    return add_norm3_.output(y2, ffn_.forward(add_norm3_.input(y2)));                    // (B, T, D)
+    const Var h1 = add_norm1_.input(y);  // (B, T, D)
+    return sublayers(y, h1, self_attn_.project_kv(h1), self_mask, cross_attn_.project_kv(memory), memory_mask);
+}
+
+DecoderLayerCache DecoderLayer::start(const Var& memory) const {
+    return {KeysValues{}, cross_attn_.project_kv(memory)};  // no positions yet; the source's (R, S, D) each
+}
+
+namespace {
+
+// past (R, t, D) and the newest position (R, 1, D) → (R, t + 1, D); the first step starts the time axis.
+Var append_position(const Var& past, const Var& newest) { return past.defined() ? concat({past, newest}, 1) : newest; }
+
+}  // namespace
+
+// Every operation but attention works on each position alone (the norms, the projections, the FFN), so the
+// newest position's row needs nothing of the earlier rows except their keys and values, which the cache keeps.
+Var DecoderLayer::step(const Var& y, const Tensor* memory_mask, DecoderLayerCache& cache) {
+    const Var h1 = add_norm1_.input(y);                      // (R, 1, D)
+    const KeysValues newest = self_attn_.project_kv(h1);     // (R, 1, D) each
+    cache.self.k = append_position(cache.self.k, newest.k);  // (R, t + 1, D)
+    cache.self.v = append_position(cache.self.v, newest.v);  // (R, t + 1, D)
+    return sublayers(y, h1, cache.self, nullptr, cache.memory, memory_mask);  // (R, 1, D)
+}
+
+Var DecoderLayer::sublayers(const Var& y, const Var& h1, const KeysValues& self_kv, const Tensor* self_mask,
+                            const KeysValues& memory_kv, const Tensor* memory_mask) {
+    const Var y1 = add_norm1_.output(y, self_attn_.attend(h1, self_kv, self_mask));        // (B, T, D) looks at the target so far
+    const Var h2 = add_norm2_.input(y1);                                                   // (B, T, D)
+    const Var y2 = add_norm2_.output(y1, cross_attn_.attend(h2, memory_kv, memory_mask));  // (B, T, D) looks at the source
+    return add_norm3_.output(y2, ffn_.forward(add_norm3_.input(y2)));                      // (B, T, D)
 }
 
 // ---------------------------------------------------------------- stacks
@@ -263,6 +298,20 @@ TransformerDecoder::TransformerDecoder(int N, int D, int heads, int F, Real drop
 Var TransformerDecoder::forward(const Var& y, const Var& memory, const Tensor* self_mask, const Tensor* memory_mask) {
     Var h = y;  // (B, T, D)
     for (auto& layer : layers_) h = layer->forward(h, memory, self_mask, memory_mask);
+    return final_norm_ ? final_norm_->forward(h) : h;
+}
+
+std::vector<DecoderLayerCache> TransformerDecoder::start(const Var& memory) const {
+    std::vector<DecoderLayerCache> cache;
+    for (const auto& layer : layers_) cache.push_back(layer->start(memory));  // memory (R, S, D)
+    return cache;
+}
+
+Var TransformerDecoder::step(const Var& y, const Tensor* memory_mask, std::vector<DecoderLayerCache>& cache) {
+    if (cache.size() != layers_.size())
+        throw std::invalid_argument(fmt::format("TransformerDecoder::step: {} caches for {} layers", cache.size(), layers_.size()));
+    Var h = y;  // (R, 1, D)
+    for (size_t l = 0; l < layers_.size(); ++l) h = layers_[l]->step(h, memory_mask, cache[l]);
     return final_norm_ ? final_norm_->forward(h) : h;
 }
 

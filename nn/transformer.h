@@ -26,6 +26,10 @@
 //   positional encoding: attention ignores order (it sees a set of vectors), so each position's vector is
 //       added to the token at that position: fixed sinusoids, or a learned table.
 //   a layer: sublayer(s) (attention, feed-forward), each wrapped as residual + layer norm (AddNorm).
+//   incremental decoding: generating an answer adds one position at a time, and under the causal mask no
+//       earlier position's output depends on a later one. So a decoder step runs only the newest position
+//       through the layers, keeping every layer's keys and values of the earlier positions (and of the source,
+//       which never change) in a cache: O(T) positions per answer instead of O(T²) (DecoderLayer::step).
 //
 // Fast path and reference. MultiHeadAttention::forward runs every head's attention inside one tape node
 // (multi_head_attention, nn/fused_attention.h): it reads the heads straight out of the projections' (B, T, D) layout and
@@ -66,6 +70,11 @@ Var scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const
 Var scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const Tensor* mask, Tensor* weights,
                                  Real dropout, Rng& rng, bool training);
 
+// The keys and values an attention reads, projected from its x_kv: K = x_kv Wk + bk, V = x_kv Wv + bv.
+struct KeysValues {
+    Var k, v;  // (B, Tk, D) each
+};
+
 class MultiHeadAttention : public Module {
   public:
     // Children "Wq", "Wk", "Wv", "Wo": Linear(D, D) each. Throws std::invalid_argument unless D % heads == 0
@@ -75,17 +84,26 @@ class MultiHeadAttention : public Module {
     // x_q (B, Tq, D) attends over x_kv (B, Tk, D) → (B, Tq, D); for self-attention pass the same Var twice.
     // mask: broadcastable to (B, h, Tq, Tk), or nullptr.
     // Dropout on the attention weights in training mode. Keeps the weights for last_weights().
+    // It is attend(x_q, project_kv(x_kv), mask): the two halves below.
     Var forward(const Var& x_q, const Var& x_kv, const Tensor* mask = nullptr);
     // The same, op by op: split heads (reshape + permute), scaled_dot_product_attention, merge heads, Wo.
     Var forward_reference(const Var& x_q, const Var& x_kv, const Tensor* mask = nullptr);
 
-    // The softmax weights of the last forward (B, h, Tq, Tk), before dropout: for heat maps.
+    // The half of forward that depends on x_kv alone, so a caller can keep its result (DecoderLayer::step):
+    // x_kv (B, Tk, D) → K, V (B, Tk, D) each.
+    KeysValues project_kv(const Var& x_kv) const;
+    // The other half: x_q (B, Tq, D) attends over keys and values kv (B, Tk, D) each → (B, Tq, D).
+    //   Q = x_q Wq + bq, then every head's softmax(Q Kᵀ / √dk) V, merged, then · Wo + bo.
+    // mask, dropout and the kept weights as in forward.
+    Var attend(const Var& x_q, const KeysValues& kv, const Tensor* mask = nullptr);
+
+    // The softmax weights of the last forward or attend (B, h, Tq, Tk), before dropout: for heat maps.
     const Tensor& last_weights() const { return last_weights_; }
     int d_model() const { return D_; }
     int heads() const { return heads_; }
 
   private:
-    // Throws ShapeError (naming op) unless x_q is (B, Tq, D) and x_kv is (B, Tk, D).
+    // Throws ShapeError (naming op) unless x_q is (B, Tq, D) and x_kv (or the keys projected from it) is (B, Tk, D).
     void check_inputs(const char* op, const Var& x_q, const Var& x_kv) const;
 
     int D_, heads_;
@@ -105,8 +123,10 @@ class PositionalEncoding : public Module {
     // Learned: the parameter "P" (max_len, D), initialised N(0, 0.02²).
     PositionalEncoding(int max_len, int D, bool learned, Rng& rng);
 
-    // x (B, T, D) → x + PE[:T] (B, T, D). Throws ShapeError naming PositionalEncoding if T > max_len.
-    Var forward(const Var& x) const;
+    // x (B, T, D), the positions first .. first + T - 1 → x + PE[first : first + T] (B, T, D). first > 0 is for
+    // incremental decoding, whose step t embeds position t alone. Throws ShapeError naming PositionalEncoding
+    // if first + T > max_len.
+    Var forward(const Var& x, int first = 0) const;
 
     const Tensor& table() const { return table_.value(); }  // (max_len, D)
     bool learned() const { return learned_; }
@@ -184,6 +204,12 @@ class EncoderLayer : public Module {
     AddNorm add_norm2_;
 };
 
+// What a DecoderLayer keeps between the steps of incremental decoding, for R rows (sentences or hypotheses).
+struct DecoderLayerCache {
+    KeysValues self;    // (R, t, D) each: the self-attention's keys and values of the t positions decoded so far
+    KeysValues memory;  // (R, S, D) each: the cross-attention's keys and values of the source, projected once
+};
+
 class DecoderLayer : public Module {
   public:
     // Children "self_attn", "add_norm1", "cross_attn", "add_norm2", "ffn", "add_norm3".
@@ -192,10 +218,24 @@ class DecoderLayer : public Module {
     //   masked self-attention over y (self_mask: causal, usually combined with the target's padding),
     //   cross-attention from y onto memory (memory_mask: the source's padding), then the FFN.
     Var forward(const Var& y, const Var& memory, const Tensor* self_mask, const Tensor* memory_mask);
+
+    // Incremental decoding. start: memory (R, S, D) → the cache before the first step (no positions yet).
+    DecoderLayerCache start(const Var& memory) const;
+    // The newest position y (R, 1, D) → its row of forward's output (R, 1, D), given the t earlier positions'
+    // keys and values in cache.self; its own are appended there (t + 1). Its query attends over all of them
+    // with no mask: the later positions the causal mask hides in forward do not exist yet.
+    Var step(const Var& y, const Tensor* memory_mask, DecoderLayerCache& cache);
+
     const MultiHeadAttention& self_attention() const { return self_attn_; }
     const MultiHeadAttention& cross_attention() const { return cross_attn_; }
 
   private:
+    // The layer once its inputs are projected, shared by forward and step: y (B, T, D), h1 = add_norm1.input(y)
+    // (B, T, D), the self-attention's keys and values self_kv (B, Tk, D), the source's memory_kv (B, S, D)
+    // → (B, T, D). Tk = T in forward; in step T = 1 and Tk counts every position so far.
+    Var sublayers(const Var& y, const Var& h1, const KeysValues& self_kv, const Tensor* self_mask,
+                  const KeysValues& memory_kv, const Tensor* memory_mask);
+
     MultiHeadAttention self_attn_;
     AddNorm add_norm1_;
     MultiHeadAttention cross_attn_;
@@ -223,6 +263,12 @@ class TransformerDecoder : public Module {
     TransformerDecoder(int N, int D, int heads, int F, Real dropout, bool pre_norm, Rng& rng);
     // y (B, T, D), memory (B, S, D) → (B, T, D).
     Var forward(const Var& y, const Var& memory, const Tensor* self_mask, const Tensor* memory_mask);
+
+    // Incremental decoding (DecoderLayer::step), one cache per layer. memory (R, S, D) → the caches before
+    // the first step; step: the newest position y (R, 1, D) → its row of forward's output (R, 1, D).
+    std::vector<DecoderLayerCache> start(const Var& memory) const;
+    Var step(const Var& y, const Tensor* memory_mask, std::vector<DecoderLayerCache>& cache);
+
     const std::vector<std::unique_ptr<DecoderLayer>>& layers() const { return layers_; }
 
   private:

@@ -27,6 +27,8 @@ namespace {
 // V 7 with pad (and end) id 0 and start id 6; B 2, S 5: row 1 ends in two pads; answers of T 4 after the start.
 const IndexTensor kSrc = IndexTensor::from(Shape{2, 5}, {1, 2, 3, 4, 5, 4, 3, 2, 0, 0});
 const IndexTensor kTgt = IndexTensor::from(Shape{2, 5}, {6, 5, 3, 1, 2, 6, 2, 4, 0, 0});
+// Row 1 of the source ends in two pads; row 2 starts with two (a right-aligned source): B 3, S 5.
+const IndexTensor kPaddedSrc = IndexTensor::from(Shape{3, 5}, {1, 2, 3, 4, 5, 4, 3, 2, 0, 0, 0, 0, 5, 1, 2});
 
 TransformerConfig tiny(bool pre_norm, bool shared, bool learned, int end_id) {
     TransformerConfig c;
@@ -89,24 +91,60 @@ TEST_CASE("transformer model: trailing source padding and the tokens after the e
     tape().clear();
 }
 
-TEST_CASE("transformer model: the cached decoder step gives the full forward pass's log-probabilities") {
+TEST_CASE("transformer model: the decoder's cached steps give forward's rows, position by position") {
+    const Tensor pad = padding_mask(kPaddedSrc, 0);  // (B, 1, 1, S)
+    const int B = 3, S = 5, T = 6, D = 8;
+    for (bool pre : {false, true}) {
+        Rng rng(16);
+        TransformerDecoder decoder(2, D, 2, 12, 0, pre, rng);
+        for (auto& [name, p] : decoder.named_parameters()) p.value() = randn(p.shape(), rng, Real(0.5));
+        NoGrad no_grad;
+        const Var y = constant(randn(Shape{B, T, D}, rng));       // (B, T, D)
+        const Var memory = constant(randn(Shape{B, S, D}, rng));  // (B, S, D)
+        const Tensor causal = causal_mask(T);                     // (T, T)
+        const Var full = decoder.forward(y, memory, &causal, &pad);  // (B, T, D)
+        std::vector<DecoderLayerCache> cache = decoder.start(memory);
+        for (int t = 0; t < T; ++t) {
+            const Tensor step = decoder.step(slice(y, 1, t, t + 1), &pad, cache).value();  // (B, 1, D)
+            const Tensor row = slice(full, 1, t, t + 1).value();                           // (B, 1, D)
+            REQUIRE(step.shape == row.shape);
+            double worst = 0;
+            for (int64_t i = 0; i < row.numel(); ++i) worst = std::max(worst, std::fabs(double(step[i] - row[i])));
+            INFO((pre ? "pre-norm" : "post-norm") << ", position " << t << ": max |step - forward| = " << worst);
+            CHECK(worst < 1e-10);
+            for (const DecoderLayerCache& layer : cache) {
+                CHECK(layer.self.k.shape() == Shape({B, t + 1, D}));  // one more position at each step
+                CHECK(layer.memory.v.shape() == Shape({B, S, D}));
+            }
+        }
+    }
+}
+
+TEST_CASE("transformer model: cached decode_step gives the full forward pass's log-probabilities, position by position") {
+    // Each sentence decoded in 2 copies, as beam search decodes its hypotheses: every copy must match.
+    const IndexTensor tgt_in = IndexTensor::from(Shape{3, 6}, {6, 5, 3, 1, 2, 4, 6, 2, 4, 0, 0, 0, 6, 1, 1, 3, 5, 2});
+    const int T = 6, V = 7, copies = 2, R = 3 * copies;
     for (bool pre : {false, true}) {
         Rng rng(13);
         TransformerSeq2seq model(tiny(pre, !pre, pre, -1), rng);
         for (auto& [name, p] : model.named_parameters()) p.value() = randn(p.shape(), rng, Real(0.5));
         NoGrad no_grad;
         model.eval();
-        const IndexTensor tgt_in = columns(kTgt, 0, 4);                       // (B, T)
-        const Tensor full = log_softmax(model.logits(kSrc, tgt_in)).value();  // (B, T, V)
-        DecoderCache cache = model.start_decoding(kSrc, 1);
-        double worst = 0;
-        for (int t = 0; t < 4; ++t) {
-            const Tensor step = model.decode_step(IndexTensor::from(Shape{2}, {tgt_in[t], tgt_in[4 + t]}), cache);  // (B, V)
-            for (int b = 0; b < 2; ++b)
-                for (int v = 0; v < 7; ++v) worst = std::max(worst, std::fabs(double(step[b * 7 + v] - full[(b * 4 + t) * 7 + v])));
+        const Tensor full = log_softmax(model.logits(kPaddedSrc, tgt_in)).value();  // (B, T, V)
+        DecoderCache cache = model.start_decoding(kPaddedSrc, copies);
+        for (int t = 0; t < T; ++t) {
+            IndexTensor prev(Shape{R});  // (R): row r is a copy of sentence r / copies
+            for (int r = 0; r < R; ++r) prev[r] = tgt_in[(r / copies) * T + t];
+            const Tensor step = model.decode_step(prev, cache);  // (R, V)
+            REQUIRE(step.shape == Shape({R, V}));
+            double worst = 0;
+            for (int r = 0; r < R; ++r)
+                for (int v = 0; v < V; ++v)
+                    worst = std::max(worst, std::fabs(double(step[r * V + v] - full[((r / copies) * T + t) * V + v])));
+            INFO((pre ? "pre-norm" : "post-norm") << ", position " << t << ": max |step - full| = " << worst);
+            CHECK(worst < 1e-10);
         }
-        INFO((pre ? "pre-norm" : "post-norm") << ": max |step - full| = " << worst);
-        CHECK(worst < 1e-12);
+        CHECK(cache.t == T);
     }
 }
 
