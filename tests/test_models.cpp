@@ -5,6 +5,7 @@
 #include "autodiff/ops.h"
 #include "io/checkpoint.h"
 #include "models/train.h"
+#include "tests/training.h"
 #include "tests/util.h"
 
 using namespace s2a;
@@ -100,15 +101,9 @@ TEST_CASE("models: a short training run drives the loss well below its start") {
     Rng rng(7);
     Seq2seq model(vocab.size(), 8, 32, true, rng);
     Adam adam(model.parameters(), 0.01);
-    auto epoch = [&] {  // the mean loss of one epoch of train_step
-        double loss = 0;
-        train.shuffle(rng);
-        for (int i = 0; i < train.num_batches(); ++i) loss += train_step(model, train.batch(i), adam, 5);
-        return loss / train.num_batches();
-    };
-    const double first = epoch();
+    const double first = train_one_epoch(model, train, adam, 5, rng);
     double last = first;
-    for (int e = 0; e < 30; ++e) last = epoch();
+    for (int e = 0; e < 30; ++e) last = train_one_epoch(model, train, adam, 5, rng);
     CHECK(last < 0.25 * first);
     CHECK(exact_match(model, train, vocab.id('_')) > 0.5);
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "experiments/side_by_side.h"
+#include "tests/training.h"
 #include "tests/util.h"
 
 using namespace s2a;
@@ -14,8 +15,7 @@ namespace {
 
 // One epoch as the chapters write it: a fresh order, one train_step per batch, then the test set.
 double one_epoch(Contender& c) {
-    c.train->shuffle(c.shuffle);
-    for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, 5);
+    train_one_epoch(*c.model, *c.train, *c.optimizer, 5, c.shuffle);
     return exact_match(*c.model, *c.test, c.start_id);
 }
 

@@ -19,6 +19,7 @@
 #include "models/transformer_seq2seq.h"
 #include "models/train.h"
 #include "tests/run_program.h"
+#include "tests/training.h"
 
 using namespace s2a;
 
@@ -252,17 +253,11 @@ TEST_CASE("transformer model: train_step takes the scheduled learning rate and t
     const WarmupSchedule schedule(1, 16, 20);
     adam.set_schedule(schedule);
     Rng shuffle(1);
-    auto epoch = [&] {  // the mean loss of one epoch of train_step
-        double loss = 0;
-        batches.shuffle(shuffle);
-        for (int i = 0; i < batches.num_batches(); ++i) loss += train_step(model, batches.batch(i), adam, 1);
-        return loss / batches.num_batches();
-    };
-    const double first = epoch();
+    const double first = train_one_epoch(model, batches, adam, 1, shuffle);
     CHECK(adam.steps() == 4);
     CHECK(adam.lr() == doctest::Approx(schedule.lr(4)));
     double last = first;
-    for (int e = 0; e < 15; ++e) last = epoch();
+    for (int e = 0; e < 15; ++e) last = train_one_epoch(model, batches, adam, 1, shuffle);
     CHECK(adam.steps() == 64);
     CHECK(last < first);
 }
