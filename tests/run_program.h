@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 
 namespace s2a_test {
@@ -30,8 +31,19 @@ inline Run run(const std::string& program, const std::string& args) {
 
 inline bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+// Runs the program and checks that it exits with `status` and that its output holds every one of `texts`
+// (the output is shown when a check fails); returns the run for further checks.
+inline Run check_run(const std::string& program, const std::string& args, int status, std::initializer_list<const char*> texts) {
+    const Run r = run(program, args);
+    INFO(program, " ", args, " printed:\n", r.output);
+    CHECK(r.status == status);
+    for (const char* text : texts) CHECK_MESSAGE(has(r.output, text), "missing: ", text);
+    return r;
+}
+
 }  // namespace s2a_test
 
+using s2a_test::check_run;
 using s2a_test::Run;
 using s2a_test::has;
 using s2a_test::run;

@@ -1,24 +1,19 @@
 // tests/test_transformer_model.cpp — the Transformer seq2seq of chapter 5 as a whole: the gradient of its
 // loss, what the masks and the end symbol promise, the cached decoder against the full forward pass, greedy
-// decoding against beam search, corpus BLEU on a worked example, the learning-rate schedule in the optimizer,
-// and the chapter program in quick mode.
+// decoding against beam search, corpus BLEU on a worked example, the learning-rate schedule in the optimizer.
 //
 // Dimensions: B batch, S source, T answer, V vocabulary, D d_model. Sizes are tiny and seeded, in double.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <cmath>
-#include <cstdlib>
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
 #include "data/tasks_hard.h"
 #include "models/bleu.h"
-#include "models/transformer_seq2seq.h"
 #include "models/train.h"
-#include "tests/run_program.h"
+#include "models/transformer_seq2seq.h"
 #include "tests/training.h"
 
 using namespace s2a;
@@ -277,20 +272,4 @@ TEST_CASE("data: the harder tasks reverse and sort") {
     CHECK(right.answers[0] == "_cba ");
     CHECK_THROWS_AS(pad_left({{"abcdef", "x"}}, 5, 4), std::invalid_argument);
     CHECK_THROWS_AS(make_hard_task("shuffle", 5, 1, 2, 1), std::invalid_argument);
-}
-
-TEST_CASE("chapters: ch5 runs in quick mode") {
-    const std::string out = fmt::format("/tmp/s2a_ch5_{}", getpid());
-    const Run r = run("ch5", "--quick --out " + out);
-    INFO(r.output);
-    CHECK(r.status == 0);
-    CHECK(has(r.output, "beam search, k = 1"));
-    CHECK(has(r.output, "exactly the greedy answers: yes"));
-    CHECK(has(r.output, "cross, layer 2 head 4"));  // every head drawn
-    CHECK(has(r.output, "chapter-3 LSTM"));         // the race ran
-    CHECK(has(r.output, "exact match by string length"));
-    const Run bad = run("ch5", "--quick --task shuffle --out " + out);
-    CHECK(bad.status == 1);
-    CHECK(has(bad.output, "shuffle"));
-    std::system(fmt::format("rm -rf {}", out).c_str());
 }
