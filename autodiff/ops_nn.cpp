@@ -1,5 +1,5 @@
 // autodiff/ops_nn.cpp — the fused ops of neural networks: embedding, softmax, log-softmax, cross-entropy,
-// layer norm, dropout; and the row kernels of autodiff/kernels.h, beside the softmax op they belong to.
+// layer norm, dropout; and mask_strides (autodiff/kernels.h), beside the softmax op.
 //
 // "Fused" means one node on the tape for what could be written as many small ops: fewer passes over
 // memory, fewer nodes, and a backward whose formula is short and numerically stable (softmax followed by
@@ -40,29 +40,7 @@ Var embedding(const Var& W, const IndexTensor& ids) {
     });
 }
 
-// ---- softmax: the row kernels (autodiff/kernels.h, shared with the fused attention) and the op
-
-void softmax_row(const Real* x, const Real* mask, int64_t mask_stride, Real* y, int n) {
-    Real mx = -INFINITY;
-    for (int i = 0; i < n; ++i)
-        if (!mask || mask[i * mask_stride] != 0) mx = std::max(mx, x[i]);
-    if (mx == -INFINITY) {  // every position masked: the row stays all zeros, never 0/0
-        std::fill(y, y + n, Real(0));
-        return;
-    }
-    Real total = 0;
-    for (int i = 0; i < n; ++i) {
-        y[i] = (!mask || mask[i * mask_stride] != 0) ? std::exp(x[i] - mx) : Real(0);
-        total += y[i];
-    }
-    for (int i = 0; i < n; ++i) y[i] /= total;
-}
-
-void softmax_row_backward(const Real* y, const Real* dy, Real* dx, int n) {
-    Real dot = 0;  // Σⱼ dyⱼ yⱼ
-    for (int i = 0; i < n; ++i) dot += dy[i] * y[i];
-    for (int i = 0; i < n; ++i) dx[i] += y[i] * (dy[i] - dot);
-}
+// ---- softmax, on the row kernels of autodiff/kernels.h (which the fused attention runs too)
 
 MaskStrides mask_strides(const char* op, const Tensor& mask, const Shape& s) {
     const Broadcast bc = broadcast(op, s, mask.shape);
