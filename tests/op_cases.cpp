@@ -170,7 +170,9 @@ std::vector<FusedCase> fused_cases() {
     std::vector<FusedCase> cases;
     auto add_pair = [&](const std::string& fused_op, const std::string& reference_op, const std::string& where,
                         const std::string& variant, const std::vector<Shape>& shapes, Fn fused, Fn reference) {
-        cases.push_back({{fused_op, variant, shapes, std::move(fused)}, {reference_op, variant, shapes, std::move(reference)}, where});
+        OpCase f{fused_op, variant, shapes, std::move(fused)};
+        OpCase r{reference_op, variant, shapes, std::move(reference)};
+        cases.push_back({std::move(f), std::move(r), where});
     };
     Rng rng(2025);
     auto d = [&] { return 2 + rng.randint(3); };  // a random dimension 2..4
@@ -179,7 +181,8 @@ std::vector<FusedCase> fused_cases() {
     // over T, as LSTM::forward_reference runs it. Inputs x (B, T, D), Wx (D, 4H), Wh (H, 4H), b (4H), h0, c0 (B, H).
     for (int rep = 0; rep < 2; ++rep) {
         const int B = d(), T = d(), D = d(), H = d();
-        add_pair("lstm_recurrence", "lstm_cell_reference", "nn/fused_lstm.cpp ↔ nn/lstm.cpp; tested in tests/test_rnn.cpp",
+        add_pair("lstm_recurrence", "lstm_cell_reference",
+                 "nn/fused_lstm.cpp ↔ nn/lstm.cpp; tested in tests/test_rnn.cpp",
                  "x · Wx + b, T steps; hs and the last c",
                  {Shape{B, T, D}, Shape{D, 4 * H}, Shape{H, 4 * H}, Shape{4 * H}, Shape{B, H}, Shape{B, H}},
                  [](const std::vector<Var>& in) {
@@ -221,13 +224,15 @@ std::vector<FusedCase> fused_cases() {
                      fmt::format("h {}, {}", heads, v.name), {Shape{B, Tq, D}, Shape{B, Tk, D}, Shape{B, Tk, D}},
                      [heads, mask = v.mask, p = v.p, seed](const std::vector<Var>& in) {
                          Rng drops(seed);
-                         return multi_head_attention(in[0], in[1], in[2], heads, mask.empty() ? nullptr : &mask, p, drops, p > 0);
+                         const Tensor* m = mask.empty() ? nullptr : &mask;
+                         return multi_head_attention(in[0], in[1], in[2], heads, m, p, drops, p > 0);
                      },
                      [heads, mask = v.mask, p = v.p, seed](const std::vector<Var>& in) {
                          Rng drops(seed);
+                         const Tensor* m = mask.empty() ? nullptr : &mask;
                          const Var o = scaled_dot_product_attention(split_heads(in[0], heads), split_heads(in[1], heads),
-                                                                    split_heads(in[2], heads), mask.empty() ? nullptr : &mask,
-                                                                    nullptr, p, drops, p > 0);  // (B, h, Tq, dk)
+                                                                    split_heads(in[2], heads), m, nullptr, p, drops,
+                                                                    p > 0);  // (B, h, Tq, dk)
                          return reshape(permute(o, {0, 2, 1, 3}), in[0].shape());              // (B, Tq, D)
                      });
         }
