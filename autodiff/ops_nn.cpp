@@ -1,5 +1,5 @@
 // autodiff/ops_nn.cpp — the fused ops of neural networks: embedding, softmax, log-softmax, cross-entropy,
-// layer norm, dropout.
+// layer norm, dropout; and mask_strides (autodiff/kernels.h), beside the softmax op.
 //
 // "Fused" means one node on the tape for what could be written as many small ops: fewer passes over
 // memory, fewer nodes, and a backward whose formula is short and numerically stable (softmax followed by
@@ -8,9 +8,11 @@
 // Dimensions: V vocabulary (or classes), D features; a "row" is one vector along the last axis.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autodiff/broadcast.h"
+#include "autodiff/kernels.h"
 #include "autodiff/ops.h"
 
 namespace s2a {
@@ -38,48 +40,31 @@ Var embedding(const Var& W, const IndexTensor& ids) {
     });
 }
 
-namespace {
+// ---- softmax, on the row kernels of autodiff/kernels.h (which the fused attention runs too)
 
-// yᵢ = exp(xᵢ - max) / Σⱼ exp(xⱼ - max) over each row, skipping masked positions (mask 0 → y 0).
-// Subtracting the row's max changes nothing mathematically and keeps exp from overflowing.
-void softmax_rows(const Real* x, const Real* mask, Real* y, int64_t rows, int n) {
-    for (int64_t r = 0; r < rows; ++r) {
-        const Real* xr = x + r * n;
-        const Real* mr = mask ? mask + r * n : nullptr;
-        Real* yr = y + r * n;
-        Real mx = -INFINITY;
-        for (int i = 0; i < n; ++i)
-            if (!mr || mr[i] != 0) mx = std::max(mx, xr[i]);
-        if (mx == -INFINITY) {  // every position masked: the row stays all zeros, never 0/0
-            std::fill(yr, yr + n, Real(0));
-            continue;
-        }
-        Real total = 0;
-        for (int i = 0; i < n; ++i) total += yr[i] = (!mr || mr[i] != 0) ? std::exp(xr[i] - mx) : Real(0);
-        for (int i = 0; i < n; ++i) yr[i] /= total;
-    }
+MaskStrides mask_strides(const char* op, const Tensor& mask, const Shape& s) {
+    const Broadcast bc = broadcast(op, s, mask.shape);
+    if (bc.out != s) shape_error(op, "the mask cannot be stretched to the shape it must cover", {mask.shape, s});
+    return {{bc.stride_b[0], bc.stride_b[1], bc.stride_b[2], bc.stride_b[3]}};
 }
 
-// The softmax node. Backward, with y the saved output:
-//   dxᵢ = yᵢ (dyᵢ - Σⱼ dyⱼ yⱼ)
-// A masked position has yᵢ = 0, so it also gets exactly zero gradient.
+namespace {
+
+// The softmax node, one row (the last axis) at a time. The mask is stretched to x's shape once, so row r's
+// mask is row r of the stretched copy. Backward: dxᵢ = yᵢ (dyᵢ - Σⱼ dyⱼ yⱼ) per row, y the saved output.
 Var softmax_op(const Var& x, const Tensor* mask) {
     if (x.ndim() == 0) shape_error("softmax", "needs at least one dimension", {x.shape()});
     const int n = x.dim(-1);
     const int64_t rows = n ? x.numel() / n : 0;
-    Tensor full_mask;
+    Tensor full_mask;  // the mask stretched to x's shape; empty without a mask
     if (mask) full_mask = broadcast_to("softmax", *mask, x.shape());
     Tensor y = Tensor::uninitialized(x.shape());
-    softmax_rows(x.value().ptr(), mask ? full_mask.ptr() : nullptr, y.ptr(), rows, n);
+    for (int64_t r = 0; r < rows; ++r)
+        softmax_row(x.value().ptr() + r * n, mask ? full_mask.ptr() + r * n : nullptr, 1, y.ptr() + r * n, n);
     return record("softmax", std::move(y), {x}, [x, rows, n](Node& out) {
         const Real *y = out.value.ptr(), *dy = out.grad.ptr();
         Real* dx = x.grad().ptr();
-        for (int64_t r = 0; r < rows; ++r) {
-            const int64_t o = r * n;
-            Real dot = 0;
-            for (int i = 0; i < n; ++i) dot += dy[o + i] * y[o + i];
-            for (int i = 0; i < n; ++i) dx[o + i] += y[o + i] * (dy[o + i] - dot);
-        }
+        for (int64_t r = 0; r < rows; ++r) softmax_row_backward(y + r * n, dy + r * n, dx + r * n, n);
     });
 }
 
@@ -129,7 +114,7 @@ Var cross_entropy(const Var& logits, const IndexTensor& targets, int ignore_inde
     if (label_smoothing < 0 || label_smoothing >= 1)
         throw std::invalid_argument(fmt::format("cross_entropy: label smoothing must be in [0, 1), got {}", label_smoothing));
     Tensor probs = Tensor::uninitialized(Shape{static_cast<int>(rows), V});  // saved for backward: softmax of each row
-    softmax_rows(logits.value().ptr(), nullptr, probs.ptr(), rows, V);
+    for (int64_t r = 0; r < rows; ++r) softmax_row(logits.value().ptr() + r * V, nullptr, 0, probs.ptr() + r * V, V);
     const Real eps = label_smoothing, on = 1 - eps;
     double loss = 0;
     int64_t count = 0;

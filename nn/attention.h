@@ -58,12 +58,11 @@ Score parse_score(const std::string& name);
 // Score → its name as parse_score reads it.
 const char* score_name(Score score);
 
-// The additive scores of every (query, source) pair, fused into one op (one pass, one saved buffer):
+// The additive scores of every (query, source) pair, op by op:
 //   e[b, t, s] = v · tanh(qW1[b, t] + kW2[b, s])          qW1 (B, Tq, A), kW2 (B, S, A), v (A) → e (B, Tq, S)
-Var additive_scores(const Var& qW1, const Var& kW2, const Var& v);
-// The same, op by op (broadcast add (B, Tq, 1, A) + (B, 1, S, A), tanh, product with v): easy to read,
-// several times slower and hungrier (each op keeps its own (B, Tq, S, A) tensors), and the reference the
-// tests hold the fused op to.
+// as a broadcast add (B, Tq, 1, A) + (B, 1, S, A), tanh, and a product with v: easy to read, several times
+// slower and hungrier (each op keeps its own (B, Tq, S, A) tensors). AttentionWeight runs the fused
+// additive_scores (nn/fused_additive_scores.h) instead; this is the reference the tests hold it to.
 Var additive_scores_reference(const Var& qW1, const Var& kW2, const Var& v);
 
 // A padding mask (B, S) from the real lengths of B sentences: row b is lengths[b] ones, then zeros.

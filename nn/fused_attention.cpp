@@ -1,18 +1,18 @@
 // nn/fused_attention.cpp — multi_head_attention: every head's scaled dot-product attention in one tape node,
 // with its hand-written backward. The readable reference it must agree with is scaled_dot_product_attention
-// (nn/transformer.cpp), run per head after MultiHeadAttention::forward_reference splits the heads; the tests
-// (tests/test_transformer.cpp) hold the two to the same values and gradients.
+// (nn/transformer.cpp), run per head after MultiHeadAttention::forward_reference splits the heads;
+// tests/test_transformer.cpp holds the two together (see nn/fused_attention.h). The softmax rows and their
+// backward are the softmax op's kernels (autodiff/kernels.h), so both compute the same numbers.
 //
 // Dimensions: B batch, Tq/Tk query/key steps, D d_model, h heads, dk = D/h.
 #include "nn/fused_attention.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "autodiff/ops.h"
+#include "autodiff/kernels.h"
 
 namespace s2a {
 
@@ -29,28 +29,6 @@ namespace s2a {
 //   dQ += α dS K                    dK += α dSᵀ Q
 // Every product is one gemm that reads and writes the (B, T, D) buffers in place (row stride D), so no head
 // is ever copied out. Saved for backward: P (also the heat-map weights) and M.
-namespace {
-
-// Strides that read a mask broadcastable to (B, h, Tq, Tk) as if it had that shape: 0 along a stretched axis.
-struct MaskStrides {
-    int64_t b = 0, h = 0, q = 0, k = 0;
-};
-
-MaskStrides mask_strides(const char* op, const Tensor& mask, const Shape& full) {
-    const int nd = mask.ndim();
-    if (nd > 4) shape_error(op, "the mask has more than 4 dimensions", {mask.shape, full});
-    int64_t s[4] = {0, 0, 0, 0}, stride = 1;
-    for (int i = 3; i >= 0; --i) {  // align at the back, like NumPy
-        const int n = i - (4 - nd) >= 0 ? mask.shape[i - (4 - nd)] : 1;
-        if (n != 1 && n != full[i]) shape_error(op, "the mask cannot be broadcast to (B, h, Tq, Tk)", {mask.shape, full});
-        s[i] = n == 1 ? 0 : stride;
-        stride *= n;
-    }
-    return {s[0], s[1], s[2], s[3]};
-}
-
-}  // namespace
-
 Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, const Tensor* mask, Real dropout,
                          Rng& rng, bool training, Tensor* weights) {
     const char* op = "multi_head_attention";
@@ -61,7 +39,7 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
     if (dropout < 0 || dropout >= 1) throw std::invalid_argument(fmt::format("{}: dropout must be in [0, 1), got {}", op, dropout));
     const int B = q.dim(0), Tq = q.dim(1), Tk = k.dim(1), D = q.dim(2), dk = D / heads;
     const Shape full{B, heads, Tq, Tk};
-    const MaskStrides ms = mask ? mask_strides(op, *mask, full) : MaskStrides{};
+    const MaskStrides ms = mask ? mask_strides(op, *mask, full) : MaskStrides{};  // the mask read in place
     const Real alpha = Real(1 / std::sqrt(double(dk)));
     const bool drop = training && dropout > 0;
     const Real keep_scale = 1 / (1 - dropout);
@@ -79,19 +57,10 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
             const Real* V = pv + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
             Real* P = probs.ptr() + block;                            // (Tq, Tk)
             gemm(false, true, Tq, Tk, dk, alpha, Q, D, K, D, 0, P, Tk);  // S = α Q Kᵀ, into P's place
-            for (int i = 0; i < Tq; ++i) {  // P = softmax(S, mask), row by row, stable (the row max subtracted)
+            for (int i = 0; i < Tq; ++i) {  // P = softmax(S, mask), row by row in place: the softmax op's kernel
                 Real* row = P + int64_t(i) * Tk;
-                const Real* m = mask ? mask->ptr() + b * ms.b + j * ms.h + i * ms.q : nullptr;
-                Real mx = -INFINITY;
-                for (int c = 0; c < Tk; ++c)
-                    if (!m || m[c * ms.k] != 0) mx = std::max(mx, row[c]);
-                if (mx == -INFINITY) {  // every key masked: the row stays all zeros, never 0/0
-                    std::fill(row, row + Tk, Real(0));
-                    continue;
-                }
-                Real total = 0;
-                for (int c = 0; c < Tk; ++c) total += row[c] = (!m || m[c * ms.k] != 0) ? std::exp(row[c] - mx) : Real(0);
-                for (int c = 0; c < Tk; ++c) row[c] /= total;
+                const Real* m = mask ? mask->ptr() + b * ms.axis[0] + j * ms.axis[1] + i * ms.axis[2] : nullptr;
+                softmax_row(row, m, ms.axis[3], row, Tk);
             }
             const Real* A = P;
             if (drop) {  // drawn in the same order, and with the same test, as the dropout op
@@ -113,7 +82,8 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
         Real* dK_all = k.requires_grad() ? k.grad().ptr() : nullptr;
         Real* dV_all = v.requires_grad() ? v.grad().ptr() : nullptr;
         Tensor dropped(Shape{Tq, Tk});  // A (Tq, Tk) of the current (b, j), with dropout
-        Tensor dS(Shape{Tq, Tk});       // (Tq, Tk): dA, then dP, then dS, in place
+        Tensor dP(Shape{Tq, Tk});       // (Tq, Tk): dA, then dP = dA ⊙ M in place
+        Tensor dS(Shape{Tq, Tk});       // (Tq, Tk): the scores' gradient, summed into from zero
         for (int b = 0; b < B; ++b)
             for (int j = 0; j < heads; ++j) {
                 const int64_t block = (int64_t(b) * heads + j) * Tq * Tk;
@@ -128,15 +98,13 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
                 }
                 if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, 1, dV_all + kv_off, D);  // dV += Aᵀ dO
                 if (!dQ_all && !dK_all) continue;
-                gemm(false, true, Tq, Tk, dk, 1, dO, D, pv + kv_off, D, 0, dS.ptr(), Tk);  // dA = dO Vᵀ
-                for (int i = 0; i < Tq; ++i) {
-                    Real* g = dS.ptr() + int64_t(i) * Tk;
-                    const Real* p = P + int64_t(i) * Tk;
-                    if (M)
-                        for (int c = 0; c < Tk; ++c) g[c] *= M[int64_t(i) * Tk + c];  // dP = dA ⊙ M
-                    Real dot = 0;
-                    for (int c = 0; c < Tk; ++c) dot += g[c] * p[c];
-                    for (int c = 0; c < Tk; ++c) g[c] = p[c] * (g[c] - dot);  // dS = P ⊙ (dP - Σ dP ⊙ P)
+                gemm(false, true, Tq, Tk, dk, 1, dO, D, pv + kv_off, D, 0, dP.ptr(), Tk);  // dA = dO Vᵀ
+                if (M)
+                    for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dP[e] *= M[e];  // dP = dA ⊙ M
+                dS.fill(0);
+                for (int i = 0; i < Tq; ++i) {  // dS = P ⊙ (dP - rowsum(dP ⊙ P)): the softmax op's backward kernel
+                    const int64_t r = int64_t(i) * Tk;
+                    softmax_row_backward(P + r, dP.ptr() + r, dS.ptr() + r, Tk);
                 }
                 if (dQ_all) gemm(false, false, Tq, dk, Tk, alpha, dS.ptr(), Tk, pk + kv_off, D, 1, dQ_all + q_off, D);  // dQ += α dS K
                 if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, 1, dK_all + kv_off, D);  // dK += α dSᵀ Q

@@ -1,5 +1,5 @@
-// nn/lstm.h — the LSTM layer: a fused fast path (one node for the whole recurrence) and, beside it, the
-// textbook cell built op by op, which the tests hold the fast path to.
+// nn/lstm.h — the LSTM layer, and the textbook cell built op by op. The layer runs the fused recurrence of
+// nn/fused_lstm.h (one tape node for every step); the tests hold it to this file's reference cell.
 //
 // Dimensions: B batch, T time steps, D input features, H hidden units. Layout is batch-first: x (B, T, D).
 //
@@ -15,8 +15,8 @@
 //
 // Why the fast path is fast: x · Wx does not depend on h, so the input projection of ALL time steps is one
 // large matrix product (B·T, D) · (D, 4H) before the loop. Only h_{t-1} · Wh must wait for the previous
-// step; lstm_recurrence does that product (all four gates at once) and the pointwise gate math for every
-// step inside a single tape node, with its backward written by hand.
+// step; lstm_recurrence (nn/fused_lstm.h) does that product (all four gates at once) and the pointwise gate
+// math for every step inside a single tape node, with its backward written by hand.
 #pragma once
 
 #include <utility>
@@ -30,17 +30,6 @@ namespace s2a {
 struct LSTMState {
     Var h, c;
 };
-
-// The two outputs of the fused recurrence.
-struct LSTMRecurrence {
-    Var hs;      // (B, T, H): h_t for every step
-    Var c_last;  // (B, H):    c_{T-1}, the final cell state (differentiable, see lstm.cpp)
-};
-
-// The whole recurrence as one op. xw (B, T, 4H) is the input projection x · Wx + b of every step,
-// Wh (H, 4H), h0 and c0 (B, H) are the initial state (all defined; pass zeros for "no state").
-// The final h is hs[:, T-1, :]; take it with select(hs, 1, T - 1).
-LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, const Var& c0);
 
 // One step of the textbook equations above, one existing op per line: slow, readable, and the reference the
 // fused path is tested against. x_t (B, D), s.h and s.c (B, H), Wx (D, 4H), Wh (H, 4H), b (4H).

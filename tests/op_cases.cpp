@@ -1,9 +1,19 @@
-// tests/op_cases.cpp — for every op, a few seeded random shapes and the function gradcheck runs on them.
+// tests/op_cases.cpp — for every op, a few seeded random shapes and the function gradcheck runs on them; and
+// for every fused kernel, the same beside its op-by-op reference.
+//
+// Dimensions: B batch, T time steps (Tq queries, Tk keys, S source steps), D input features or d_model,
+// H hidden units, A additive size, V vocabulary.
 #include "tests/op_cases.h"
 
 #include <fmt/format.h>
 
 #include "autodiff/ops.h"
+#include "nn/attention.h"
+#include "nn/fused_additive_scores.h"
+#include "nn/fused_attention.h"
+#include "nn/fused_lstm.h"
+#include "nn/lstm.h"
+#include "nn/transformer.h"
 
 namespace s2a {
 
@@ -24,6 +34,18 @@ Tensor mask_for(const Shape& s, uint64_t seed) {
     for (Real& v : m.data) v = rng.uniform() < 0.33 ? 0 : 1;
     for (int i = 0; i < s[-1]; ++i) m[i] = 0;
     return m;
+}
+
+// The LSTM's outputs side by side, so one gradient check covers them all: hs (B, T, H) and c (B, H) →
+// (B, T·H + H).
+Var lstm_outputs(const Var& hs, const Var& c) {
+    return concat({reshape(hs, Shape{hs.dim(0), hs.dim(1) * hs.dim(2)}), c}, 1);
+}
+
+// (B, T, D) → (B, h, T, dk): head j's columns as its own (T, dk) matrix, as MultiHeadAttention::forward_reference
+// splits them.
+Var split_heads(const Var& x, int heads) {
+    return permute(reshape(x, Shape{x.dim(0), x.dim(1), heads, x.dim(2) / heads}), {0, 2, 1, 3});
 }
 
 }  // namespace
@@ -139,6 +161,91 @@ std::vector<OpCase> op_cases() {
             Rng mask_rng(99 + rep);
             return dropout(x[0], Real(0.3), mask_rng, true);
         });
+    }
+    return cases;
+}
+
+std::vector<FusedCase> fused_cases() {
+    using Fn = std::function<Var(const std::vector<Var>&)>;
+    std::vector<FusedCase> cases;
+    auto add_pair = [&](const std::string& fused_op, const std::string& reference_op, const std::string& where,
+                        const std::string& variant, const std::vector<Shape>& shapes, Fn fused, Fn reference) {
+        OpCase f{fused_op, variant, shapes, std::move(fused)};
+        OpCase r{reference_op, variant, shapes, std::move(reference)};
+        cases.push_back({std::move(f), std::move(r), where});
+    };
+    Rng rng(2025);
+    auto d = [&] { return 2 + rng.randint(3); };  // a random dimension 2..4
+
+    // The LSTM recurrence after the input projection, as LSTM::forward runs it, against the reference cell looped
+    // over T, as LSTM::forward_reference runs it. Inputs x (B, T, D), Wx (D, 4H), Wh (H, 4H), b (4H), h0, c0 (B, H).
+    for (int rep = 0; rep < 2; ++rep) {
+        const int B = d(), T = d(), D = d(), H = d();
+        add_pair("lstm_recurrence", "lstm_cell_reference",
+                 "nn/fused_lstm.cpp ↔ nn/lstm.cpp; tested in tests/test_rnn.cpp",
+                 "x · Wx + b, T steps; hs and the last c",
+                 {Shape{B, T, D}, Shape{D, 4 * H}, Shape{H, 4 * H}, Shape{4 * H}, Shape{B, H}, Shape{B, H}},
+                 [](const std::vector<Var>& in) {
+                     const LSTMRecurrence r = lstm_recurrence(linear(in[0], in[1], in[3]), in[2], in[4], in[5]);
+                     return lstm_outputs(r.hs, r.c_last);
+                 },
+                 [](const std::vector<Var>& in) {
+                     LSTMState s{in[4], in[5]};
+                     std::vector<Var> hs;  // T tensors (B, H)
+                     for (int t = 0; t < in[0].dim(1); ++t) {
+                         s = lstm_cell_reference(select(in[0], 1, t), s, in[1], in[2], in[3]);
+                         hs.push_back(s.h);
+                     }
+                     return lstm_outputs(stack(hs, 1), s.c);
+                 });
+    }
+
+    // Multi-head attention on the projected q (B, Tq, D), k and v (B, Tk, D), against scaled_dot_product_attention
+    // on the heads split by reshape and permute. Dropout draws from a fresh generator with a fixed seed, so every
+    // call (and both paths) drops the same weights.
+    for (int rep = 0; rep < 2; ++rep) {
+        const int B = d(), Tq = d(), Tk = d(), heads = 2, D = heads * d();
+        struct Variant {
+            std::string name;
+            Tensor mask;  // empty: no mask
+            Real p;       // dropout
+        };
+        // mask_for masks its first row entirely: in (B, 1, 1, Tk) all of sentence 0's keys, in (B, 1, Tq, Tk)
+        // sentence 0's first query row. Those rows must come out as zeros, never NaN.
+        const std::vector<Variant> variants = {
+            {"no mask", Tensor(), 0},
+            {"mask (B, 1, 1, Tk), sentence 0 all masked", mask_for(Shape{B, 1, 1, Tk}, 23 + rep), 0},
+            {"mask (B, 1, Tq, Tk), dropout 0.3", mask_for(Shape{B, 1, Tq, Tk}, 29 + rep), Real(0.3)},
+        };
+        for (const Variant& v : variants) {
+            const uint64_t seed = 31 + rep;
+            add_pair("multi_head_attention", "scaled_dot_product_attention",
+                     "nn/fused_attention.cpp ↔ nn/transformer.cpp; tested in tests/test_transformer.cpp",
+                     fmt::format("h {}, {}", heads, v.name), {Shape{B, Tq, D}, Shape{B, Tk, D}, Shape{B, Tk, D}},
+                     [heads, mask = v.mask, p = v.p, seed](const std::vector<Var>& in) {
+                         Rng drops(seed);
+                         const Tensor* m = mask.empty() ? nullptr : &mask;
+                         return multi_head_attention(in[0], in[1], in[2], heads, m, p, drops, p > 0);
+                     },
+                     [heads, mask = v.mask, p = v.p, seed](const std::vector<Var>& in) {
+                         Rng drops(seed);
+                         const Tensor* m = mask.empty() ? nullptr : &mask;
+                         const Var o = scaled_dot_product_attention(split_heads(in[0], heads), split_heads(in[1], heads),
+                                                                    split_heads(in[2], heads), m, nullptr, p, drops,
+                                                                    p > 0);  // (B, h, Tq, dk)
+                         return reshape(permute(o, {0, 2, 1, 3}), in[0].shape());              // (B, Tq, D)
+                     });
+        }
+    }
+
+    // The additive scores of every (query, source) pair: qW1 (B, Tq, A), kW2 (B, S, A), v (A) → (B, Tq, S).
+    for (int rep = 0; rep < 2; ++rep) {
+        const int B = d(), Tq = d(), S = d(), A = d();
+        add_pair("additive_scores", "additive_scores_reference",
+                 "nn/fused_additive_scores.cpp ↔ nn/attention.cpp; tested in tests/test_attention.cpp",
+                 "v · tanh(qW1 + kW2), every pair", {Shape{B, Tq, A}, Shape{B, S, A}, Shape{A}},
+                 [](const std::vector<Var>& in) { return additive_scores(in[0], in[1], in[2]); },
+                 [](const std::vector<Var>& in) { return additive_scores_reference(in[0], in[1], in[2]); });
     }
     return cases;
 }

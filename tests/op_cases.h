@@ -1,5 +1,6 @@
 // tests/op_cases.h — the gradient-check cases of every autodiff op, shared by the doctest suite
-// (tests/test_gradients.cpp) and the `make gradcheck` table (tests/table/gradcheck_table.cpp).
+// (tests/test_gradients.cpp) and the `make gradcheck` table (tests/table/gradcheck_table.cpp); and the cases
+// of every fused kernel (nn/fused_*) beside its op-by-op reference, for the table.
 #pragma once
 
 #include <functional>
@@ -20,6 +21,18 @@ struct OpCase {
 
 // Several seeded random shapes for each op (same cases every run).
 std::vector<OpCase> op_cases();
+
+// A fused op (one tape node, its backward by hand) and the op-by-op reference it must agree with, on the same
+// inputs: the table gradient-checks both and compares their values.
+struct FusedCase {
+    OpCase fused;       // op: the fused op's name, e.g. "lstm_recurrence"
+    OpCase reference;   // op: its reference's name, e.g. "lstm_cell_reference"; the same shapes as fused
+    std::string where;  // the two files and the test that holds them together
+};
+
+// Seeded random shapes for each fused op of nn/fused_*: the LSTM recurrence, multi-head attention, additive
+// scores.
+std::vector<FusedCase> fused_cases();
 
 // The inputs of a case: parameters with seeded random values.
 std::vector<Var> case_inputs(const OpCase& c, uint64_t seed);

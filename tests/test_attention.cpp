@@ -1,8 +1,9 @@
-// tests/test_attention.cpp — tests of nn/attention: the four scores against plain loops, double-precision
-// gradient checks of AttentionWeight (every score, with and without padding), WeightSum, Attention, the fused
-// additive score and the step-by-step (Bahdanau) wiring; the fused additive score against its op-by-op
-// reference; the padding guarantees (exactly 0 weight, exactly 0 gradient, an all-padding row gives zeros);
-// a dot example worked out by hand; one call with Tq steps against Tq calls with one step; and the errors.
+// tests/test_attention.cpp — tests of nn/attention and nn/fused_additive_scores: the four scores against
+// plain loops, double-precision gradient checks of AttentionWeight (every score, with and without padding),
+// WeightSum, Attention, the fused additive score and the step-by-step (Bahdanau) wiring; the fused additive
+// score against its op-by-op reference; the padding guarantees (exactly 0 weight, exactly 0 gradient, an
+// all-padding row gives zeros); a dot example worked out by hand; one call with Tq steps against Tq calls with
+// one step; and the errors.
 //
 // Dimensions: B batch, Tq query steps, S source steps, Hq query size, Hk source size, A additive size.
 // Sizes are tiny (B 2, Tq 3, S 4, H 3..5) and seeded, so the gradient checks look at every element.
@@ -19,6 +20,7 @@
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
 #include "nn/attention.h"
+#include "nn/fused_additive_scores.h"
 
 using namespace s2a;
 

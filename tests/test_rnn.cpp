@@ -1,6 +1,7 @@
-// tests/test_rnn.cpp — tests of nn/lstm and nn/gru: the fused LSTM against the op-by-op reference (values
-// and every gradient), double-precision gradient checks of every path (fused sequence, final state, step,
-// reference cell, GRU), step-by-step decoding against whole-sequence forward, and shape errors.
+// tests/test_rnn.cpp — tests of nn/lstm, nn/fused_lstm and nn/gru: the fused LSTM against the op-by-op
+// reference (values and every gradient), double-precision gradient checks of every path (fused sequence,
+// final state, step, reference cell, GRU), step-by-step decoding against whole-sequence forward, and shape
+// errors.
 //
 // Dimensions: B batch, T time steps, D input features, H hidden units. Sizes are tiny and seeded, so the
 // gradient checks can look at every element.
@@ -15,6 +16,7 @@
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
+#include "nn/fused_lstm.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
 
