@@ -10,9 +10,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "autodiff/ops.h"
 #include "nn/attention.h"
 #include "nn/fused_additive_scores.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -45,43 +44,11 @@ struct MaskCase {
 };
 const MaskCase kMasks[] = {{"no mask", {}}, {"lengths 4, 2", {4, 2}}, {"lengths 3, 0", {3, 0}}};
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// The message of the ShapeError `f` throws ("" if it throws none; any other exception fails the test).
-std::string shape_error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ShapeError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-// Overwrites every parameter with N(0, 1) values, so r is not 0 and nothing starts symmetric.
-void randomize(const Module& m, Rng& rng) {
-    for (auto& [name, p] : m.named_parameters()) p.value() = randn(p.shape(), rng);
-}
-
 // The value of the parameter called `name` (a path such as "W1").
 const Tensor& param(const Module& m, const std::string& name) {
     for (auto& [n, p] : m.named_parameters())
         if (n == name) return p.value();
     throw std::invalid_argument("no parameter " + name);
-}
-
-void check_report(const GradcheckReport& report, const std::string& what) {
-    CHECK_MESSAGE(report.pass, fmt::format("gradcheck of {} failed:\n{}", what, report.str()));
-}
-
-bool all_finite(const Tensor& t) {
-    return std::all_of(t.data.begin(), t.data.end(), [](Real v) { return std::isfinite(v); });
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape == b.shape);
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-    return m;
 }
 
 // The reference: attention weights a (B, Tq, S) by plain loops, one score at a time, straight from the

@@ -8,9 +8,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "nn/fused_lstm.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -28,34 +27,6 @@ struct Sizes {
     int B, T, D, H;
 };
 const Sizes kSizes[] = {{2, 3, 3, 4}, {3, 4, 3, 4}};
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape == b.shape);
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-    return m;
-}
-
-// Overwrites every parameter with N(0, 1) values, so biases are not 0 and the gates are not all alike.
-void randomize(const Module& m, Rng& rng) {
-    for (auto& [name, p] : m.named_parameters()) p.value() = randn(p.shape(), rng);
-}
-
-void check_report(const GradcheckReport& report, const std::string& what) {
-    CHECK_MESSAGE(report.pass, fmt::format("gradcheck of {} failed:\n{}", what, report.str()));
-}
-
-// The message of the ShapeError `f` throws ("" if it throws none; any other exception fails the test).
-std::string shape_error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ShapeError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Everything an LSTM sequence gives the loss, flattened side by side: (B, T·H + H + H).
 Var lstm_outputs(const Var& hs, const LSTMState& s) {
