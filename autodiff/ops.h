@@ -6,6 +6,7 @@
 //   ops_pointwise.cpp  add sub mul div (with broadcasting), neg, scale, tanh, sigmoid, relu, exp, log
 //   ops_shape.cpp      sum, mean, reshape, transpose, permute, concat, slice, select, stack
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
+//   kernels.h          the masked softmax row kernels of ops_nn.cpp, shared with nn/fused_attention.cpp
 //
 // Broadcasting follows NumPy: shapes are aligned at the back, and a dimension of 1 (or a missing one)
 // stretches to the other's size. So a scalar, a bias row (H) against (B, H), or a mask (B, 1, T) against

@@ -60,8 +60,8 @@ const char* score_name(Score score);
 
 // The additive scores of every (query, source) pair, op by op:
 //   e[b, t, s] = v · tanh(qW1[b, t] + kW2[b, s])          qW1 (B, Tq, A), kW2 (B, S, A), v (A) → e (B, Tq, S)
-// as a broadcast add (B, Tq, 1, A) + (B, 1, S, A), tanh, and a product with v: easy to read, several times
-// slower and hungrier (each op keeps its own (B, Tq, S, A) tensors). AttentionWeight runs the fused
+// as a broadcast add (B, Tq, 1, A) + (B, 1, S, A), tanh, and a product with v: easy to read, but slower and
+// hungrier, since each op keeps its own (B, Tq, S, A) tensors. AttentionWeight runs the fused
 // additive_scores (nn/fused_additive_scores.h) instead; this is the reference the tests hold it to.
 Var additive_scores_reference(const Var& qW1, const Var& kW2, const Var& v);
 

@@ -1,11 +1,14 @@
 // tests/op_cases.cpp — for every op, a few seeded random shapes and the function gradcheck runs on them; and
-// for every fused kernel, the same beside its op-by-op reference.
+// for every fused kernel, the same beside its op-by-op reference, with the check of the pair.
 //
 // Dimensions: B batch, T time steps (Tq queries, Tk keys, S source steps), D input features or d_model,
 // H hidden units, A additive size, V vocabulary.
 #include "tests/op_cases.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "autodiff/ops.h"
 #include "nn/attention.h"
@@ -46,6 +49,14 @@ Var lstm_outputs(const Var& hs, const Var& c) {
 // splits them.
 Var split_heads(const Var& x, int heads) {
     return permute(reshape(x, Shape{x.dim(0), x.dim(1), heads, x.dim(2) / heads}), {0, 2, 1, 3});
+}
+
+// max |a - b| over the elements of two tensors of one shape (infinity if the shapes differ).
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+    if (a.shape != b.shape) return INFINITY;
+    double m = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+    return m;
 }
 
 }  // namespace
@@ -172,7 +183,8 @@ std::vector<FusedCase> fused_cases() {
                         const std::string& variant, const std::vector<Shape>& shapes, Fn fused, Fn reference) {
         OpCase f{fused_op, variant, shapes, std::move(fused)};
         OpCase r{reference_op, variant, shapes, std::move(reference)};
-        cases.push_back({std::move(f), std::move(r), where});
+        const uint64_t seed = 42 + cases.size();
+        cases.push_back({std::move(f), std::move(r), where, seed});
     };
     Rng rng(2025);
     auto d = [&] { return 2 + rng.randint(3); };  // a random dimension 2..4
@@ -258,6 +270,18 @@ std::vector<Var> case_inputs(const OpCase& c, uint64_t seed) {
         inputs.push_back(parameter(std::move(t), fmt::format("x{}", i)));
     }
     return inputs;
+}
+
+FusedCheck check_fused(const FusedCase& fc) {
+    const std::vector<Var> inputs = case_inputs(fc.fused, fc.seed);
+    FusedCheck r;
+    {
+        NoGrad no_grad;  // the values alone need no tape
+        r.diff = max_abs_diff(fc.fused.f(inputs).value(), fc.reference.f(inputs).value());
+    }
+    r.fused = gradcheck(fc.fused.f, inputs);
+    r.reference = gradcheck(fc.reference.f, inputs);
+    return r;
 }
 
 }  // namespace s2a

@@ -10,7 +10,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <stdexcept>
@@ -21,6 +20,7 @@
 #include "autodiff/ops.h"
 #include "nn/attention.h"
 #include "nn/fused_additive_scores.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -42,24 +42,24 @@ Sizes sizes_for(Score score) {
 struct MaskCase {
     const char* name;
     std::vector<int> lengths;  // empty: no mask
+    // The mask (B, S) of these lengths; an empty tensor when there is no mask.
+    Tensor mask(int S) const { return lengths.empty() ? Tensor() : lengths_mask(lengths, S); }
 };
 const MaskCase kMasks[] = {{"no mask", {}}, {"lengths 4, 2", {4, 2}}, {"lengths 3, 0", {3, 0}}};
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+// What the layers take for a mask: a pointer, null for none.
+const Tensor* mask_arg(const Tensor& mask) { return mask.empty() ? nullptr : &mask; }
 
-// The message of the ShapeError `f` throws ("" if it throws none; any other exception fails the test).
-std::string shape_error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ShapeError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-// Overwrites every parameter with N(0, 1) values, so r is not 0 and nothing starts symmetric.
-void randomize(const Module& m, Rng& rng) {
-    for (auto& [name, p] : m.named_parameters()) p.value() = randn(p.shape(), rng);
+// Gradient check of forward(q, hs) over the layer's parameters, q and hs; then every one of their gradients must
+// be finite, since an all-padding row must give zeros, never a NaN.
+void check_attention_gradients(const std::string& what, const Module& layer, const Var& q, const Var& hs,
+                               const std::function<Var(const Var& q, const Var& hs)>& forward) {
+    std::vector<Var> inputs = layer.parameters();
+    inputs.push_back(q);
+    inputs.push_back(hs);
+    auto f = [&](const std::vector<Var>& v) { return forward(v[v.size() - 2], v.back()); };
+    check_report(gradcheck(f, inputs), what);
+    for (const Var& x : inputs) CHECK_MESSAGE(all_finite(x.grad()), what << ": gradient of " << x.name());
 }
 
 // The value of the parameter called `name` (a path such as "W1").
@@ -67,21 +67,6 @@ const Tensor& param(const Module& m, const std::string& name) {
     for (auto& [n, p] : m.named_parameters())
         if (n == name) return p.value();
     throw std::invalid_argument("no parameter " + name);
-}
-
-void check_report(const GradcheckReport& report, const std::string& what) {
-    CHECK_MESSAGE(report.pass, fmt::format("gradcheck of {} failed:\n{}", what, report.str()));
-}
-
-bool all_finite(const Tensor& t) {
-    return std::all_of(t.data.begin(), t.data.end(), [](Real v) { return std::isfinite(v); });
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape == b.shape);
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-    return m;
 }
 
 // The reference: attention weights a (B, Tq, S) by plain loops, one score at a time, straight from the
@@ -206,7 +191,8 @@ TEST_CASE("attention: dot score and context against a hand computation") {
     tape().clear();
 }
 
-TEST_CASE("attention: every score matches the plain-loop reference, with and without padding") {
+TEST_CASE("attention: every score matches the plain-loop reference; the weights sum to 1 over real positions, "
+          "are exactly 0 at padding, and 0 for an all-padding row") {
     tape().clear();
     for (Score score : kScores) {
         const Sizes z = sizes_for(score);
@@ -216,28 +202,12 @@ TEST_CASE("attention: every score matches the plain-loop reference, with and wit
         const Tensor q = randn(Shape{z.B, z.Tq, z.Hq}, rng), hs = randn(Shape{z.B, z.S, z.Hk}, rng);
         for (const MaskCase& mc : kMasks) {
             INFO(score_name(score) << ", " << mc.name);
-            const Tensor mask = mc.lengths.empty() ? Tensor() : lengths_mask(mc.lengths, z.S);
-            const Tensor* m = mc.lengths.empty() ? nullptr : &mask;
-            const Var a = layer.forward(constant(q), constant(hs), m);
-            REQUIRE(a.shape() == Shape({z.B, z.Tq, z.S}));
-            CHECK(max_abs_diff(a.value(), reference_weights(layer, q, hs, m)) < 1e-12);
-        }
-    }
-    tape().clear();
-}
-
-TEST_CASE("attention: weights sum to 1 over real positions, are exactly 0 at padding, and 0 for an all-padding row") {
-    tape().clear();
-    for (Score score : kScores) {
-        const Sizes z = sizes_for(score);
-        Rng rng(20);
-        AttentionWeight layer(score, z.Hq, z.Hk, rng, z.A);
-        randomize(layer, rng);
-        const Var q = constant(randn(Shape{z.B, z.Tq, z.Hq}, rng)), hs = constant(randn(Shape{z.B, z.S, z.Hk}, rng));
-        for (const MaskCase& mc : kMasks) {
-            INFO(score_name(score) << ", " << mc.name);
-            const Tensor mask = mc.lengths.empty() ? Tensor() : lengths_mask(mc.lengths, z.S);
-            const Tensor a = layer.forward(q, hs, mc.lengths.empty() ? nullptr : &mask).value();  // (B, Tq, S)
+            const Tensor mask = mc.mask(z.S);
+            const Tensor* m = mask_arg(mask);
+            const Var weights = layer.forward(constant(q), constant(hs), m);
+            REQUIRE(weights.shape() == Shape({z.B, z.Tq, z.S}));
+            const Tensor& a = weights.value();  // (B, Tq, S)
+            CHECK(max_abs_diff(a, reference_weights(layer, q, hs, m)) < 1e-12);
             CHECK(all_finite(a));
             for (int b = 0; b < z.B; ++b) {
                 const int len = mc.lengths.empty() ? z.S : mc.lengths[b];
@@ -351,17 +321,12 @@ TEST_CASE("attention: AttentionWeight gradient check, every score, with and with
         AttentionWeight layer(score, z.Hq, z.Hk, rng, z.A);
         randomize(layer, rng);
         for (const MaskCase& mc : kMasks) {
-            const std::string what = fmt::format("AttentionWeight {}, {}", score_name(score), mc.name);
-            const Tensor mask = mc.lengths.empty() ? Tensor() : lengths_mask(mc.lengths, z.S);
-            const Tensor* m = mc.lengths.empty() ? nullptr : &mask;
+            const Tensor mask = mc.mask(z.S);
+            const Tensor* m = mask_arg(mask);
             const Var q = parameter(randn(Shape{z.B, z.Tq, z.Hq}, rng), "q");
             const Var hs = parameter(randn(Shape{z.B, z.S, z.Hk}, rng), "hs");
-            std::vector<Var> inputs = layer.parameters();
-            inputs.push_back(q);
-            inputs.push_back(hs);
-            check_report(gradcheck([&](const std::vector<Var>& v) { return layer.forward(v[v.size() - 2], v.back(), m); }, inputs),
-                         what);
-            for (const Var& x : inputs) CHECK_MESSAGE(all_finite(x.grad()), what << ": gradient of " << x.name());
+            check_attention_gradients(fmt::format("AttentionWeight {}, {}", score_name(score), mc.name), layer, q, hs,
+                                      [&](const Var& q_in, const Var& hs_in) { return layer.forward(q_in, hs_in, m); });
         }
     }
 }
@@ -385,19 +350,14 @@ TEST_CASE("attention: gradient check of the Bahdanau wiring: keys once, one step
         const Tensor mask = lengths_mask({4, 2}, z.S);
         const Var q = parameter(randn(Shape{z.B, z.Tq, z.Hq}, rng), "q");
         const Var hs = parameter(randn(Shape{z.B, z.S, z.Hk}, rng), "hs");
-        std::vector<Var> inputs = att.parameters();
-        inputs.push_back(q);
-        inputs.push_back(hs);
-        auto f = [&](const std::vector<Var>& v) {
-            const Var& q_all = v[v.size() - 2];
-            const Var& source = v.back();
+        auto step_by_step = [&](const Var& q_all, const Var& source) {
             const Var keys = att.weight.keys(source);
             std::vector<Var> cs;  // Tq contexts (B, Hk)
             for (int t = 0; t < z.Tq; ++t)
                 cs.push_back(select(att.forward_with_keys(reshape(select(q_all, 1, t), Shape{z.B, 1, z.Hq}), source, keys, &mask), 1, 0));
             return stack(cs, 1);  // (B, Tq, Hk)
         };
-        check_report(gradcheck(f, inputs), fmt::format("Attention {}, step by step", score_name(score)));
+        check_attention_gradients(fmt::format("Attention {}, step by step", score_name(score)), att, q, hs, step_by_step);
     }
 }
 
@@ -426,17 +386,12 @@ TEST_CASE("attention: Attention gradient check, every score, with and without pa
         randomize(att, rng);
         CHECK(att.last_weights().empty());
         for (const MaskCase& mc : kMasks) {
-            const std::string what = fmt::format("Attention {}, {}", score_name(score), mc.name);
-            const Tensor mask = mc.lengths.empty() ? Tensor() : lengths_mask(mc.lengths, z.S);
-            const Tensor* m = mc.lengths.empty() ? nullptr : &mask;
+            const Tensor mask = mc.mask(z.S);
+            const Tensor* m = mask_arg(mask);
             const Var q = parameter(randn(Shape{z.B, z.Tq, z.Hq}, rng), "q");
             const Var hs = parameter(randn(Shape{z.B, z.S, z.Hk}, rng), "hs");
-            std::vector<Var> inputs = att.parameters();
-            inputs.push_back(q);
-            inputs.push_back(hs);
-            check_report(gradcheck([&](const std::vector<Var>& v) { return att.forward(v[v.size() - 2], v.back(), m); }, inputs),
-                         what);
-            for (const Var& x : inputs) CHECK_MESSAGE(all_finite(x.grad()), what << ": gradient of " << x.name());
+            check_attention_gradients(fmt::format("Attention {}, {}", score_name(score), mc.name), att, q, hs,
+                                      [&](const Var& q_in, const Var& hs_in) { return att.forward(q_in, hs_in, m); });
 
             // last_weights() is what the weight layer computes for these inputs, and outlives the tape.
             tape().clear();

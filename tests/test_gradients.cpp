@@ -1,7 +1,11 @@
-// tests/test_gradients.cpp — every op's backward against central differences, in double precision.
+// tests/test_gradients.cpp — every op's backward against central differences, in double precision; and every
+// fused kernel beside its op-by-op reference, both gradient-checked on the same inputs and their values compared.
 // The cases (several seeded random shapes per op) live in tests/op_cases.cpp, shared with `make gradcheck`.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+
+#include <map>
+#include <string>
 
 #include "autodiff/ops.h"
 #include "tests/op_cases.h"
@@ -34,6 +38,23 @@ TEST_CASE("gradcheck: every op has cases") {
     for (const std::string& op : ops) {
         INFO(op);
         CHECK(check_op(op) >= 2);
+    }
+}
+
+TEST_CASE("gradcheck: every fused op and its op-by-op reference pass on the same inputs and agree") {
+    std::map<std::string, int> cases_of;  // fused op → its number of cases
+    for (const FusedCase& fc : fused_cases()) {
+        const FusedCheck r = check_fused(fc);
+        INFO(fc.fused.op, " ↔ ", fc.reference.op, " [", fc.fused.variant, "]: values differ by ", r.diff, "\n",
+             "fused:\n", r.fused.str(), "reference:\n", r.reference.str());
+        CHECK(r.fused.pass);
+        CHECK(r.reference.pass);
+        CHECK(r.diff <= kFusedAgree);
+        ++cases_of[fc.fused.op];
+    }
+    for (const char* op : {"lstm_recurrence", "multi_head_attention", "additive_scores"}) {
+        INFO(op);
+        CHECK(cases_of[op] >= 2);
     }
 }
 

@@ -8,7 +8,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -19,6 +18,7 @@
 #include "nn/fused_lstm.h"
 #include "nn/gru.h"
 #include "nn/lstm.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -29,37 +29,18 @@ struct Sizes {
 };
 const Sizes kSizes[] = {{2, 3, 3, 4}, {3, 4, 3, 4}};
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape == b.shape);
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-    return m;
-}
-
-// Overwrites every parameter with N(0, 1) values, so biases are not 0 and the gates are not all alike.
-void randomize(const Module& m, Rng& rng) {
-    for (auto& [name, p] : m.named_parameters()) p.value() = randn(p.shape(), rng);
-}
-
-void check_report(const GradcheckReport& report, const std::string& what) {
-    CHECK_MESSAGE(report.pass, fmt::format("gradcheck of {} failed:\n{}", what, report.str()));
-}
-
-// The message of the ShapeError `f` throws ("" if it throws none; any other exception fails the test).
-std::string shape_error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ShapeError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // Everything an LSTM sequence gives the loss, flattened side by side: (B, T·H + H + H).
 Var lstm_outputs(const Var& hs, const LSTMState& s) {
     return concat({reshape(hs, Shape{hs.dim(0), hs.dim(1) * hs.dim(2)}), s.h, s.c}, 1);
+}
+
+// Feeds x (B, T, D) to `step` one time step at a time: each step's h (B, H) must equal hs[:, t] of the
+// whole-sequence forward. `step` carries the layer's state from one call to the next.
+void check_steps_equal_forward(const Var& x, const Var& hs, const std::function<Var(const Var& x_t)>& step) {
+    for (int t = 0; t < x.dim(1); ++t) {
+        INFO("step " << t);
+        CHECK(max_abs_diff(step(select(x, 1, t)).value(), select(hs, 1, t).value()) <= 1e-12);
+    }
 }
 
 }  // namespace
@@ -120,36 +101,31 @@ TEST_CASE("rnn: fused LSTM matches the reference when the gates saturate") {
     CHECK(max_abs_diff(s.c.value(), s_ref.c.value()) <= 1e-12);
 }
 
-TEST_CASE("rnn: gradcheck of the fused LSTM through hs and the final state (x, Wx, Wh, b, h0, c0)") {
-    for (const Sizes& n : kSizes) {
-        Rng rng(11 + n.T);
-        LSTM lstm(n.D, n.H, rng);
-        randomize(lstm, rng);
-        const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
-        const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
-        const Var c0 = parameter(randn(Shape{n.B, n.H}, rng), "c0");
-        const auto report = gradcheck(
-            [&](const std::vector<Var>& in) {
-                const auto [hs, s] = lstm.forward(in[0], {in[4], in[5]});
-                return lstm_outputs(hs, s);
-            },
-            {x, lstm.Wx(), lstm.Wh(), lstm.b(), h0, c0});
-        check_report(report, fmt::format("LSTM forward B={} T={}", n.B, n.T));
-    }
-}
-
-TEST_CASE("rnn: gradcheck of the fused LSTM when the loss uses only the final c") {
-    // The loss never touches hs: the gradient must still reach the recurrence through the c_last node.
-    Rng rng(5);
-    const Sizes n = kSizes[1];
-    LSTM lstm(n.D, n.H, rng);
-    randomize(lstm, rng);
-    const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
-    const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
-    const Var c0 = parameter(randn(Shape{n.B, n.H}, rng), "c0");
-    const auto report = gradcheck([&](const std::vector<Var>& in) { return lstm.forward(in[0], {in[4], in[5]}).second.c; },
-                                  {x, lstm.Wx(), lstm.Wh(), lstm.b(), h0, c0});
-    check_report(report, "LSTM final c");
+TEST_CASE("rnn: gradcheck of the fused LSTM (x, Wx, Wh, b, h0, c0) through hs and the final state, and through c") {
+    // When the loss uses only the final c it never touches hs: the gradient must still reach the recurrence
+    // through the c_last node.
+    struct Output {
+        const char* name;
+        std::function<Var(const Var& hs, const LSTMState& s)> of;
+    };
+    const Output outputs[] = {{"hs and the final state", lstm_outputs},
+                              {"final c", [](const Var&, const LSTMState& s) { return s.c; }}};
+    for (const Sizes& n : kSizes)
+        for (const Output& o : outputs) {
+            Rng rng(11 + n.T);
+            LSTM lstm(n.D, n.H, rng);
+            randomize(lstm, rng);
+            const Var x = parameter(randn(Shape{n.B, n.T, n.D}, rng), "x");
+            const Var h0 = parameter(randn(Shape{n.B, n.H}, rng), "h0");
+            const Var c0 = parameter(randn(Shape{n.B, n.H}, rng), "c0");
+            const auto report = gradcheck(
+                [&](const std::vector<Var>& in) {
+                    const auto [hs, s] = lstm.forward(in[0], {in[4], in[5]});
+                    return o.of(hs, s);
+                },
+                {x, lstm.Wx(), lstm.Wh(), lstm.b(), h0, c0});
+            check_report(report, fmt::format("LSTM forward, loss on {}, B={} T={}", o.name, n.B, n.T));
+        }
 }
 
 TEST_CASE("rnn: gradcheck of the LSTM reference cell") {
@@ -190,10 +166,10 @@ TEST_CASE("rnn: gradcheck of LSTM step, and T steps equal one forward") {
     NoGrad no_grad;
     const auto [hs, last] = lstm.forward(x, {h, c});
     LSTMState s{h, c};
-    for (int t = 0; t < n.T; ++t) {
-        s = lstm.step(select(x, 1, t), s);
-        CHECK(max_abs_diff(s.h.value(), select(hs, 1, t).value()) <= 1e-12);
-    }
+    check_steps_equal_forward(x, hs, [&](const Var& input) {
+        s = lstm.step(input, s);
+        return s.h;
+    });
     CHECK(max_abs_diff(s.c.value(), last.c.value()) <= 1e-12);
 }
 
@@ -229,10 +205,10 @@ TEST_CASE("rnn: GRU steps equal one forward, and an undefined h0 means zeros") {
     const auto [hs0, last0] = gru.forward(x, constant(Tensor(Shape{n.B, n.H})));
     CHECK(max_abs_diff(hs.value(), hs0.value()) == 0);
     Var h;
-    for (int t = 0; t < n.T; ++t) {
-        h = gru.step(select(x, 1, t), h);
-        CHECK(max_abs_diff(h.value(), select(hs, 1, t).value()) <= 1e-12);
-    }
+    check_steps_equal_forward(x, hs, [&](const Var& input) {
+        h = gru.step(input, h);
+        return h;
+    });
     CHECK(max_abs_diff(h.value(), last.value()) == 0);
     tape().clear();
 }

@@ -1,8 +1,10 @@
 // tests/util.h — small helpers the test files share: the message an error carries, tensors compared
-// element by element, and a scratch folder that cleans up after itself.
+// element by element, a layer's parameters drawn at random, a gradient check's verdict, and a scratch folder
+// that cleans up after itself.
 #pragma once
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <unistd.h>  // getpid
 
 #include <algorithm>
@@ -13,7 +15,9 @@
 #include <functional>
 #include <string>
 
+#include "autodiff/gradcheck.h"
 #include "autodiff/tensor.h"
+#include "nn/module.h"
 
 namespace s2a {
 
@@ -55,6 +59,19 @@ inline double max_abs_diff(const Tensor& a, const Tensor& b) {
 // No NaN and no ±∞ anywhere in t.
 inline bool all_finite(const Tensor& t) {
     return std::all_of(t.data.begin(), t.data.end(), [](Real v) { return std::isfinite(v); });
+}
+
+// ---------------------------------------------------------------- layers and gradients
+
+// Overwrites every parameter of m with N(0, std²) values: biases not 0, gains not 1 and no two gates alike,
+// so a wrong path through any parameter changes the output and shows.
+inline void randomize(const Module& m, Rng& rng, Real std = 1) {
+    for (auto& [name, p] : m.named_parameters()) p.value() = randn(p.shape(), rng, std);
+}
+
+// Fails the test, printing the per-input report, unless the gradient check `report` of `what` passed.
+inline void check_report(const GradcheckReport& report, const std::string& what) {
+    CHECK_MESSAGE(report.pass, fmt::format("gradcheck of {} failed:\n{}", what, report.str()));
 }
 
 // ---------------------------------------------------------------- files
