@@ -5,7 +5,7 @@
 //   mask_strides                        reads a mask broadcast to a larger shape in place, by NumPy's rules
 //                                       (defined in ops_nn.cpp, beside the softmax op)
 // The row kernels are defined here, inline, so that a loop calling them once per row compiles as if they were
-// written in place: called out of line, the fused attention's backward ran about 5% slower.
+// written in place (a call per row of a few dozen elements costs a visible share of the attention's backward).
 //
 // Dimensions: n the length of one row (the last axis).
 #pragma once
