@@ -70,7 +70,9 @@ GradcheckReport gradcheck(const std::function<Var(const std::vector<Var>&)>& f, 
             if (!(ratio <= 1)) in.pass = false;  // also catches NaN
             if (ratio > worst_ratio || std::isnan(ratio)) {
                 worst_ratio = std::isnan(ratio) ? INFINITY : ratio;
-                in.worst = i, in.worst_analytic = a, in.worst_numeric = numeric;
+                in.worst = i;
+                in.worst_analytic = a;
+                in.worst_numeric = numeric;
             }
         }
         in.checked = static_cast<int64_t>(which.size());

@@ -142,7 +142,10 @@ double round_step(double raw) {
 // An axis that shows the values from lo to hi (lo > hi means there are none) in about five round steps.
 // The ends are pushed outwards to whole steps, except a fixed top `top` (NaN when there is none).
 Axis make_axis(double lo, double hi, double top) {
-    if (lo > hi) lo = 0, hi = 1;  // nothing to show: an empty axis from 0 to 1
+    if (lo > hi) {  // nothing to show: an empty axis from 0 to 1
+        lo = 0;
+        hi = 1;
+    }
     if (std::isfinite(top)) hi = top;
     if (!(lo < hi)) {
         // A single value, or a fixed top at or below the data: give the axis a length to divide.
@@ -193,11 +196,16 @@ void write_line_plot(const std::string& path, const LinePlot& plot) {
                                                     path, s.name, s.x.size(), s.y.size()));
         for (size_t i = 0; i < s.x.size(); ++i) {
             if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-            x_lo = std::min(x_lo, s.x[i]), x_hi = std::max(x_hi, s.x[i]);
-            y_lo = std::min(y_lo, s.y[i]), y_hi = std::max(y_hi, s.y[i]);
+            x_lo = std::min(x_lo, s.x[i]);
+            x_hi = std::max(x_hi, s.x[i]);
+            y_lo = std::min(y_lo, s.y[i]);
+            y_hi = std::max(y_hi, s.y[i]);
         }
     }
-    if (plot.y_from_zero && y_lo <= y_hi) y_lo = std::min(y_lo, 0.0), y_hi = std::max(y_hi, 0.0);
+    if (plot.y_from_zero && y_lo <= y_hi) {
+        y_lo = std::min(y_lo, 0.0);
+        y_hi = std::max(y_hi, 0.0);
+    }
     const Axis xa = make_axis(x_lo, x_hi, NAN);
     const Axis ya = make_axis(y_lo, y_hi, plot.y_max);
 
