@@ -63,6 +63,11 @@ bool next_line(std::istream& in, std::string& line) {
 
 }  // namespace
 
+std::string TextData::where(int i) const {
+    if (path.empty()) return fmt::format("example {}", i);
+    return fmt::format("{}:{}", path, lines[i]);
+}
+
 TextData pad(const std::vector<Example>& examples) {
     return pad(examples, max_len(examples, false), max_len(examples, true));
 }
@@ -88,8 +93,8 @@ TextData pad(const std::vector<Example>& examples, int question_width, int answe
             throw std::invalid_argument(fmt::format("pad: example {}: '_' in the question, where it would be "
                                                     "read as the start of the answer",
                                                     i));
-        std::string question = e.question + std::string(question_width - q, ' ');
-        std::string answer = '_' + e.answer + std::string(answer_width - a, ' ');
+        std::string question = e.question + std::string(question_width - q, kPadding);
+        std::string answer = '_' + e.answer + std::string(answer_width - a, kPadding);
         // The same checks read_text makes (empty parts, non-printable characters), so what pad makes loads.
         const std::string problem = line_problem(question + answer, question_width, answer_width);
         if (!problem.empty()) throw std::invalid_argument(fmt::format("pad: example {}: {}", i, problem));
@@ -150,6 +155,7 @@ TextData read_text(const std::string& path) {
                                              kMaxTextFileBytes));
 
     TextData data;
+    data.path = path;
     int question_width = -1, answer_width = -1;  // set by the first example
     int line_no = 0;
     int first_blank = 0;  // the first of the blank lines since the last example, 0 if none
@@ -177,6 +183,7 @@ TextData read_text(const std::string& path) {
         }
         data.questions.push_back(line.substr(0, sep));
         data.answers.push_back(line.substr(sep));  // keeps the '_': the decoder's start symbol
+        data.lines.push_back(line_no);
     }
     if (in.bad()) throw std::runtime_error(fmt::format("{}:{}: read error", path, line_no + 1));
     if (data.size() == 0)

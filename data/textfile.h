@@ -29,12 +29,22 @@ namespace s2a {
 
 constexpr int kMaxLineBytes = 4096;                        // question + '_' + answer, without the line end
 constexpr int64_t kMaxTextFileBytes = int64_t(64) << 20;  // 64 MiB, some 30 times the chapters' largest set
+constexpr char kPadding = ' ';                             // what questions and answers are padded with
 
 struct TextData {
     std::vector<std::string> questions;  // each padded to the same width Q, no '_'      e.g. "16+75  "
     std::vector<std::string> answers;    // each '_' + the answer padded to width A       e.g. "_91  "
+    // Where the examples came from, so that an error can point there: the file and the line of each example.
+    // Both are empty for generated examples. ("= {}": so TextData{questions, answers} compiles without a warning.)
+    std::string path = {};
+    std::vector<int> lines = {};
+    // Characters the vocabulary must hold besides those of the examples. split() puts here every character
+    // of the whole set, so that make_vocab of the training part also covers the test part.
+    std::string alphabet = {};
 
     int size() const { return static_cast<int>(questions.size()); }
+    // Where example i came from, for an error message: "data.txt:12", or "example 12" if it was generated.
+    std::string where(int i) const;
 };
 
 // Pads every example to the longest question and the longest answer of the set.

@@ -369,6 +369,68 @@ TEST_CASE("data: split sizes and determinism") {
     CHECK_THROWS(split(data, 1001, 1));
 }
 
+TEST_CASE("data: the vocabulary covers the whole file, whatever the seed") {
+    // 60 lines over digits, and line 23 with the only 'x': for some seeds it lands in the test part.
+    const TempDir tmp("data_vocab");
+    std::string content;
+    for (int i = 0; i < 60; ++i) content += fmt::format("{:03}_{}\n", i, i == 22 ? "x" : "1");
+    const std::string path = tmp.write("rare.txt", content);
+    const TextData data = read_text(path);
+
+    int seeds_with_x_in_test = 0;
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        CAPTURE(seed);
+        const Split sets = split(data, 20, seed);
+        const Vocab vocab = make_vocab(sets.train);
+        CHECK(vocab.chars() == " 0123456789_x");
+        CHECK_NOTHROW(Batcher(sets.test, vocab, 8, true));
+        for (const std::string& a : sets.test.answers) seeds_with_x_in_test += a == "_x";
+    }
+    CHECK(seeds_with_x_in_test > 0);  // the case that used to fail did occur
+
+    // The parts still know where each example came from.
+    const Split sets = split(data, 20, 1);
+    for (const TextData* part : {&sets.train, &sets.test})
+        for (int i = 0; i < part->size(); ++i) CHECK(part->where(i) == fmt::format("{}:{}", path, std::stoi(part->questions[i]) + 1));
+}
+
+TEST_CASE("data: an unknown character names the file and the line") {
+    const TempDir tmp("data_unknown");
+    const std::string path = tmp.write("letters.txt", "000_1\n001_1\n002_x\n");
+    const Vocab digits = Vocab::from_texts({"0123456789_"});
+    const std::string msg = error_of([&] { Batcher(read_text(path), digits, 2, false); });
+    CHECK(contains(msg, path + ":3: "));
+    CHECK(contains(msg, "unknown character 'x'"));
+    // After a split the line is still the file's.
+    const Split sets = split(read_text(path), 1, 3);
+    const std::string part_msg = error_of([&] {
+        Batcher(sets.train, digits, 2, false);
+        Batcher(sets.test, digits, 2, false);
+    });
+    CHECK(contains(part_msg, path + ":3: "));
+    // Generated examples have no file: the message names the example.
+    CHECK(contains(error_of([&] { Batcher(pad({{"1", "x"}}), digits, 2, false); }), "example 0: "));
+}
+
+TEST_CASE("data: the vocabulary always holds the padding space") {
+    // Every line of this file is full width: no space anywhere, yet ' ' gets an id to pad with.
+    const TempDir tmp("data_nospace");
+    const TextData data = read_text(tmp.write("nospace.txt", "abc_cba\nbca_acb\ncab_bac\n"));
+    const Vocab vocab = make_vocab(data);
+    CHECK(vocab.chars() == " _abc");
+    CHECK(vocab.id(' ') == 0);
+    CHECK(make_vocab(split(data, 1, 1).train).id(kPadding) == 0);
+
+    // Data that holds a space keeps the ids its texts give, so the chapters' default runs are unchanged.
+    for (const char* task : {"addition", "dates", "copy"}) {
+        CAPTURE(task);
+        const Split sets = split(load_or_generate(task, "", 5000, 1), 500, 1);
+        std::vector<std::string> texts = sets.train.questions;
+        texts.insert(texts.end(), sets.train.answers.begin(), sets.train.answers.end());
+        CHECK(make_vocab(sets.train).chars() == Vocab::from_texts(texts).chars());
+    }
+}
+
 TEST_CASE("data: Batcher shapes, reversal and the last partial batch") {
     const TextData data = pad({{"1+2", "3"}, {"16+75", "91"}, {"999+1", "1000"}, {"5+5", "10"}, {"0+0", "0"}});
     const Vocab vocab = make_vocab(data);
