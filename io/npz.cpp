@@ -330,7 +330,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
     std::vector<uint8_t> bytes;
     std::array<uint8_t, 1 << 16> chunk;
     size_t n;
-    while (size <= kMaxNpzBytes && bytes.size() <= kMaxNpzBytes && (n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
+    while (size <= kMaxNpzBytes && bytes.size() <= kMaxNpzBytes &&
+           (n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
         bytes.insert(bytes.end(), chunk.data(), chunk.data() + n);
     const bool failed = std::ferror(f) != 0;
     const int error = errno;

@@ -12,12 +12,13 @@
 //   - archives are at most kMaxNpzBytes (1 GiB) and below 65535 members, so zip64 is never needed.
 // Arrays are converted to Real on loading, so a float64 array from NumPy loads into a float build.
 //
-// The memory load_npz takes is bounded, whatever the file holds: it refuses a file larger than kMaxNpzBytes
-// before reading any of it, and two members that share bytes (a crafted directory can list one member
-// thousands of times under different names, each decoded anew). The members' sizes then add up to at most
-// the file size, and an array takes at most twice its member's bytes (a float32 value becomes a double).
-// So load_npz allocates at most the file itself, 2 × its size for the arrays and a copy of the array being
-// decoded: some 3 GiB at the very most, and for a checkpoint about three times its size.
+// The memory load_npz takes is bounded, whatever the file holds. It refuses a file larger than kMaxNpzBytes
+// before reading any of it (a pipe: as soon as it passes the limit), and members that share bytes: a
+// crafted directory can list one member thousands of times under different names, each decoded anew. The
+// members' sizes then add up to at most the file size, and an array takes at most twice its member's bytes
+// (a float32 value becomes a double). So load_npz holds at most the file itself and 2 × its size in arrays,
+// plus a second copy of the one array being decoded: below 5 × the file size, 5 GiB at the very most, and
+// about 3 × the size of a checkpoint of many arrays.
 #pragma once
 
 #include <cstdint>

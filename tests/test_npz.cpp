@@ -264,9 +264,9 @@ TEST_CASE("npz: a directory listing one member 60,000 times is refused before an
 
     // The archive is [member][one directory entry][end record]. Keep the member, then list it 60,000 times
     // under the names w00000.npy .. w59999.npy, every entry pointing at the same local header.
-    const auto u32_at = [&](size_t at) { return bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | uint32_t(bytes[at + 3]) << 24; };
     const size_t end = bytes.size() - 22;
-    const size_t directory_offset = u32_at(end + 16);
+    const size_t directory_offset =
+        bytes[end + 16] | bytes[end + 17] << 8 | bytes[end + 18] << 16 | uint32_t(bytes[end + 19]) << 24;
     const std::vector<unsigned char> entry(bytes.begin() + directory_offset, bytes.begin() + end);
     REQUIRE(entry.size() == 46 + std::string("w00000.npy").size());
     const int copies = 60000;
@@ -299,5 +299,6 @@ TEST_CASE("npz: an archive past the size limit is refused before it is read") {
     save_npz(path, {{"w", &w}});
     fs::resize_file(path, kMaxNpzBytes + 1);  // sparse: nothing is written, and nothing should be read
     const std::string message = load_error(path);
-    CHECK(contains(message, path + ": 1073741825 bytes or more, past the limit of an archive (1073741824 bytes, 1 GiB)"));
+    CHECK(contains(message, path + ": 1073741825 bytes or more, past the limit of an archive"));
+    CHECK(contains(message, "(1073741824 bytes, 1 GiB)"));
 }
