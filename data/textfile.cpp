@@ -110,9 +110,11 @@ void write_text(const std::string& path, const TextData& data) {
                                                 data.questions.size(), data.answers.size()));
     if (data.size() == 0) throw std::invalid_argument(fmt::format("write_text {}: no examples to write", path));
     int64_t bytes = 0;  // what the file will hold: every line and its '\n'
-    for (int i = 0; i < data.size(); ++i) bytes += static_cast<int64_t>(data.questions[i].size() + data.answers[i].size() + 1);
+    for (int i = 0; i < data.size(); ++i)
+        bytes += static_cast<int64_t>(data.questions[i].size() + data.answers[i].size() + 1);
     if (bytes > kMaxTextFileBytes)
-        throw std::invalid_argument(fmt::format("write_text {}: {} bytes, more than the limit of a data file ({} bytes)",
+        throw std::invalid_argument(fmt::format("write_text {}: {} bytes, more than the limit of a data file "
+                                                "({} bytes)",
                                                 path, bytes, kMaxTextFileBytes));
 
     // Check every line as read_text will, so that whatever is written reads back unchanged.

@@ -61,7 +61,8 @@ void write_text(const std::string& path, const TextData& data);
 // Reads a file in the format above. Lines may end with \n or \r\n; the file may end with or without a
 // final newline, and with any number of blank lines (a blank line between examples is an error). Throws
 // std::runtime_error "path:line: what" on the first malformed line; a line past kMaxLineBytes is refused
-// after reading kMaxLineBytes + 2 bytes of it, a file past kMaxTextFileBytes before reading any of it.
+// after reading kMaxLineBytes + 2 bytes of it, a file past kMaxTextFileBytes before reading any of it (a
+// pipe has no size to check: only its lines are limited).
 TextData read_text(const std::string& path);
 
 }  // namespace s2a

@@ -391,7 +391,8 @@ TEST_CASE("data: the vocabulary covers the whole file, whatever the seed") {
     // The parts still know where each example came from.
     const Split sets = split(data, 20, 1);
     for (const TextData* part : {&sets.train, &sets.test})
-        for (int i = 0; i < part->size(); ++i) CHECK(part->where(i) == fmt::format("{}:{}", path, std::stoi(part->questions[i]) + 1));
+        for (int i = 0; i < part->size(); ++i)
+            CHECK(part->where(i) == fmt::format("{}:{}", path, std::stoi(part->questions[i]) + 1));
 }
 
 TEST_CASE("data: an unknown character names the file and the line") {
