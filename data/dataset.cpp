@@ -23,10 +23,16 @@ Split split(const TextData& data, int n_test, uint64_t seed) {
     rng.shuffle(order);
 
     Split s;
+    const std::string alphabet = make_vocab(data).chars();
+    for (TextData* part : {&s.train, &s.test}) {
+        part->path = data.path;
+        part->alphabet = alphabet;
+    }
     for (int k = 0; k < n; ++k) {
         TextData& part = k < n - n_test ? s.train : s.test;
         part.questions.push_back(data.questions[order[k]]);
         part.answers.push_back(data.answers[order[k]]);
+        if (!data.lines.empty()) part.lines.push_back(data.lines[order[k]]);
     }
     return s;
 }
@@ -34,8 +40,23 @@ Split split(const TextData& data, int n_test, uint64_t seed) {
 Vocab make_vocab(const TextData& data) {
     std::vector<std::string> texts = data.questions;
     texts.insert(texts.end(), data.answers.begin(), data.answers.end());
+    texts.push_back(data.alphabet + kPadding);
     return Vocab::from_texts(texts);
 }
+
+namespace {
+
+// vocab.encode(text), where text is part of example i of data: an unknown character is reported with the
+// example's file and line, since the vocabulary may come from other data than the examples.
+std::vector<int> encode(const Vocab& vocab, const TextData& data, int i, const std::string& text) {
+    try {
+        return vocab.encode(text);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}: {}", data.where(i), e.what()));
+    }
+}
+
+}  // namespace
 
 Batcher::Batcher(const TextData& data, const Vocab& vocab, int batch_size, bool reverse_source)
     : n_(data.size()), batch_size_(batch_size) {
@@ -55,12 +76,11 @@ Batcher::Batcher(const TextData& data, const Vocab& vocab, int batch_size, bool 
         const int q_len = static_cast<int>(data.questions[i].size());
         const int a_len = static_cast<int>(data.answers[i].size());
         if (q_len != src_len_ || a_len != tgt_len_)
-            throw std::invalid_argument(fmt::format(
-                "Batcher: example {} is {} -> {} characters wide, example 0 is {} -> {}", i, q_len, a_len, src_len_,
-                tgt_len_));
-        std::vector<int> q = vocab.encode(data.questions[i]);
+            throw std::invalid_argument(fmt::format("Batcher: {} is {} -> {} characters wide, {} is {} -> {}",
+                                                    data.where(i), q_len, a_len, data.where(0), src_len_, tgt_len_));
+        std::vector<int> q = encode(vocab, data, i, data.questions[i]);
         if (reverse_source) std::reverse(q.begin(), q.end());
-        const std::vector<int> a = vocab.encode(data.answers[i]);
+        const std::vector<int> a = encode(vocab, data, i, data.answers[i]);
         src_.insert(src_.end(), q.begin(), q.end());
         tgt_.insert(tgt_.end(), a.begin(), a.end());
     }

@@ -23,10 +23,14 @@ struct Split {
 };
 
 // Shuffles the examples with Rng(seed), then keeps the last n_test as the test set and the rest for
-// training (the chapters: 45,000 / 5,000 of 50,000). Throws if n_test is not in 0..data.size().
+// training (the chapters: 45,000 / 5,000 of 50,000). Both parts keep where their examples came from, and
+// both get the alphabet of the whole set, so that make_vocab(train) knows a character that only the test
+// part holds: any valid file works with any seed. Throws if n_test is not in 0..data.size().
 Split split(const TextData& data, int n_test, uint64_t seed);
 
-// The vocabulary of every character in the questions and answers, padding ' ' and start '_' included.
+// The vocabulary of every character in the questions, the answers (each starts with '_') and the alphabet,
+// and the padding ' ' always: a model pads with it even if no example of the data needs padding. Ids follow
+// sorted characters, so data that holds a space gets the same ids as from its texts alone.
 Vocab make_vocab(const TextData& data);
 
 struct Batch {
@@ -39,7 +43,8 @@ class Batcher {
     // Encodes all of `data` once, here, so batch() only copies ids. With reverse_source each question
     // is fed back to front, padding included ("16+75  " becomes "  57+61"): the first characters the
     // decoder must produce then sit close to the last ones the encoder read, which eases learning.
-    // Throws if the data is empty, the widths differ, or a character is missing from the vocabulary.
+    // Throws if the data is empty, the widths differ, or a character is missing from the vocabulary; the
+    // message names the example's file and line (TextData::where).
     Batcher(const TextData& data, const Vocab& vocab, int batch_size, bool reverse_source);
 
     int size() const { return n_; }                                         // N

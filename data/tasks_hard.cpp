@@ -20,7 +20,7 @@ TextData pad_left(const std::vector<Example>& examples, int question_width, int 
     for (const Example& e : examples) {
         if (static_cast<int>(e.question.size()) > question_width)
             throw std::invalid_argument(fmt::format("pad_left: question \"{}\" is longer than {}", e.question, question_width));
-        right_aligned.push_back({std::string(question_width - e.question.size(), ' ') + e.question, e.answer});
+        right_aligned.push_back({std::string(question_width - e.question.size(), kPadding) + e.question, e.answer});
     }
     return pad(right_aligned, question_width, answer_width);  // the questions are full width already
 }

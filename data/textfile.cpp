@@ -20,10 +20,16 @@ bool is_blank(const std::string& s) { return s.find_first_not_of(' ') == std::st
 // What is wrong with one line of the format, or "" if nothing. question_width and answer_width are the
 // first line's, or -1 while the first line itself is checked (it sets the widths for the rest).
 std::string line_problem(const std::string& line, int question_width, int answer_width) {
-    if (line.empty()) return "blank line (only the end of the file may have an empty line)";
-    for (size_t col = 0; col < line.size(); ++col)
+    if (line.size() > static_cast<size_t>(kMaxLineBytes))
+        return fmt::format("line is longer than {} bytes, the limit", kMaxLineBytes);
+    for (size_t col = 0; col < line.size(); ++col) {
+        const unsigned char byte = static_cast<unsigned char>(line[col]);
+        if (byte >= 0x80)
+            return fmt::format("byte {:#04x} in column {} is not ASCII (only printable ASCII, ' ' to '~', is allowed)",
+                               byte, col + 1);
         if (!is_printable(line[col]))
             return fmt::format("non-printable character ({}) in column {}", describe_char(line[col]), col + 1);
+    }
     const size_t sep = line.find('_');
     if (sep == std::string::npos) return "no '_' between question and answer";
     const std::string question = line.substr(0, sep);
@@ -41,13 +47,37 @@ std::string line_problem(const std::string& line, int question_width, int answer
     return "";
 }
 
+// Reads the next line into `line`, without its '\n', but stops after kMaxLineBytes + 2 bytes (the limit,
+// a '\r', and one byte more): that is enough for line_problem to refuse it, and a 10 MB line is never held
+// in memory. False at the end of the file.
+bool next_line(std::istream& in, std::string& line) {
+    line.clear();
+    char c;
+    while (in.get(c)) {
+        if (c == '\n') return true;
+        line += c;
+        if (line.size() > static_cast<size_t>(kMaxLineBytes) + 1) return true;
+    }
+    return !line.empty();
+}
+
 }  // namespace
+
+std::string TextData::where(int i) const {
+    if (path.empty()) return fmt::format("example {}", i);
+    return fmt::format("{}:{}", path, lines[i]);
+}
 
 TextData pad(const std::vector<Example>& examples) {
     return pad(examples, max_len(examples, false), max_len(examples, true));
 }
 
 TextData pad(const std::vector<Example>& examples, int question_width, int answer_width) {
+    // Every example becomes this wide: refuse a width past the limit before allocating n copies of it.
+    if (int64_t(question_width) + 1 + answer_width > kMaxLineBytes)
+        throw std::invalid_argument(fmt::format("pad: question width {} + '_' + answer width {} is more than {} bytes, "
+                                                "the limit of a line",
+                                                question_width, answer_width, kMaxLineBytes));
     TextData data;
     data.questions.reserve(examples.size());
     data.answers.reserve(examples.size());
@@ -63,8 +93,8 @@ TextData pad(const std::vector<Example>& examples, int question_width, int answe
             throw std::invalid_argument(fmt::format("pad: example {}: '_' in the question, where it would be "
                                                     "read as the start of the answer",
                                                     i));
-        std::string question = e.question + std::string(question_width - q, ' ');
-        std::string answer = '_' + e.answer + std::string(answer_width - a, ' ');
+        std::string question = e.question + std::string(question_width - q, kPadding);
+        std::string answer = '_' + e.answer + std::string(answer_width - a, kPadding);
         // The same checks read_text makes (empty parts, non-printable characters), so what pad makes loads.
         const std::string problem = line_problem(question + answer, question_width, answer_width);
         if (!problem.empty()) throw std::invalid_argument(fmt::format("pad: example {}: {}", i, problem));
@@ -79,6 +109,13 @@ void write_text(const std::string& path, const TextData& data) {
         throw std::invalid_argument(fmt::format("write_text {}: {} questions but {} answers", path,
                                                 data.questions.size(), data.answers.size()));
     if (data.size() == 0) throw std::invalid_argument(fmt::format("write_text {}: no examples to write", path));
+    int64_t bytes = 0;  // what the file will hold: every line and its '\n'
+    for (int i = 0; i < data.size(); ++i)
+        bytes += static_cast<int64_t>(data.questions[i].size() + data.answers[i].size() + 1);
+    if (bytes > kMaxTextFileBytes)
+        throw std::invalid_argument(fmt::format("write_text {}: {} bytes, more than the limit of a data file "
+                                                "({} bytes)",
+                                                path, bytes, kMaxTextFileBytes));
 
     // Check every line as read_text will, so that whatever is written reads back unchanged.
     const int question_width = static_cast<int>(data.questions[0].size());
@@ -112,28 +149,48 @@ TextData read_text(const std::string& path) {
         if (!std::filesystem::exists(path)) throw std::runtime_error(fmt::format("{}: no such file", path));
         throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
     }
+    // A pipe has no size to check; its lines are still held to kMaxLineBytes.
+    std::error_code no_size;
+    const uintmax_t bytes = std::filesystem::file_size(path, no_size);
+    if (!no_size && bytes > static_cast<uintmax_t>(kMaxTextFileBytes))
+        throw std::runtime_error(fmt::format("{}: {} bytes, more than the limit of a data file ({} bytes)", path, bytes,
+                                             kMaxTextFileBytes));
 
     TextData data;
-    int question_width = -1, answer_width = -1;  // set by the first line
+    data.path = path;
+    int question_width = -1, answer_width = -1;  // set by the first example
     int line_no = 0;
+    int first_blank = 0;  // the first of the blank lines since the last example, 0 if none
     std::string line;
-    // getline never returns the empty piece after a final '\n', so a file may end with or without one;
-    // every empty line getline does return is a blank line inside the file.
-    while (std::getline(in, line)) {
+    // next_line never returns the empty piece after a final '\n', so a file may end with or without one.
+    // Blank lines are set aside: at the end of the file they are harmless, before an example an error.
+    while (next_line(in, line)) {
         ++line_no;
         if (!line.empty() && line.back() == '\r') line.pop_back();  // a Windows line ending
+        // (A line of spaces past the limit is not blank but too long: the rest of it was never read.)
+        if (is_blank(line) && line.size() <= static_cast<size_t>(kMaxLineBytes)) {
+            if (first_blank == 0) first_blank = line_no;
+            continue;
+        }
+        if (first_blank != 0)
+            throw std::runtime_error(
+                fmt::format("{}:{}: blank line between examples (only the end of the file may have blank lines)", path,
+                            first_blank));
         const std::string problem = line_problem(line, question_width, answer_width);
         if (!problem.empty()) throw std::runtime_error(fmt::format("{}:{}: {}", path, line_no, problem));
         const size_t sep = line.find('_');
-        if (line_no == 1) {
+        if (question_width < 0) {
             question_width = static_cast<int>(sep);
             answer_width = static_cast<int>(line.size() - sep - 1);
         }
         data.questions.push_back(line.substr(0, sep));
         data.answers.push_back(line.substr(sep));  // keeps the '_': the decoder's start symbol
+        data.lines.push_back(line_no);
     }
     if (in.bad()) throw std::runtime_error(fmt::format("{}:{}: read error", path, line_no + 1));
-    if (line_no == 0) throw std::runtime_error(fmt::format("{}:1: empty file, no examples", path));
+    if (data.size() == 0)
+        throw std::runtime_error(fmt::format("{}:1: {}", path, line_no == 0 ? "empty file, no examples"
+                                                                            : "no examples, only blank lines"));
     return data;
 }
 

@@ -13,8 +13,13 @@
 //
 // Any file in this format loads, so a teacher can bring a task of their own. A malformed file stops
 // loading with "FILE:LINE: what was wrong".
+//
+// Limits, so that a wrong file fails at once instead of taking the machine's memory: a line may hold at
+// most kMaxLineBytes bytes (a model unrolls one step per character, and every example of a set is as wide
+// as the widest), a file at most kMaxTextFileBytes. Only printable ASCII is allowed: ' ' to '~'.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,24 +27,42 @@
 
 namespace s2a {
 
+constexpr int kMaxLineBytes = 4096;                        // question + '_' + answer, without the line end
+constexpr int64_t kMaxTextFileBytes = int64_t(64) << 20;  // 64 MiB, some 30 times the chapters' largest set
+constexpr char kPadding = ' ';                             // what questions and answers are padded with
+
 struct TextData {
     std::vector<std::string> questions;  // each padded to the same width Q, no '_'      e.g. "16+75  "
     std::vector<std::string> answers;    // each '_' + the answer padded to width A       e.g. "_91  "
+    // Where the examples came from, so that an error can point there: the file and the line of each example.
+    // Both are empty for generated examples. ("= {}": so TextData{questions, answers} compiles without a warning.)
+    std::string path = {};
+    std::vector<int> lines = {};
+    // Characters the vocabulary must hold besides those of the examples. split() puts here every character
+    // of the whole set, so that make_vocab of the training part also covers the test part.
+    std::string alphabet = {};
 
     int size() const { return static_cast<int>(questions.size()); }
+    // Where example i came from, for an error message: "data.txt:12", or "example 12" if it was generated.
+    std::string where(int i) const;
 };
 
 // Pads every example to the longest question and the longest answer of the set.
 TextData pad(const std::vector<Example>& examples);
-// Pads to the given widths; throws if an example is longer, empty, not printable, or has '_' in its question.
+// Pads to the given widths; throws if an example is longer, empty, not printable, or has '_' in its question,
+// or if a line would be longer than kMaxLineBytes (checked first, before anything is allocated).
 TextData pad(const std::vector<Example>& examples, int question_width, int answer_width);
 
 // Writes one line per example to path + ".tmp", then renames it to path, so a crash never leaves a
-// half-written file under the real name. Throws if the data would not read back as it is.
+// half-written file under the real name. Throws if the data would not read back as it is (the limits
+// included).
 void write_text(const std::string& path, const TextData& data);
 
 // Reads a file in the format above. Lines may end with \n or \r\n; the file may end with or without a
-// final newline. Throws std::runtime_error "path:line: what" on the first malformed line.
+// final newline, and with any number of blank lines (a blank line between examples is an error). Throws
+// std::runtime_error "path:line: what" on the first malformed line; a line past kMaxLineBytes is refused
+// after reading kMaxLineBytes + 2 bytes of it, a file past kMaxTextFileBytes before reading any of it (a
+// pipe has no size to check: only its lines are limited).
 TextData read_text(const std::string& path);
 
 }  // namespace s2a

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -12,6 +13,20 @@
 #include "io/npz.h"
 
 namespace s2a {
+
+namespace {
+
+// The multi-index of the flat, row-major position `flat` in `shape`: "[1, 2]" for position 6 of (3, 4).
+std::string index_text(const Shape& shape, int64_t flat) {
+    std::vector<int64_t> index(shape.ndim);
+    for (int d = shape.ndim - 1; d >= 0; --d) {
+        index[d] = flat % shape[d];
+        flat /= shape[d];
+    }
+    return fmt::format("[{}]", fmt::join(index, ", "));
+}
+
+}  // namespace
 
 void save(const Module& m, const std::string& path) {
     std::vector<std::pair<std::string, const Tensor*>> arrays;
@@ -38,6 +53,15 @@ void load(Module& m, const std::string& path) {
         if (it->second->shape != p.shape())
             throw std::runtime_error(fmt::format("{}: parameter '{}' has shape {} in the model but {} in the file", path,
                                                  name, p.shape().str(), it->second->shape.str()));
+        // A NaN or an infinity would load silently and turn every output into NaN: the file is of a model
+        // that diverged, or corrupt.
+        const Storage& values = it->second->data;
+        const auto bad = std::find_if(values.begin(), values.end(), [](Real v) { return !std::isfinite(v); });
+        if (bad != values.end())
+            throw std::runtime_error(fmt::format("{}: parameter '{}' holds {} at {} (element {} of {}): a checkpoint "
+                                                 "must hold finite numbers",
+                                                 path, name, *bad, index_text(p.shape(), bad - values.begin()),
+                                                 bad - values.begin(), values.size()));
         source.push_back(it->second);
         in_file.erase(it);
     }

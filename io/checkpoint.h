@@ -16,8 +16,9 @@ namespace s2a {
 void save(const Module& m, const std::string& path);
 
 // Reads path into m's parameters. The file must hold exactly m's parameters: every one of them, each with
-// the same shape, and nothing else. Otherwise throws std::runtime_error naming the path, the parameter and
-// both shapes, and leaves m untouched: the whole file is read and checked before any value is copied.
+// the same shape and only finite values, and nothing else. Otherwise throws std::runtime_error naming the
+// path, the parameter and both shapes (or the first NaN or infinity and where it is), and leaves m untouched:
+// the whole file is read and checked before any value is copied. The file's size is limited (io/npz.h).
 // Gradients are left as they are.
 void load(Module& m, const std::string& path);
 

@@ -22,6 +22,7 @@
 // checks it against the end of the bytes it may look at, so garbage input gives an error, not a crash.
 #include "io/npz.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -31,7 +32,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <unistd.h>  // fsync
+#include <sys/stat.h>  // fstat
+#include <unistd.h>    // fsync
 
 namespace s2a {
 namespace {
@@ -154,10 +156,15 @@ constexpr uint32_t kFlagEncrypted = 1 << 0;
 // as NumPy does, so saving the same tensors twice gives byte-identical files.
 constexpr uint32_t kDosTime = 0;
 constexpr uint32_t kDosDate = (0 << 9) | (1 << 5) | 1;
-// Fields of 16 and 32 bits limit a plain archive; an archive past them needs zip64, which we do not write.
-// The all-ones values themselves are taken: they mean "the real value is in the zip64 record".
+// A 16-bit field counts the members; past it an archive needs zip64, which we do not write. The all-ones
+// value itself is taken: it means "the real count is in the zip64 record". (Offsets are 32-bit, but
+// kMaxNpzBytes keeps them far below 4 GiB.)
 constexpr size_t kMaxMembers = 0xFFFE;
-constexpr uint64_t kMaxOffset = 0xFFFFFFFE;
+
+// The message for an archive past kMaxNpzBytes, written or read.
+std::string too_large(uint64_t bytes) {
+    return fmt::format("{} bytes or more, past the limit of an archive ({} bytes, 1 GiB)", bytes, kMaxNpzBytes);
+}
 
 // The dtype this build writes: the same width as Real, so saving loses nothing.
 const char* const kRealDescr = sizeof(Real) == 4 ? "<f4" : "<f8";
@@ -224,8 +231,8 @@ std::vector<uint8_t> encode_zip(const std::string& path,
         m.name = name + ".npy";
         if (m.name.size() > 0xFFFF)
             fail(path, fmt::format("array name '{}...' is too long", name.substr(0, 40)));
-        if (npy.size() + zip.size() + 30 + m.name.size() > kMaxOffset)
-            fail(path, "the archive would exceed 4 GiB, which needs zip64 (not supported)");
+        if (npy.size() + zip.size() + 30 + m.name.size() > kMaxNpzBytes)
+            fail(path, too_large(npy.size() + zip.size() + 30 + m.name.size()));
         m.flags = 0;
         for (unsigned char c : m.name)
             if (c >= 0x80) m.flags = kFlagUtf8Name;
@@ -273,8 +280,7 @@ std::vector<uint8_t> encode_zip(const std::string& path,
         put_text(zip, m.name);
     }
     const size_t directory_size = zip.size() - directory_offset;
-    if (zip.size() + kEndRecordSize > kMaxOffset)
-        fail(path, "the archive would exceed 4 GiB, which needs zip64 (not supported)");
+    if (zip.size() + kEndRecordSize > kMaxNpzBytes) fail(path, too_large(zip.size() + kEndRecordSize));
 
     put_u32(zip, kEndSignature);
     put_u16(zip, 0);  // this disk's number
@@ -317,15 +323,22 @@ void write_file_atomically(const std::string& path, const std::vector<uint8_t>& 
 std::vector<uint8_t> read_file(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) fail(path, fmt::format("cannot open for reading ({})", std::strerror(errno)));
+    // A file's size is known before it is read, so one past the limit is refused at once; a pipe's is not,
+    // so reading also stops as soon as the bytes pass the limit.
+    struct stat info;
+    const uint64_t size = fstat(fileno(f), &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
     std::vector<uint8_t> bytes;
     std::array<uint8_t, 1 << 16> chunk;
     size_t n;
-    while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
+    while (size <= kMaxNpzBytes && bytes.size() <= kMaxNpzBytes &&
+           (n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0)
         bytes.insert(bytes.end(), chunk.data(), chunk.data() + n);
     const bool failed = std::ferror(f) != 0;
     const int error = errno;
     std::fclose(f);
     if (failed) fail(path, fmt::format("read error ({})", std::strerror(error)));
+    const uint64_t total = std::max<uint64_t>(size, bytes.size());
+    if (total > kMaxNpzBytes) fail(path, too_large(total));
     return bytes;
 }
 
@@ -552,15 +565,23 @@ std::vector<std::pair<std::string, Tensor>> load_npz(const std::string& path) {
     const bool zip64 = (end_pos >= kZip64LocatorSize &&
                         get_u32(&bytes[end_pos - kZip64LocatorSize]) == kZip64LocatorSignature) ||
                        members == 0xFFFF || directory_size == 0xFFFFFFFF || directory_offset == 0xFFFFFFFF;
-    if (zip64) fail(path, "zip64 archives are not supported (only archives below 4 GiB and 65535 members)");
+    if (zip64) fail(path, "zip64 archives are not supported (only archives up to 1 GiB and below 65535 members)");
     if (disk != 0 || directory_disk != 0 || members_here != members)
         fail(path, "multi-part zip archives are not supported");
     if (directory_offset > end_pos || directory_size > end_pos - directory_offset)
         fail(path, "corrupt (the central directory lies outside the file)");
 
+    // 1. The table of contents: each member's name and where its bytes lie, every entry checked on its own.
+    struct Member {
+        std::string name;  // "W.npy"
+        uint32_t crc, size;
+        size_t begin;  // its local header: the member's bytes are [begin, data + size) of the file
+        size_t data;   // its .npy bytes
+    };
+    const auto where = [&](const std::string& name) { return fmt::format("{}: member '{}'", path, name); };
     Reader directory(bytes.data() + directory_offset, directory_size, path + ": central directory");
-    std::vector<std::pair<std::string, Tensor>> arrays;
-    std::set<std::string> seen;
+    std::vector<Member> table;
+    std::set<std::string> names;
     for (uint32_t i = 0; i < members; ++i) {
         if (directory.u32() != kCentralSignature) fail(path, "corrupt central directory (bad signature)");
         directory.skip(4);  // version made by, version needed
@@ -574,34 +595,55 @@ std::vector<std::pair<std::string, Tensor>> load_npz(const std::string& path) {
         const std::string name = directory.text(name_size);
         directory.skip(extra_size + comment_size);
 
-        const std::string where = fmt::format("{}: member '{}'", path, name);
+        const std::string member = where(name);
         if (stored_size == 0xFFFFFFFF || size == 0xFFFFFFFF || local_offset == 0xFFFFFFFF)
-            fail(where, "zip64 members are not supported (only archives below 4 GiB)");
-        if (flags & kFlagEncrypted) fail(where, "encrypted members are not supported");
+            fail(member, "zip64 members are not supported (only archives up to 1 GiB)");
+        if (flags & kFlagEncrypted) fail(member, "encrypted members are not supported");
         if (method == 8)
-            fail(where, "compressed members are not supported (deflate): save with np.savez, "
-                        "not np.savez_compressed");
-        if (method != 0) fail(where, fmt::format("compressed members are not supported (method {})", method));
-        if (stored_size != size) fail(where, "corrupt (a stored member has two different sizes)");
+            fail(member, "compressed members are not supported (deflate): save with np.savez, "
+                         "not np.savez_compressed");
+        if (method != 0) fail(member, fmt::format("compressed members are not supported (method {})", method));
+        if (stored_size != size) fail(member, "corrupt (a stored member has two different sizes)");
         if (name.size() < 4 || name.compare(name.size() - 4, 4, ".npy") != 0)
-            fail(where, "not a .npy file (the name does not end in .npy)");
-        const std::string key = name.substr(0, name.size() - 4);
-        if (!seen.insert(key).second) fail(where, "appears twice in the archive");
+            fail(member, "not a .npy file (the name does not end in .npy)");
+        if (!names.insert(name).second) fail(member, "appears twice in the archive");
 
         // The member's local header and data lie before the central directory.
-        if (local_offset > directory_offset) fail(where, "corrupt (its offset lies outside the file)");
-        Reader local(bytes.data() + local_offset, directory_offset - local_offset, where);
-        if (local.u32() != kLocalSignature) fail(where, "corrupt (bad local header signature)");
+        if (local_offset > directory_offset) fail(member, "corrupt (its offset lies outside the file)");
+        Reader local(bytes.data() + local_offset, directory_offset - local_offset, member);
+        if (local.u32() != kLocalSignature) fail(member, "corrupt (bad local header signature)");
         local.skip(22);  // versions, flags, method, time, date, crc, sizes: the central directory's are used
         const uint32_t local_name_size = local.u16(), local_extra_size = local.u16();
         local.skip(local_name_size + local_extra_size);
-        const uint8_t* data = local.take(size);
+        const size_t data = static_cast<size_t>(local.take(size) - bytes.data());
+        table.push_back({name, crc, size, local_offset, data});
+    }
 
-        const uint32_t actual_crc = crc32(data, size);
-        if (actual_crc != crc)
-            fail(where, fmt::format("CRC mismatch (stored {:08x}, computed {:08x}): the file is corrupt", crc,
-                                    actual_crc));
-        arrays.emplace_back(key, decode_npy(data, size, where));
+    // 2. No two members may share bytes. A crafted directory can list one member thousands of times under
+    //    different names, each to be decoded anew: a 4 MB file would ask for gigabytes. Members that do not
+    //    overlap add up to at most the file size, and that bounds what step 3 allocates (npz.h).
+    std::vector<const Member*> in_file_order;
+    for (const Member& m : table) in_file_order.push_back(&m);
+    std::stable_sort(in_file_order.begin(), in_file_order.end(),
+                     [](const Member* a, const Member* b) { return a->begin < b->begin; });
+    for (size_t k = 1; k < in_file_order.size(); ++k) {
+        const Member& before = *in_file_order[k - 1];
+        const Member& m = *in_file_order[k];
+        if (m.begin < before.data + before.size)
+            fail(where(m.name), fmt::format("shares its bytes with member '{}' (offsets {} and {}): a corrupt or "
+                                            "crafted archive",
+                                            before.name, before.begin, m.begin));
+    }
+
+    // 3. Every member's checksum and values, in archive order.
+    std::vector<std::pair<std::string, Tensor>> arrays;
+    for (const Member& m : table) {
+        const uint8_t* data = bytes.data() + m.data;
+        const uint32_t actual_crc = crc32(data, m.size);
+        if (actual_crc != m.crc)
+            fail(where(m.name), fmt::format("CRC mismatch (stored {:08x}, computed {:08x}): the file is corrupt",
+                                            m.crc, actual_crc));
+        arrays.emplace_back(m.name.substr(0, m.name.size() - 4), decode_npy(data, m.size, where(m.name)));
     }
     return arrays;
 }

@@ -263,9 +263,13 @@ TEST_CASE("data: malformed files give file:line: what") {
         {"1+2  _3 \n10+2  12\n", 2, "no '_'"},
         {"1+2  _3 \n10+2_12\n", 2, "question is 4 characters wide, but the first line's is 5"},
         {"1+2  _3 \n10+2 _12 \n", 2, "answer is 3 characters wide, but the first line's is 2"},
-        {"1+2  _3 \n\n10+2 _12\n", 2, "blank line"},
-        {"1+2  _3 \n10+2 _12\n\n", 3, "blank line"},
+        {"1+2  _3 \n\n10+2 _12\n", 2, "blank line between examples"},
+        {"1+2  _3 \n  \r\n\n10+2 _12\n", 2, "blank line between examples"},  // the first blank one is named
+        {"\n1+2  _3 \n", 1, "blank line between examples"},
+        {"\n \n", 1, "no examples, only blank lines"},
         {"1+2  _3 \n1\t2  _3 \n", 2, "non-printable character (code 9) in column 2"},
+        {"1+2  _3 \n1\xc3\xa9" "2  _3 \n", 2, "byte 0xc3 in column 2 is not ASCII"},  // UTF-8 'é'
+        {"1+2  _3 \n" + std::string(5000, '1') + "_3 \n", 2, "line is longer than 4096 bytes, the limit"},
         {"1+2  _3 \n1+3  _  \n", 2, "empty answer"},
         {"1+2  _3 \n     _4 \n", 2, "empty question"},
         {"1+2  _\n", 1, "empty answer"},
@@ -283,6 +287,51 @@ TEST_CASE("data: malformed files give file:line: what") {
     const std::string msg = error_of([&] { read_text(missing); });
     CHECK(contains(msg, missing));
     CHECK(contains(msg, "no such file"));
+}
+
+TEST_CASE("data: any number of blank lines may end a file") {
+    const TempDir tmp("data");
+    for (const std::string& end : {std::string("\n\n\n"), std::string("\r\n\r\n\r\n"), std::string("\n   \n\n")}) {
+        CAPTURE(end);
+        const TextData t = read_text(tmp.write("ends_blank.txt", "1+2  _3 \n10+2 _12" + end));
+        CHECK(t.questions == std::vector<std::string>{"1+2  ", "10+2 "});
+        CHECK(t.answers == std::vector<std::string>{"_3 ", "_12"});
+    }
+}
+
+TEST_CASE("data: lines and files past the limits are refused with file:line and the limit") {
+    const TempDir tmp("data");
+    const std::string q(kMaxLineBytes - 3, '1');  // "q_ab" is exactly kMaxLineBytes wide
+
+    // At the limit a line loads, with \n or \r\n; one byte more is refused.
+    CHECK(read_text(tmp.write("at_limit.txt", q + "_ab\n" + q + "_ab\r\n")).size() == 2);
+    const std::string over = tmp.write("over.txt", q + "_ab\n" + q + "1_ab\n");
+    CHECK(contains(error_of([&] { read_text(over); }), over + ":2: line is longer than 4096 bytes, the limit"));
+
+    // Two 10 MB lines: refused at the first, after reading only kMaxLineBytes + 2 bytes of it.
+    const std::string huge(5'000'000, '7');
+    const std::string two_huge = tmp.write("huge.txt", huge + "_" + huge + "\n" + huge + "_" + huge + "\n");
+    CHECK(contains(error_of([&] { read_text(two_huge); }), two_huge + ":1: line is longer than 4096 bytes"));
+
+    // pad would make every example as wide as the widest: it refuses before allocating anything.
+    const std::string msg = error_of([&] { pad({{"1+1", "2"}, {huge, "3"}}); });
+    CHECK(contains(msg, "pad: question width 5000000"));
+    CHECK(contains(msg, "4096"));
+    CHECK_THROWS(pad({{"1+1", "2"}}, kMaxLineBytes, 4));
+    CHECK(pad({{"1+1", "2"}}, kMaxLineBytes - 5, 4).questions[0].size() == kMaxLineBytes - 5);
+
+    // A file past kMaxTextFileBytes is refused before any of it is read (a sparse file: nothing is written).
+    const std::string big = tmp.file("big.txt");
+    std::filesystem::resize_file(tmp.write("big.txt", "1+2  _3 \n"), kMaxTextFileBytes + 1);
+    const std::string big_msg = error_of([&] { read_text(big); });
+    CHECK(contains(big_msg, big + ": 67108865 bytes, more than the limit of a data file (67108864 bytes)"));
+
+    // What write_text writes must read back, so it refuses a file past the limit too.
+    TextData many;
+    const int lines = static_cast<int>(kMaxTextFileBytes / (q.size() + 4)) + 1;
+    many.questions.assign(lines, q);
+    many.answers.assign(lines, "_ab");
+    CHECK(contains(error_of([&] { write_text(big, many); }), "more than the limit of a data file (67108864 bytes)"));
 }
 
 TEST_CASE("data: write_text refuses data that would not read back") {
@@ -318,6 +367,69 @@ TEST_CASE("data: split sizes and determinism") {
     CHECK(split(data, 1000, 1).test.size() == 1000);
     CHECK_THROWS(split(data, -1, 1));
     CHECK_THROWS(split(data, 1001, 1));
+}
+
+TEST_CASE("data: the vocabulary covers the whole file, whatever the seed") {
+    // 60 lines over digits, and line 23 with the only 'x': for some seeds it lands in the test part.
+    const TempDir tmp("data_vocab");
+    std::string content;
+    for (int i = 0; i < 60; ++i) content += fmt::format("{:03}_{}\n", i, i == 22 ? "x" : "1");
+    const std::string path = tmp.write("rare.txt", content);
+    const TextData data = read_text(path);
+
+    int seeds_with_x_in_test = 0;
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        CAPTURE(seed);
+        const Split sets = split(data, 20, seed);
+        const Vocab vocab = make_vocab(sets.train);
+        CHECK(vocab.chars() == " 0123456789_x");
+        CHECK_NOTHROW(Batcher(sets.test, vocab, 8, true));
+        for (const std::string& a : sets.test.answers) seeds_with_x_in_test += a == "_x";
+    }
+    CHECK(seeds_with_x_in_test > 0);  // the case that used to fail did occur
+
+    // The parts still know where each example came from.
+    const Split sets = split(data, 20, 1);
+    for (const TextData* part : {&sets.train, &sets.test})
+        for (int i = 0; i < part->size(); ++i)
+            CHECK(part->where(i) == fmt::format("{}:{}", path, std::stoi(part->questions[i]) + 1));
+}
+
+TEST_CASE("data: an unknown character names the file and the line") {
+    const TempDir tmp("data_unknown");
+    const std::string path = tmp.write("letters.txt", "000_1\n001_1\n002_x\n");
+    const Vocab digits = Vocab::from_texts({"0123456789_"});
+    const std::string msg = error_of([&] { Batcher(read_text(path), digits, 2, false); });
+    CHECK(contains(msg, path + ":3: "));
+    CHECK(contains(msg, "unknown character 'x'"));
+    // After a split the line is still the file's.
+    const Split sets = split(read_text(path), 1, 3);
+    const std::string part_msg = error_of([&] {
+        Batcher(sets.train, digits, 2, false);
+        Batcher(sets.test, digits, 2, false);
+    });
+    CHECK(contains(part_msg, path + ":3: "));
+    // Generated examples have no file: the message names the example.
+    CHECK(contains(error_of([&] { Batcher(pad({{"1", "x"}}), digits, 2, false); }), "example 0: "));
+}
+
+TEST_CASE("data: the vocabulary always holds the padding space") {
+    // Every line of this file is full width: no space anywhere, yet ' ' gets an id to pad with.
+    const TempDir tmp("data_nospace");
+    const TextData data = read_text(tmp.write("nospace.txt", "abc_cba\nbca_acb\ncab_bac\n"));
+    const Vocab vocab = make_vocab(data);
+    CHECK(vocab.chars() == " _abc");
+    CHECK(vocab.id(' ') == 0);
+    CHECK(make_vocab(split(data, 1, 1).train).id(kPadding) == 0);
+
+    // Data that holds a space keeps the ids its texts give, so the chapters' default runs are unchanged.
+    for (const char* task : {"addition", "dates", "copy"}) {
+        CAPTURE(task);
+        const Split sets = split(load_or_generate(task, "", 5000, 1), 500, 1);
+        std::vector<std::string> texts = sets.train.questions;
+        texts.insert(texts.end(), sets.train.answers.begin(), sets.train.answers.end());
+        CHECK(make_vocab(sets.train).chars() == Vocab::from_texts(texts).chars());
+    }
 }
 
 TEST_CASE("data: Batcher shapes, reversal and the last partial batch") {

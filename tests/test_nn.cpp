@@ -5,6 +5,7 @@
 // all checked); optimizers are held to updates worked out by hand; checkpoints must round-trip exactly and
 // refuse, without side effects, any file that does not fit the model.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <functional>
@@ -399,6 +400,23 @@ TEST_CASE("nn: load refuses a file that does not fit and leaves the module uncha
         const auto before = values_of(m);
         CHECK_THROWS_AS(load(m, path + ".absent"), std::runtime_error);
         CHECK(same_values(before, values_of(m)));
+    }
+}
+
+TEST_CASE("nn: load refuses a checkpoint holding NaN or infinity, naming the array and the element") {
+    const TempDir dir("nn_nonfinite");
+    const std::string path = dir.file("diverged.npz");
+    Rng rng(5);
+    for (const Real bad : {std::numeric_limits<Real>::quiet_NaN(), std::numeric_limits<Real>::infinity(),
+                           -std::numeric_limits<Real>::infinity()}) {
+        const std::string shown = fmt::format("{}", bad);
+        CAPTURE(shown);
+        TinyModel diverged(rng);
+        diverged.proj.W.value()[6] = bad;  // proj.W is (3, 4): element 6 is [1, 2]
+        diverged.proj.W.value()[9] = bad;  // a later one is not the one named
+        save(diverged, path);
+        TinyModel m(rng);
+        expect_refused(m, path, {"parameter 'proj.W'", "holds " + shown + " at [1, 2] (element 6 of 12)"});
     }
 }
 

@@ -4,6 +4,7 @@
 //     np.savez(f, a=np.arange(6, dtype='<f4').reshape(2, 3))             (kNumpySavez)
 //     np.savez_compressed(f, a=np.arange(6, dtype='<f4').reshape(2, 3))  (kNumpySavezCompressed)
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -251,4 +252,53 @@ TEST_CASE("npz: bad files throw errors that name the file") {
             CHECK(contains(message, bad));
         }
     }
+}
+
+TEST_CASE("npz: a directory listing one member 60,000 times is refused before anything is decoded") {
+    TempDir dir("npz_repeated");
+    const std::string path = dir.file("repeated.npz");
+    Rng rng(7);
+    const Tensor w = randn(Shape{64}, rng);
+    save_npz(path, {{"w00000", &w}});
+    const std::vector<unsigned char> bytes = read_bytes(path);
+
+    // The archive is [member][one directory entry][end record]. Keep the member, then list it 60,000 times
+    // under the names w00000.npy .. w59999.npy, every entry pointing at the same local header.
+    const size_t end = bytes.size() - 22;
+    const size_t directory_offset =
+        bytes[end + 16] | bytes[end + 17] << 8 | bytes[end + 18] << 16 | uint32_t(bytes[end + 19]) << 24;
+    const std::vector<unsigned char> entry(bytes.begin() + directory_offset, bytes.begin() + end);
+    REQUIRE(entry.size() == 46 + std::string("w00000.npy").size());
+    const int copies = 60000;
+    std::vector<unsigned char> crafted(bytes.begin(), bytes.begin() + directory_offset);
+    for (int i = 0; i < copies; ++i) {
+        const std::string digits = fmt::format("{:05}", i);
+        crafted.insert(crafted.end(), entry.begin(), entry.end());
+        std::copy(digits.begin(), digits.end(), crafted.end() - 9);  // the name's digits, before ".npy"
+    }
+    std::vector<unsigned char> end_record(bytes.begin() + end, bytes.end());
+    const uint32_t directory_size = copies * entry.size();
+    for (size_t at : {8, 10}) {  // members on this disk, members in total
+        end_record[at] = copies & 0xFF;
+        end_record[at + 1] = copies >> 8;
+    }
+    for (int k = 0; k < 4; ++k) end_record[12 + k] = static_cast<unsigned char>(directory_size >> (8 * k));
+    crafted.insert(crafted.end(), end_record.begin(), end_record.end());
+    CHECK(crafted.size() > 3'000'000);
+    write_bytes(path, crafted);
+
+    const std::string message = load_error(path);
+    INFO(message);
+    CHECK(contains(message, path + ": member 'w00001.npy': shares its bytes with member 'w00000.npy'"));
+}
+
+TEST_CASE("npz: an archive past the size limit is refused before it is read") {
+    TempDir dir("npz_large");
+    const std::string path = dir.file("large.npz");
+    const Tensor w = Tensor::from(Shape{2}, {1, 2});
+    save_npz(path, {{"w", &w}});
+    fs::resize_file(path, kMaxNpzBytes + 1);  // sparse: nothing is written, and nothing should be read
+    const std::string message = load_error(path);
+    CHECK(contains(message, path + ": 1073741825 bytes or more, past the limit of an archive"));
+    CHECK(contains(message, "(1073741824 bytes, 1 GiB)"));
 }
