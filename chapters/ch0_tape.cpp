@@ -64,10 +64,10 @@ int main(int argc, char** argv) {
     std::string data;
     Cli cli("ch0", "Chapter 0: the tape. Records a small expression, runs backward, checks the gradients, "
                    "then fits a two-layer network to two rings of points.");
-    cli.option("seed", &seed, "random seed (data and initial weights)");
-    cli.option("epochs", &epochs, "full-batch gradient steps for the network");
-    cli.option("hidden", &hidden, "hidden units H");
-    cli.option("lr", &lr, "learning rate of plain gradient descent");
+    cli.option("seed", &seed, "random seed (data and initial weights)").at_least(0);
+    cli.option("epochs", &epochs, "full-batch gradient steps for the network").range(1, kMaxEpochs);
+    cli.option("hidden", &hidden, "hidden units H").range(1, kMaxWidth);
+    cli.option("lr", &lr, "learning rate of plain gradient descent").above(0).at_most(100);
     cli.option("data", &data, "a file of 'x,y,label' lines to fit instead of the generated rings");
     cli.flag("quick", &quick, "tiny run (a few epochs), for tests");
     cli.parse(argc, argv);

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     bool eval_only = false;
     Cli cli("ch1", "Chapter 1: the plain encoder-decoder on addition; baseline, reversed input, peeky decoder.");
     f.add_to(cli, "a file in the textbook format ('16+75  _91  ' per line) instead of generated addition");
-    cli.option("show", &show, "test predictions to print at the end");
+    cli.option("show", &show, "test predictions to print at the end").range(0, 1000);
     cli.flag("eval-only", &eval_only, "load the three checkpoints from --out and evaluate them, no training");
     cli.parse(argc, argv);
     return guarded("ch1", [&] {

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     cli.option("score", &o.score, "score function: dot, general, additive, concat");
     cli.option("wiring", &o.wiring, "luong (attend after the LSTM) or bahdanau (attend before, feed the context in)");
     cli.flag("bidirectional", &o.bidirectional, "a bidirectional encoder");
-    cli.option("maps", &o.maps, "test dates to draw attention heat maps for");
+    cli.option("maps", &o.maps, "test dates to draw attention heat maps for").range(0, 100);
     cli.flag("baselines", &o.baselines, "also train chapter 1's reversed and peeky+reversed models on the same data");
     cli.flag("scores", &o.scores, "also train one model per score function and compare them");
     cli.flag("lengths", &o.lengths, "also rerun chapter 2's accuracy-by-length experiment with attention");

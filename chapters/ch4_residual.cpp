@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
                    "at initialisation, then test accuracy under the same training budget.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
     cli.option("depths", &depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
-    cli.option("dropout", &dropout, "dropout between LSTM layers");
+    cli.option("dropout", &dropout, "dropout between LSTM layers").at_least(0).below(1);
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
         if (o.quick) {

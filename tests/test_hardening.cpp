@@ -1,0 +1,41 @@
+// tests/test_hardening.cpp — the programs refuse what they cannot do well before they start: values outside a
+// flag's bounds, an --out they could not write to, a data file of chapter 0 with bad lines; and no run replaces
+// the files of a training run with those of a run that trained nothing.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "tests/run_program.h"
+#include "tests/util.h"
+
+using s2a::TempDir;
+
+TEST_CASE("hardening: a negative or zero --epochs is refused before any work, where a chapter trains") {
+    const TempDir out("epochs");
+    const std::string dir = " --out " + out.path();
+    check_run("ch3", "--scores --epochs -1 --examples 300 --test 30 --hidden 8" + dir, 2,
+              {"ch3: --epochs must be between 1 and 100000, got -1"});
+    check_run("ch4", "--epochs -1 --examples 300 --test 30 --hidden 8 --depths 1,2" + dir, 2,
+              {"ch4: --epochs must be between 1 and 100000, got -1"});
+    check_run("ch0", "--epochs 0", 2, {"ch0: --epochs must be between 1 and 100000, got 0"});
+    check_run("ch5", "--epochs -1" + dir, 2, {"ch5: --epochs must be between 0 and 100000, got -1"});  // 0 skips the dates
+    check_run("ch5", "--help", 0, {"(default: 3, 0..100000)"});
+}
+
+TEST_CASE("hardening: chapter 0 refuses sizes and learning rates it cannot train with") {
+    check_run("ch0", "--hidden 0", 2, {"ch0: --hidden must be between 1 and 4096, got 0"});
+    check_run("ch0", "--lr 1e300", 2, {"ch0: --lr must be > 0 and ≤ 100, got 1e300"});
+    check_run("ch0", "--lr 0", 2, {"ch0: --lr must be > 0 and ≤ 100, got 0"});
+    check_run("ch0", "--help", 0, {"(default: 1, > 0 and ≤ 100)", "(default: 16, 1..4096)"});
+}
+
+TEST_CASE("hardening: sizes that would overflow int inside a layer are refused where they enter") {
+    check_run("ch1", "--hidden 536870912", 2, {"ch1: --hidden must be between 1 and 4096, got 536870912"});
+    check_run("ch5", "--d-model 536870912", 2, {"ch5: --d-model must be between 1 and 4096, got 536870912"});
+    check_run("ch2", "--batch 0", 2, {"ch2: --batch must be between 1 and 65536, got 0"});
+    check_run("ch2", "--examples 100 --test 100", 2, {"ch2: --test must be below --examples (100), got 100"});
+    check_run("ch5", "--d-model 130", 2, {"ch5: --d-model (130) must be a multiple of --heads (4)"});
+    const TempDir out("sizes");
+    check_run("ch4", "--depths 1,100000 --out " + out.path(), 1, {"--depths: '100000' is not a number of layers from 1 to 64"});
+}
+
