@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
 
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
@@ -35,6 +34,7 @@ int main(int argc, char** argv) {
             f.quick_sizes(3000, 300, 32, std::min(f.epochs, 2));
             show = 3;
         }
+        if (!eval_only) f.create_out_folder();  // an evaluation writes nothing there
         const auto start = std::chrono::steady_clock::now();
 
         // 1. The data: "16+75" → "_91", padded to fixed widths; the vocabulary is every character seen.
@@ -67,7 +67,6 @@ int main(int argc, char** argv) {
 
         // 4. What the models answer, their checkpoints and learning curves.
         print_predictions(models, sets.test, vocab, start_id, show);
-        std::filesystem::create_directories(f.out);
         if (!eval_only)
             for (const Contender& c : models) save(*c.model, checkpoint_path(f.out, "ch1", c.name));
         plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");

@@ -24,7 +24,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
 #include <utility>
 
 #include "autodiff/ops.h"
@@ -78,7 +77,7 @@ int main(int argc, char** argv) {
     return guarded("ch5", [&] {
         if (o.quick) o.quick_run_sizes();
         const auto start = std::chrono::steady_clock::now();
-        std::filesystem::create_directories(o.out);
+        o.create_out_folder();
 
         // 1. One MultiHeadAttention on a toy batch: B = 1 sentence of T = 3 positions, D = 4, h = 2 heads, the
         //    causal mask (position t sees positions ≤ t), as in the decoder's self-attention.

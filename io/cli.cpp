@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <utility>
 
@@ -160,6 +162,19 @@ void TrainingFlags::quick_sizes(int quick_examples, int quick_test, int quick_hi
     test = quick_test;
     hidden = quick_hidden;
     epochs = quick_epochs;
+}
+
+void TrainingFlags::create_out_folder() const {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (fs::exists(out, error) && !fs::is_directory(out, error))
+        throw std::runtime_error(fmt::format("--out {}: exists and is not a folder", out));
+    fs::create_directories(out, error);
+    if (error) throw std::runtime_error(fmt::format("--out {}: cannot create the folder ({})", out, error.message()));
+    // Writing a file is the one sure test: permissions, a read-only disk and quotas all show up here.
+    const fs::path probe = fs::path(out) / ".s2a_write_test";
+    if (!std::ofstream(probe)) throw std::runtime_error(fmt::format("--out {}: cannot write files in the folder", out));
+    fs::remove(probe, error);
 }
 
 const Cli::Entry* Cli::find(const std::string& name) const {

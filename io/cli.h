@@ -135,6 +135,10 @@ struct TrainingFlags {
     void add_to(Cli& cli, const std::string& data_help);
     // The sizes of a --quick run: fewer examples, a smaller model, fewer epochs.
     void quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs);
+    // Creates the --out folder if it is missing and writes a file there to be sure it can: a chapter calls
+    // this before it trains, so a bad --out costs a second, not the run. Throws std::runtime_error naming
+    // the folder.
+    void create_out_folder() const;
 };
 
 // Runs a program's body and turns any exception into one clear line on stderr and exit status 1

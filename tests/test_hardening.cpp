@@ -22,6 +22,18 @@ TEST_CASE("hardening: a negative or zero --epochs is refused before any work, wh
     check_run("ch5", "--help", 0, {"(default: 3, 0..100000)"});
 }
 
+TEST_CASE("hardening: an --out that cannot hold the results stops a chapter before it trains") {
+    const TempDir out("bad_out");
+    const std::string file = out.write("not_a_folder", "x");
+    for (const char* chapter : {"ch1", "ch2", "ch3", "ch4", "ch5"}) {
+        CAPTURE(chapter);
+        const Run r = check_run(chapter, "--quick --out " + file, 1, {"--out", "exists and is not a folder"});
+        CHECK_FALSE(has(r.output, "exact match"));  // nothing was trained or tested
+        check_run(chapter, "--quick --out " + file + "/sub", 1, {"cannot create the folder"});
+    }
+    check_run("ch2", "--quick --out " + out.file("new/deeper"), 0, {"exact match"});  // a missing folder is made
+}
+
 TEST_CASE("hardening: chapter 0 refuses sizes and learning rates it cannot train with") {
     check_run("ch0", "--hidden 0", 2, {"ch0: --hidden must be between 1 and 4096, got 0"});
     check_run("ch0", "--lr 1e300", 2, {"ch0: --lr must be > 0 and ≤ 100, got 1e300"});
