@@ -65,14 +65,16 @@ int main(int argc, char** argv) {
         if (eval_only) test_side_by_side(models);
         else train_side_by_side(models, f.epochs, one_epoch);
 
-        // 4. What the models answer, their checkpoints and learning curves.
+        // 4. What the models answer; after training, their checkpoints and learning curves. An evaluation
+        //    leaves the files of the training run as they are: it has no curve to draw, only one point.
         print_predictions(models, sets.test, vocab, start_id, show);
-        if (!eval_only)
+        if (!eval_only) {
             for (const Contender& c : models) save(*c.model, checkpoint_path(f.out, "ch1", c.name));
-        plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");
+            plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");
+            fmt::print("\nLearning curves: {0}/ch1_accuracy.svg; checkpoints: {0}/ch1_*.npz (reload with --eval-only).\n", f.out);
+        }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("\nLearning curves: {0}/ch1_accuracy.svg; checkpoints: {0}/ch1_*.npz (reload with --eval-only).\n"
-                   "Total time {1:.1f} s.\n", f.out, seconds);
+        fmt::print("Total time {:.1f} s.\n", seconds);
         return 0;
     });
 }

@@ -3,12 +3,26 @@
 // the files of a training run with those of a run that trained nothing.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tests/run_program.h"
 #include "tests/util.h"
 
 using s2a::TempDir;
+
+namespace {
+
+// The bytes of a file, "" if it cannot be read.
+std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+}
+
+}  // namespace
 
 TEST_CASE("hardening: a negative or zero --epochs is refused before any work, where a chapter trains") {
     const TempDir out("epochs");
@@ -20,6 +34,26 @@ TEST_CASE("hardening: a negative or zero --epochs is refused before any work, wh
     check_run("ch0", "--epochs 0", 2, {"ch0: --epochs must be between 1 and 100000, got 0"});
     check_run("ch5", "--epochs -1" + dir, 2, {"ch5: --epochs must be between 0 and 100000, got -1"});  // 0 skips the dates
     check_run("ch5", "--help", 0, {"(default: 3, 0..100000)"});
+}
+
+TEST_CASE("hardening: a run that trains nothing leaves the checkpoints of a training run alone") {
+    const TempDir out("untrained");
+    check_run("ch1", "--quick --out " + out.path(), 0, {"(test exact match)"});
+    const std::string trained = read_bytes(out.file("ch1_baseline.npz"));
+    REQUIRE_FALSE(trained.empty());
+    check_run("ch1", "--quick --epochs 0 --out " + out.path(), 2, {"--epochs must be between 1 and 100000, got 0"});
+    check_run("ch1", "--quick --eval-only --out " + out.path(), 0, {"(test exact match)"});
+    CHECK(read_bytes(out.file("ch1_baseline.npz")) == trained);
+}
+
+TEST_CASE("hardening: ch1 --eval-only keeps the learning curves of the training run") {
+    const TempDir out("curves");
+    check_run("ch1", "--quick --out " + out.path(), 0, {"ch1_accuracy.svg"});
+    const std::string curves = read_bytes(out.file("ch1_accuracy.svg"));
+    REQUIRE_FALSE(curves.empty());
+    const Run r = check_run("ch1", "--quick --eval-only --out " + out.path(), 0, {"(test exact match)"});
+    CHECK_FALSE(has(r.output, "ch1_accuracy.svg"));
+    CHECK(read_bytes(out.file("ch1_accuracy.svg")) == curves);
 }
 
 TEST_CASE("hardening: an --out that cannot hold the results stops a chapter before it trains") {
