@@ -85,3 +85,34 @@ TEST_CASE("hardening: sizes that would overflow int inside a layer are refused w
     check_run("ch4", "--depths 1,100000 --out " + out.path(), 1, {"--depths: '100000' is not a number of layers from 1 to 64"});
 }
 
+TEST_CASE("hardening: chapter 0's data file: bad numbers, junk and labels are refused with file:line") {
+    const TempDir dir("points");
+    struct Case {
+        std::string line, error;
+    };
+    const std::vector<Case> cases = {
+        {"nan,0.5,1", "x and y must be finite numbers"},
+        {"0.5,1e400,0", "x and y must be finite numbers"},
+        {"inf,0.5,0", "x and y must be finite numbers"},
+        {"0.5x,0.5,0", "x and y must be finite numbers"},
+        {"0.5,0.5,1 extra", "the label must be 0 or 1, got '0.5,0.5,1 extra'"},
+        {"0.5,0.5,0.7", "the label must be 0 or 1"},
+        {"0.5,0.5,1.0", "the label must be 0 or 1"},
+        {"0.5,0.5,2", "the label must be 0 or 1"},
+        {"0.5,0.5", "expected 'x,y,label', got '0.5,0.5'"},
+        {"0.5,0.5,1,0", "expected 'x,y,label'"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.line);
+        const std::string path = dir.write("points.csv", "0.1, -0.2 ,0\r\n\n" + c.line + "\n");
+        check_run("ch0", "--data " + path, 1, {(path + ":3: ").c_str(), c.error.c_str()});
+    }
+    // A 10 MB line is quoted by its first 60 characters.
+    const std::string path = dir.write("long.csv", "0.1,0.2,1\n" + std::string(10'000'000, '7') + "\n");
+    const Run r = check_run("ch0", "--data " + path, 1, {(path + ":2: ").c_str(), (std::string(60, '7') + "…'").c_str()});
+    const size_t error = r.output.find("ch0: error:");
+    CHECK(r.output.find('\n', error) - error < 200);
+    // Spaces around the numbers and Windows line ends are fine.
+    check_run("ch0", "--quick --data " + dir.write("good.csv", " 0.1 , -0.2 , 0\r\n-1e-3,2.5E+0,1\r\n"), 0,
+              {"training accuracy", "on 2 points"});
+}
