@@ -60,7 +60,6 @@ int main(int argc, char** argv) {
         // 1. The data: strings of 4 to 36 letters, to be copied; reversed on the way in, as in chapter 1.
         const Split sets = split(load_or_generate("copy", f.data, f.examples, f.seed), f.test, f.seed);
         const Vocab vocab = make_vocab(sets.train);
-        const int start_id = vocab.id('_');
         fmt::print("Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}\n\n",
                    sets.train.size(), sets.test.size(), kCopyMinLength, kCopyMaxLength, f.embed, f.hidden, f.batch);
 
