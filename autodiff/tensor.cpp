@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace s2a {
 
@@ -42,9 +43,14 @@ Shape Shape::of(const std::vector<int>& d) {
     return s;
 }
 
+// Four dimensions of up to 2³¹ - 1 can multiply past 2⁶³ - 1: the product is checked, not left to wrap.
 int64_t Shape::numel() const {
     int64_t n = 1;
-    for (int i = 0; i < ndim; ++i) n *= dims[i];
+    for (int i = 0; i < ndim; ++i) {
+        if (dims[i] != 0 && n > std::numeric_limits<int64_t>::max() / dims[i])
+            throw ShapeError(fmt::format("Shape {}: more elements than a 64-bit count can hold", str()));
+        n *= dims[i];
+    }
     return n;
 }
 

@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     double seconds = 0.3;
     std::string only;
     Cli cli("bench", "Speed of the framework: sgemm through matmul vs OpenBLAS, and the tape's per-op overhead.");
-    cli.option("seconds", &seconds, "time spent on each measurement");
+    cli.option("seconds", &seconds, "time spent on each measurement").above(0).at_most(3600);
     cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date, transformer-date, transformer-long (default: all)");
     cli.parse(argc, argv);
     const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date", "transformer-date", "transformer-long"};

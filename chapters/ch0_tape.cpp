@@ -11,8 +11,11 @@
 // Dimensions: N points, F = 2 features, H hidden units, C = 2 classes.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
@@ -33,7 +36,28 @@ static void make_rings(int n, Rng& rng, Tensor& points, IndexTensor& labels) {
     }
 }
 
-// Points from a file instead: one "x,y,label" a line, labels 0 or 1.
+// A bad line for an error message: its first 60 characters at most, since a line may be megabytes long.
+static std::string excerpt(const std::string& line) {
+    if (line.size() <= 60) return line;
+    size_t cut = 60;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    return line.substr(0, cut) + "…";
+}
+
+// `text` without the spaces and tabs around it.
+static std::string trimmed(const std::string& text) {
+    const size_t begin = text.find_first_not_of(" \t");
+    return begin == std::string::npos ? "" : text.substr(begin, text.find_last_not_of(" \t") + 1 - begin);
+}
+
+// `text` as a number, if all of it is one that Real holds: not "nan", "1e400" or "3x".
+static bool read_number(const std::string& text, double& value) {
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() &&
+           std::fabs(value) <= std::numeric_limits<Real>::max();  // false for nan and ±inf too
+}
+
+// Points from a file instead: one "x,y,label" a line, x and y numbers, the label 0 or 1.
 static void read_points(const std::string& path, Tensor& points, IndexTensor& labels) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error(fmt::format("{}: cannot open the file", path));
@@ -41,15 +65,21 @@ static void read_points(const std::string& path, Tensor& points, IndexTensor& la
     std::vector<int> ys;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
-        double x, y;
-        int label;
-        char c1, c2;
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // a file written on Windows
         if (line.empty()) continue;
-        if (std::sscanf(line.c_str(), "%lf %c %lf %c %d", &x, &c1, &y, &c2, &label) != 5 || c1 != ',' || c2 != ',' ||
-            (label != 0 && label != 1))
-            throw std::runtime_error(fmt::format("{}:{}: expected 'x,y,label' with label 0 or 1, got '{}'", path, number, line));
+        const auto bad = [&](const std::string& what) {
+            return std::runtime_error(fmt::format("{}:{}: {}, got '{}'", path, number, what, excerpt(line)));
+        };
+        if (std::count(line.begin(), line.end(), ',') != 2) throw bad("expected 'x,y,label'");
+        const size_t first = line.find(',');
+        const size_t second = line.find(',', first + 1);
+        double x, y;
+        if (!read_number(trimmed(line.substr(0, first)), x) || !read_number(trimmed(line.substr(first + 1, second - first - 1)), y))
+            throw bad(fmt::format("x and y must be finite numbers within ±{:.3g}", std::numeric_limits<Real>::max()));
+        const std::string label = trimmed(line.substr(second + 1));
+        if (label != "0" && label != "1") throw bad("the label must be 0 or 1");
         xy.insert(xy.end(), {static_cast<Real>(x), static_cast<Real>(y)});
-        ys.push_back(label);
+        ys.push_back(label == "1");
     }
     if (ys.empty()) throw std::runtime_error(fmt::format("{}: no points in the file", path));
     const int n = static_cast<int>(ys.size());
@@ -64,11 +94,11 @@ int main(int argc, char** argv) {
     std::string data;
     Cli cli("ch0", "Chapter 0: the tape. Records a small expression, runs backward, checks the gradients, "
                    "then fits a two-layer network to two rings of points.");
-    cli.option("seed", &seed, "random seed (data and initial weights)");
-    cli.option("epochs", &epochs, "full-batch gradient steps for the network");
-    cli.option("hidden", &hidden, "hidden units H");
-    cli.option("lr", &lr, "learning rate of plain gradient descent");
-    cli.option("data", &data, "a file of 'x,y,label' lines to fit instead of the generated rings");
+    cli.option("seed", &seed, "random seed (data and initial weights)").at_least(0);
+    cli.option("epochs", &epochs, "full-batch gradient steps for the network").range(1, kMaxEpochs);
+    cli.option("hidden", &hidden, "hidden units H").range(1, kMaxWidth);
+    cli.option("lr", &lr, "learning rate of plain gradient descent").above(0).at_most(100);
+    cli.option("data", &data, "a file of 'x,y,label' lines to fit instead of the generated rings", "FILE");
     cli.flag("quick", &quick, "tiny run (a few epochs), for tests");
     cli.parse(argc, argv);
     return guarded("ch0", [&] {
@@ -112,6 +142,8 @@ int main(int argc, char** argv) {
             for (int64_t i = 0; i < p.numel(); ++i) p.value()[i] -= static_cast<Real>(lr) * p.grad()[i];
         tape().clear();                      // release this step's nodes
         last_loss = l.item();
+        if (!std::isfinite(last_loss))  // from here on every step would only spread the nan or infinity
+            throw std::runtime_error(fmt::format("epoch {}: the loss is {}; try a smaller --lr", epoch, last_loss));
         if (epoch == 1) first_loss = last_loss;
         if (epoch == 1 || epoch % std::max(1, epochs / 10) == 0) fmt::print("  epoch {:>4}  loss {:.4f}\n", epoch, last_loss);
     }

@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
 
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
@@ -27,7 +26,7 @@ int main(int argc, char** argv) {
     bool eval_only = false;
     Cli cli("ch1", "Chapter 1: the plain encoder-decoder on addition; baseline, reversed input, peeky decoder.");
     f.add_to(cli, "a file in the textbook format ('16+75  _91  ' per line) instead of generated addition");
-    cli.option("show", &show, "test predictions to print at the end");
+    cli.option("show", &show, "test predictions to print at the end").range(0, 1000);
     cli.flag("eval-only", &eval_only, "load the three checkpoints from --out and evaluate them, no training");
     cli.parse(argc, argv);
     return guarded("ch1", [&] {
@@ -35,6 +34,7 @@ int main(int argc, char** argv) {
             f.quick_sizes(3000, 300, 32, std::min(f.epochs, 2));
             show = 3;
         }
+        if (!eval_only) f.create_out_folder();  // an evaluation writes nothing there
         const auto start = std::chrono::steady_clock::now();
 
         // 1. The data: "16+75" → "_91", padded to fixed widths; the vocabulary is every character seen.
@@ -65,15 +65,16 @@ int main(int argc, char** argv) {
         if (eval_only) test_side_by_side(models);
         else train_side_by_side(models, f.epochs, one_epoch);
 
-        // 4. What the models answer, their checkpoints and learning curves.
+        // 4. What the models answer; after training, their checkpoints and learning curves. An evaluation
+        //    leaves the files of the training run as they are: it has no curve to draw, only one point.
         print_predictions(models, sets.test, vocab, start_id, show);
-        std::filesystem::create_directories(f.out);
-        if (!eval_only)
+        if (!eval_only) {
             for (const Contender& c : models) save(*c.model, checkpoint_path(f.out, "ch1", c.name));
-        plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");
+            plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");
+            fmt::print("\nLearning curves: {0}/ch1_accuracy.svg; checkpoints: {0}/ch1_*.npz (reload with --eval-only).\n", f.out);
+        }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("\nLearning curves: {0}/ch1_accuracy.svg; checkpoints: {0}/ch1_*.npz (reload with --eval-only).\n"
-                   "Total time {1:.1f} s.\n", f.out, seconds);
+        fmt::print("Total time {:.1f} s.\n", seconds);
         return 0;
     });
 }

@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 
 #include "autodiff/ops.h"
 #include "experiments/side_by_side.h"
@@ -55,12 +54,12 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
     return guarded("ch2", [&] {
         if (f.quick) f.quick_sizes(1000, 200, 32, std::min(f.epochs, 1));
+        f.create_out_folder();
         const auto start = std::chrono::steady_clock::now();
 
         // 1. The data: strings of 4 to 36 letters, to be copied; reversed on the way in, as in chapter 1.
         const Split sets = split(load_or_generate("copy", f.data, f.examples, f.seed), f.test, f.seed);
         const Vocab vocab = make_vocab(sets.train);
-        const int start_id = vocab.id('_');
         fmt::print("Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}\n\n",
                    sets.train.size(), sets.test.size(), kCopyMinLength, kCopyMaxLength, f.embed, f.hidden, f.batch);
 
@@ -83,7 +82,6 @@ int main(int argc, char** argv) {
         });
 
         // 4. The bottleneck, measured: exact match by input length.
-        std::filesystem::create_directories(f.out);
         report_by_length(models, accuracy_by_length(models, sets.test, vocab, 4),
                          "Peeky seq2seq copying strings: exact match by input length", f.out + "/ch2_by_length.svg");
 

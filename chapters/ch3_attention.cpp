@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
 
 #include "autodiff/ops.h"
 #include "experiments/attention.h"
@@ -64,7 +63,7 @@ int main(int argc, char** argv) {
     cli.option("score", &o.score, "score function: dot, general, additive, concat");
     cli.option("wiring", &o.wiring, "luong (attend after the LSTM) or bahdanau (attend before, feed the context in)");
     cli.flag("bidirectional", &o.bidirectional, "a bidirectional encoder");
-    cli.option("maps", &o.maps, "test dates to draw attention heat maps for");
+    cli.option("maps", &o.maps, "test dates to draw attention heat maps for").range(0, 100);
     cli.flag("baselines", &o.baselines, "also train chapter 1's reversed and peeky+reversed models on the same data");
     cli.flag("scores", &o.scores, "also train one model per score function and compare them");
     cli.flag("lengths", &o.lengths, "also rerun chapter 2's accuracy-by-length experiment with attention");
@@ -74,6 +73,7 @@ int main(int argc, char** argv) {
             o.quick_sizes(2000, 200, 32, 1);
             o.maps = 1;
         }
+        o.create_out_folder();
         const auto start = std::chrono::steady_clock::now();
         Rng rng(o.seed);
 
@@ -133,7 +133,6 @@ int main(int argc, char** argv) {
         std::vector<Contender> models;
         models.push_back(std::move(attention));
         print_predictions(models, sets.test, vocab, start_id, 5);
-        std::filesystem::create_directories(o.out);
         save(model, o.out + "/ch3_attention.npz");
         if (o.maps > 0) show_heat_maps(model, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
         plot_accuracy(models, "Chapter 3: dates, test exact match", o.out + "/ch3_accuracy.svg");

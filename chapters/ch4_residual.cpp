@@ -20,7 +20,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 
 #include "experiments/attention.h"
 #include "experiments/depth.h"
@@ -41,13 +40,14 @@ int main(int argc, char** argv) {
                    "at initialisation, then test accuracy under the same training budget.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
     cli.option("depths", &depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
-    cli.option("dropout", &dropout, "dropout between LSTM layers");
+    cli.option("dropout", &dropout, "dropout between LSTM layers").at_least(0).below(1);
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
         if (o.quick) {
             o.quick_sizes(1000, 100, 16, 1);
             depths = "1,3";
         }
+        o.create_out_folder();
         const auto start = std::chrono::steady_clock::now();
 
         // 1. The data: chapter 3's dates; the models: every depth plain and residual.
@@ -59,7 +59,6 @@ int main(int argc, char** argv) {
         fmt::print("Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, Adam lr {}, dropout {}\n"
                    "Every model: {} epochs of {} steps.\n\n", sets.train.size(), sets.test.size(), vocab.size(), o.embed,
                    o.hidden, o.batch, o.lr, dropout, o.epochs, probe.num_batches());
-        std::filesystem::create_directories(o.out);
 
         // 2. Why depth hurts: the gradient norm of every layer after one backward pass, at initialisation.
         fmt::print("Gradient norm of each LSTM layer at initialisation (the first training batch, one backward pass):\n");

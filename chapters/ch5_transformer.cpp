@@ -24,7 +24,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
+#include <utility>
 
 #include "autodiff/ops.h"
 #include "data/tasks_hard.h"
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     return guarded("ch5", [&] {
         if (o.quick) o.quick_run_sizes();
         const auto start = std::chrono::steady_clock::now();
-        std::filesystem::create_directories(o.out);
+        o.create_out_folder();
 
         // 1. One MultiHeadAttention on a toy batch: B = 1 sentence of T = 3 positions, D = 4, h = 2 heads, the
         //    causal mask (position t sees positions ≤ t), as in the decoder's self-attention.
@@ -212,35 +212,43 @@ void race_part(const Options& o) {
 
 void Options::add_to(Cli& cli) {
     epochs = 3;
+    min_epochs = 0;  // --epochs 0 skips the dates
     embed = 16;
     hidden = 256;
     TrainingFlags::add_to(cli, "a file in the textbook format instead of generated dates");
-    cli.option("d-model", &D, "d_model D");
-    cli.option("heads", &heads, "attention heads h");
-    cli.option("ffn", &F, "feed-forward width F");
-    cli.option("layers", &layers, "encoder layers, and as many decoder layers");
-    cli.option("dropout", &dropout, "dropout on dates");
-    cli.option("smoothing", &smoothing, "label smoothing ε");
-    cli.option("warmup", &warmup, "warm-up steps of the learning-rate schedule");
-    cli.option("lr-factor", &lr_factor, "factor of the schedule: lr = factor · D^-0.5 · min(step^-0.5, step · warmup^-1.5)");
+    cli.option("d-model", &D, "d_model D").range(1, kMaxWidth);
+    cli.option("heads", &heads, "attention heads h").range(1, 64);
+    cli.option("ffn", &F, "feed-forward width F").range(1, kMaxWidth);
+    cli.option("layers", &layers, "encoder layers, and as many decoder layers").range(1, 64);
+    cli.option("dropout", &dropout, "dropout on dates").at_least(0).below(1);
+    cli.option("smoothing", &smoothing, "label smoothing ε").at_least(0).below(1);
+    cli.option("warmup", &warmup, "warm-up steps of the learning-rate schedule").range(1, 1'000'000);
+    cli.option("lr-factor", &lr_factor, "factor of the schedule: lr = factor · D^-0.5 · min(step^-0.5, step · warmup^-1.5)")
+        .above(0).at_most(100);
     cli.flag("post-norm", &post_norm, "the paper's post-norm sublayers LN(x + f(x)) instead of pre-norm x + f(LN(x))");
     cli.flag("learned-positions", &learned, "a learned positional table instead of sinusoids");
     cli.flag("separate-embeddings", &separate, "separate source, target and output tables instead of one shared");
-    cli.option("beam", &beam, "beam size k for beam search");
-    cli.option("alpha", &alpha, "length-penalty exponent α of beam search");
+    cli.option("beam", &beam, "beam size k for beam search").range(1, 64);
+    cli.option("alpha", &alpha, "length-penalty exponent α of beam search").range(0, 10);
     cli.option("task", &task, "the harder task: reverse or sort");
-    cli.option("race-d-model", &race_D, "d_model of the Transformer on the harder task");
-    cli.option("race-ffn", &race_F, "its feed-forward width");
-    cli.option("race-batch", &race_batch, "batch size of both models on the harder task");
-    cli.option("race-dropout", &race_dropout, "its dropout (random strings leave nothing to overfit)");
-    cli.option("race-warmup", &race_warmup, "its warm-up steps");
+    cli.option("race-d-model", &race_D, "d_model of the Transformer on the harder task").range(1, kMaxWidth);
+    cli.option("race-ffn", &race_F, "its feed-forward width").range(1, kMaxWidth);
+    cli.option("race-batch", &race_batch, "batch size of both models on the harder task").range(1, kMaxBatch);
+    cli.option("race-dropout", &race_dropout, "its dropout (random strings leave nothing to overfit)").at_least(0).below(1);
+    cli.option("race-warmup", &race_warmup, "its warm-up steps").range(1, 1'000'000);
     cli.flag("lstm-reversed", &lstm_reversed, "chapter 3's model reads the source reversed (reversing becomes copying)");
-    cli.option("min-len", &min_len, "shortest string of the harder task");
-    cli.option("max-len", &max_len, "longest string of the harder task");
-    cli.option("race-examples", &race_examples, "training examples of the harder task");
-    cli.option("race-test", &race_test, "test examples of the harder task");
-    cli.option("seconds", &seconds, "processor time each model trains on the harder task (0: skip part 2)");
-    cli.option("checkpoints", &checkpoints, "evaluations during the race");
+    cli.option("min-len", &min_len, "shortest string of the harder task").range(1, 1000);
+    cli.option("max-len", &max_len, "longest string of the harder task").range(1, 1000);
+    cli.option("race-examples", &race_examples, "training examples of the harder task").range(1, kMaxExamples);
+    cli.option("race-test", &race_test, "test examples of the harder task").range(1, kMaxExamples);
+    cli.option("seconds", &seconds, "processor time each model trains on the harder task (0: skip part 2)").range(0, 86400);
+    cli.option("checkpoints", &checkpoints, "evaluations during the race").range(1, 1000);
+    // Each head takes an equal slice of the model's width.
+    cli.require([this] {
+        for (auto [flag, width] : {std::pair{"--d-model", D}, {"--race-d-model", race_D}})
+            if (width % heads != 0) return fmt::format("{} ({}) must be a multiple of --heads ({})", flag, width, heads);
+        return min_len > max_len ? fmt::format("--min-len ({}) must not exceed --max-len ({})", min_len, max_len) : std::string();
+    });
 }
 
 void Options::quick_run_sizes() {

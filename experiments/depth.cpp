@@ -26,8 +26,8 @@ std::vector<int> parse_depths(const std::string& text) {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used == 0 || used != item.size() || depth < 1)
-            throw std::invalid_argument(fmt::format("--depths: '{}' is not a number of layers ≥ 1", item));
+        if (used == 0 || used != item.size() || depth < 1 || depth > kMaxDepth)
+            throw std::invalid_argument(fmt::format("--depths: '{}' is not a number of layers from 1 to {}", item, kMaxDepth));
         depths.push_back(depth);
     }
     if (depths.empty()) throw std::invalid_argument("--depths: give at least one depth, e.g. 1,4,8");
@@ -102,7 +102,6 @@ void report_depths(const std::vector<Contender>& models, const std::vector<Varia
     double deep_residual = 0;
     for (size_t m = 0; m < models.size(); ++m) {
         const std::vector<double>& acc = models[m].accuracy;
-        if (acc.empty()) continue;  // --epochs 0: nothing was trained
         const auto first99 = std::find_if(acc.begin(), acc.end(), [](double a) { return a >= 0.99; });
         const std::string when = first99 == acc.end() ? "never" : fmt::format("epoch {}", first99 - acc.begin() + 1);
         fmt::print("{:<12} {:>10} {:>11.2f}% {:>9.2f}%  {:>12} {:>9.1f}s\n", models[m].name, models[m].model->num_parameters(),

@@ -13,7 +13,8 @@
 
 namespace s2a {
 
-// "1,4,8" → {1, 4, 8}. Throws std::invalid_argument (naming --depths) for anything but numbers ≥ 1.
+// "1,4,8" → {1, 4, 8}. Throws std::invalid_argument (naming --depths) for anything but numbers 1..kMaxDepth.
+constexpr int kMaxDepth = 64;  // the deepest stack --depths accepts (the chapter makes its point by 8)
 std::vector<int> parse_depths(const std::string& text);
 
 struct Variant {

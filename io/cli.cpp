@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <utility>
 
@@ -56,22 +58,73 @@ Cli::Entry& Cli::add(const std::string& name, const std::string& help, const std
     return entries_.back();
 }
 
+std::string Cli::Entry::bounds_text() const {
+    if (closed()) return fmt::format("{}..{}", min, max);
+    const std::string lower = std::isfinite(min) ? fmt::format("{} {}", min_open ? ">" : "≥", min) : "";
+    const std::string upper = std::isfinite(max) ? fmt::format("{} {}", max_open ? "<" : "≤", max) : "";
+    return lower + (!lower.empty() && !upper.empty() ? " and " : "") + upper;
+}
+
+void Cli::Bounds::store(double bound, bool is_min, bool open) {
+    Entry& e = cli_.entries_[entry_];
+    if (e.integer != nullptr && (open || bound != std::floor(bound)))
+        throw std::logic_error(fmt::format("{}: --{} is an integer: give it whole, closed bounds", cli_.program_, e.name));
+    (is_min ? e.min : e.max) = bound;
+    (is_min ? e.min_open : e.max_open) = open;
+}
+
+Cli::Bounds& Cli::Bounds::checked() {
+    const Entry& e = cli_.entries_[entry_];
+    if (!e.accepts(e.integer != nullptr ? *e.integer : *e.real))
+        throw std::logic_error(
+            fmt::format("{}: the default of --{}, {}, is not {}", cli_.program_, e.name, e.default_text, e.bounds_text()));
+    return *this;
+}
+
+Cli::Bounds& Cli::Bounds::at_least(double min) {
+    store(min, true, false);
+    return checked();
+}
+
+Cli::Bounds& Cli::Bounds::above(double min) {
+    store(min, true, true);
+    return checked();
+}
+
+Cli::Bounds& Cli::Bounds::at_most(double max) {
+    store(max, false, false);
+    return checked();
+}
+
+Cli::Bounds& Cli::Bounds::below(double max) {
+    store(max, false, true);
+    return checked();
+}
+
+Cli::Bounds& Cli::Bounds::range(double min, double max) {
+    store(min, true, false);
+    store(max, false, false);
+    return checked();  // both ends first, so that an error shows the whole range
+}
+
 void Cli::flag(const std::string& name, bool* target, const std::string& help) {
     Entry& e = add(name, help, "");
     e.boolean = target;
     e.default_text = *target ? "on" : "";  // a flag that is off by default needs no "(default: off)"
 }
 
-void Cli::option(const std::string& name, int* target, const std::string& help) {
+Cli::Bounds Cli::option(const std::string& name, int* target, const std::string& help) {
     Entry& e = add(name, help, "N");
     e.integer = target;
     e.default_text = std::to_string(*target);
+    return Bounds(*this, entries_.size() - 1);
 }
 
-void Cli::option(const std::string& name, double* target, const std::string& help) {
+Cli::Bounds Cli::option(const std::string& name, double* target, const std::string& help) {
     Entry& e = add(name, help, "X");
     e.real = target;
     e.default_text = fmt::format("{}", *target);  // the shortest text that reads back as the same double
+    return Bounds(*this, entries_.size() - 1);
 }
 
 void Cli::option(const std::string& name, std::string* target, const std::string& help,
@@ -81,19 +134,27 @@ void Cli::option(const std::string& name, std::string* target, const std::string
     e.default_text = *target;
 }
 
+void Cli::require(std::function<std::string()> problem) { rules_.push_back(std::move(problem)); }
+
 void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
-    cli.option("seed", &seed, "random seed (data, split, weights, shuffling)");
-    cli.option("epochs", &epochs, "training epochs for each model");
+    cli.option("seed", &seed, "random seed (data, split, weights, shuffling)").at_least(0);
+    cli.option("epochs", &epochs, "training epochs for each model").range(min_epochs, kMaxEpochs);
     cli.option("data", &data, data_help, "FILE");
-    cli.option("examples", &examples, "generated examples (when no --data)");
-    cli.option("test", &test, "examples held out for testing");
-    cli.option("embed", &embed, "embedding size E");
-    cli.option("hidden", &hidden, "hidden size H");
-    cli.option("batch", &batch, "batch size B");
-    cli.option("lr", &lr, "Adam learning rate");
-    cli.option("clip", &clip, "gradient clipping: max global norm");
+    cli.option("examples", &examples, "generated examples (when no --data)").range(2, kMaxExamples);
+    cli.option("test", &test, "examples held out for testing").range(1, kMaxExamples);
+    cli.option("embed", &embed, "embedding size E").range(1, kMaxWidth);
+    cli.option("hidden", &hidden, "hidden size H").range(1, kMaxWidth);
+    cli.option("batch", &batch, "batch size B").range(1, kMaxBatch);
+    cli.option("lr", &lr, "Adam learning rate").above(0).at_most(1);
+    cli.option("clip", &clip, "gradient clipping: max global norm").above(0);
     cli.option("out", &out, "folder for plots and checkpoints", "DIR");
     cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
+    // A file brings its own number of examples; generated ones must leave some to train on.
+    cli.require([this] {
+        return data.empty() && test >= examples
+                   ? fmt::format("--test must be below --examples ({}), got {}", examples, test)
+                   : std::string();
+    });
 }
 
 void TrainingFlags::quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs) {
@@ -101,6 +162,19 @@ void TrainingFlags::quick_sizes(int quick_examples, int quick_test, int quick_hi
     test = quick_test;
     hidden = quick_hidden;
     epochs = quick_epochs;
+}
+
+void TrainingFlags::create_out_folder() const {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (fs::exists(out, error) && !fs::is_directory(out, error))
+        throw std::runtime_error(fmt::format("--out {}: exists and is not a folder", out));
+    fs::create_directories(out, error);
+    if (error) throw std::runtime_error(fmt::format("--out {}: cannot create the folder ({})", out, error.message()));
+    // Writing a file is the one sure test: permissions, a read-only disk and quotas all show up here.
+    const fs::path probe = fs::path(out) / ".s2a_write_test";
+    if (!std::ofstream(probe)) throw std::runtime_error(fmt::format("--out {}: cannot write files in the folder", out));
+    fs::remove(probe, error);
 }
 
 const Cli::Entry* Cli::find(const std::string& name) const {
@@ -132,17 +206,25 @@ std::string Cli::set_value(const Entry& e, const std::string& value) const {
                                value);
         if (error != std::errc() || stop != end || value.empty())
             return fmt::format("{}: --{} expects an integer, got '{}'", program_, e.name, value);
+        if (!e.accepts(v)) return out_of_bounds(e, value);
         *e.integer = v;
     } else if (e.real != nullptr) {
         double v = 0;
         const auto [stop, error] = std::from_chars(begin, end, v);
         if (error != std::errc() || stop != end || value.empty() || !std::isfinite(v))
             return fmt::format("{}: --{} expects a number, got '{}'", program_, e.name, value);
+        if (!e.accepts(v)) return out_of_bounds(e, value);
         *e.real = v;
     } else {
         *e.text = value;
     }
     return "";
+}
+
+// "ch1: --epochs must be between 1 and 100000, got -1", or "must be > 0 and ≤ 1" when an end is open or missing.
+std::string Cli::out_of_bounds(const Entry& e, const std::string& value) const {
+    const std::string bounds = e.closed() ? fmt::format("between {} and {}", e.min, e.max) : e.bounds_text();
+    return fmt::format("{}: --{} must be {}, got {}", program_, e.name, bounds, value);
 }
 
 // "ch1: unknown flag '--epoch', did you mean '--epochs'? (see --help)" — the suggestion only when one
@@ -196,6 +278,10 @@ std::string Cli::try_parse(int argc, const char* const* argv) {
         }
         if (!error.empty()) return error;
     }
+    for (const auto& problem : rules_) {
+        const std::string what = problem();
+        if (!what.empty()) return fmt::format("{}: {}", program_, what);
+    }
     return "";
 }
 
@@ -216,7 +302,9 @@ std::string Cli::usage() const {
     std::vector<std::pair<std::string, std::string>> rows;
     for (const Entry& e : entries_) {
         std::string left = "--" + e.name + (e.value_name.empty() ? "" : " " + e.value_name);
-        std::string right = e.help + (e.default_text.empty() ? "" : " (default: " + e.default_text + ")");
+        std::string right = e.help;
+        const std::string bounds = e.bounds_text();
+        if (!e.default_text.empty()) right += " (default: " + e.default_text + (bounds.empty() ? "" : ", " + bounds) + ")";
         rows.emplace_back(left, right);
     }
     rows.emplace_back("-h, --help", "show this help and exit");

@@ -33,7 +33,7 @@ TEST_CASE("chapters: ch1 runs in quick mode, saves checkpoints and reloads them"
     CHECK(last_row(again.output, "     0") == last_row(r.output, "     2"));
     CHECK_FALSE(last_row(r.output, "     2").empty());
     check_run("ch1", "--quick --eval-only --out /nonexistent/dir", 1, {"/nonexistent/dir/ch1_baseline.npz"});
-    check_run("ch1", "--quick --data /nonexistent/add.txt", 1, {"/nonexistent/add.txt"});
+    check_run("ch1", "--quick --data /nonexistent/add.txt --out " + out.path(), 1, {"/nonexistent/add.txt"});
 }
 
 TEST_CASE("chapters: ch2 and ch3 run in quick mode") {

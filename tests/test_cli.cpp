@@ -1,4 +1,4 @@
-// tests/test_cli.cpp — the flag parser: both value spellings, defaults, --help, and every kind of bad input.
+// tests/test_cli.cpp — the flag parser: both value spellings, defaults, bounds, --help, and every kind of bad input.
 #include <doctest/doctest.h>
 
 #include <stdexcept>
@@ -12,9 +12,10 @@ using namespace s2a;
 
 namespace {
 
-// A chapter-like program: the training flags plus one option of each type and one flag.
+// A chapter-like program: the training flags plus a number without bounds and one flag.
 struct Program {
     TrainingFlags common;
+    double shift = 0;
     bool verbose = false;
     Cli cli{"ch1", "a character-level language model"};
 
@@ -23,6 +24,7 @@ struct Program {
         common.hidden = 64;
         common.out = "model.npz";
         common.add_to(cli, "a data file");
+        cli.option("shift", &shift, "an offset, of either sign");
         cli.flag("--verbose", &verbose, "print more");  // the dashes are optional when registering
     }
 
@@ -51,11 +53,11 @@ TEST_CASE("cli: no arguments keep the defaults") {
 
 TEST_CASE("cli: values as '--name value' and '--name=value'") {
     Program p;
-    CHECK(p.parse({"--epochs", "3", "--seed=42", "--lr", "-0.5", "--hidden=128", "--data", "train.txt",
+    CHECK(p.parse({"--epochs", "3", "--seed=42", "--shift", "-0.5", "--hidden=128", "--data", "train.txt",
                    "--out=runs/a=b.npz", "--quick", "--verbose"}) == "");
     CHECK(p.common.epochs == 3);
     CHECK(p.common.seed == 42);
-    CHECK(p.common.lr == -0.5);  // a negative number is a value, not a flag
+    CHECK(p.shift == -0.5);  // a negative number is a value, not a flag
     CHECK(p.common.hidden == 128);
     CHECK(p.common.data == "train.txt");
     CHECK(p.common.out == "runs/a=b.npz");  // only the first '=' separates name and value
@@ -85,10 +87,13 @@ TEST_CASE("cli: --help and -h ask for the usage, which lists every flag with its
     CHECK(contains(usage, "--data FILE"));
     CHECK(contains(usage, "--quick"));
     CHECK(contains(usage, "--help"));
-    // The defaults shown are the values before parsing, not what this command line set.
-    CHECK(contains(usage, "training epochs for each model (default: 20)"));
-    CHECK(contains(usage, "Adam learning rate (default: 0.001)"));
-    CHECK(contains(usage, "hidden size H (default: 64)"));
+    // The defaults shown are the values before parsing, not what this command line set; then the bounds.
+    CHECK(contains(usage, "training epochs for each model (default: 20, 1..100000)"));
+    CHECK(contains(usage, "Adam learning rate (default: 0.001, > 0 and ≤ 1)"));
+    CHECK(contains(usage, "hidden size H (default: 64, 1..4096)"));
+    CHECK(contains(usage, "random seed (data, split, weights, shuffling) (default: 1, ≥ 0)"));
+    CHECK(contains(usage, "gradient clipping: max global norm (default: 5, > 0)"));
+    CHECK(contains(usage, "an offset, of either sign (default: 0)\n"));
     CHECK(contains(usage, "folder for plots and checkpoints (default: model.npz)"));
 }
 
@@ -114,6 +119,17 @@ TEST_CASE("cli: bad command lines give one clear line") {
         {{"--lr", "0.1.2"}, "ch1: --lr expects a number, got '0.1.2'"},
         {{"--lr", "nan"}, "ch1: --lr expects a number, got 'nan'"},
         {{"--quick=maybe"}, "ch1: --quick is a flag and takes no value (or =true / =false), got 'maybe'"},
+        {{"--epochs", "-1"}, "ch1: --epochs must be between 1 and 100000, got -1"},
+        {{"--epochs=0"}, "ch1: --epochs must be between 1 and 100000, got 0"},
+        {{"--epochs", "100001"}, "ch1: --epochs must be between 1 and 100000, got 100001"},
+        {{"--hidden", "536870912"}, "ch1: --hidden must be between 1 and 4096, got 536870912"},
+        {{"--batch", "0"}, "ch1: --batch must be between 1 and 65536, got 0"},
+        {{"--seed", "-3"}, "ch1: --seed must be ≥ 0, got -3"},
+        {{"--lr", "0"}, "ch1: --lr must be > 0 and ≤ 1, got 0"},
+        {{"--lr", "1e300"}, "ch1: --lr must be > 0 and ≤ 1, got 1e300"},
+        {{"--clip", "-1"}, "ch1: --clip must be > 0, got -1"},
+        {{"--test", "6000", "--examples", "5000"}, "ch1: --test must be below --examples (5000), got 6000"},
+        {{"--examples", "10", "--test", "10"}, "ch1: --test must be below --examples (10), got 10"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.error);
@@ -121,6 +137,43 @@ TEST_CASE("cli: bad command lines give one clear line") {
         CHECK(p.parse(c.args) == c.error);
         CHECK_FALSE(p.cli.help_requested());
     }
+}
+
+TEST_CASE("cli: bounds are checked as values are read, then the rules between flags") {
+    Program p;
+    CHECK(p.parse({"--epochs", "1", "--epochs", "100000", "--lr", "1", "--seed", "0", "--shift", "-1e300"}) == "");
+    CHECK(p.common.epochs == 100000);
+    // The first value out of bounds is the error; the rules run only once every value was read.
+    Program q;
+    CHECK(q.parse({"--test", "9000", "--epochs", "0"}) == "ch1: --epochs must be between 1 and 100000, got 0");
+    CHECK(q.common.epochs == 20);  // a refused value is not stored
+    // A data file brings its own examples: --test is its business then.
+    Program r;
+    CHECK(r.parse({"--data", "train.txt", "--test", "6000", "--examples", "5000"}) == "");
+    // A chapter that can skip its training lowers the epochs' minimum before registering.
+    TrainingFlags skip;
+    skip.min_epochs = 0;
+    Cli cli("ch5", "skips its training with --epochs 0");
+    skip.add_to(cli, "a data file");
+    const char* argv[] = {"ch5", "--epochs", "0"};
+    CHECK(cli.try_parse(3, argv) == "");
+    CHECK(skip.epochs == 0);
+    CHECK(contains(cli.usage(), "(default: 10, 0..100000)"));
+}
+
+TEST_CASE("cli: bounds that a default breaks, or an integer cannot keep, are programming errors") {
+    Cli cli("ch9", "bounds");
+    int layers = 0;
+    double rate = 2;
+    CHECK_THROWS_WITH_AS(cli.option("layers", &layers, "layers").range(1, 8),
+                         "ch9: the default of --layers, 0, is not 1..8", std::logic_error);
+    CHECK_THROWS_WITH_AS(cli.option("rate", &rate, "rate").below(1), "ch9: the default of --rate, 2, is not < 1",
+                         std::logic_error);
+    int width = 4;
+    CHECK_THROWS_WITH_AS(cli.option("width", &width, "width").above(0),
+                         "ch9: --width is an integer: give it whole, closed bounds", std::logic_error);
+    int heads = 4;
+    CHECK_THROWS_AS(cli.option("heads", &heads, "heads").at_most(7.5), std::logic_error);
 }
 
 TEST_CASE("cli: registering a name twice is a programming error") {

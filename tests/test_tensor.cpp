@@ -21,6 +21,14 @@ TEST_CASE("tensor: shapes") {
     CHECK_THROWS_WITH_AS(a += b, "Tensor +=: shapes differ (shapes (2) and (3))", ShapeError);
 }
 
+TEST_CASE("tensor: an element count past 64 bits is an error, not a wrapped number") {
+    CHECK(Shape{2147483647, 2147483647, 2}.numel() == 9223372028264841218);  // (2³¹ - 1)² · 2 < 2⁶³
+    CHECK(Shape{65536, 65536, 0, 65536}.numel() == 0);
+    CHECK_THROWS_WITH_AS(Shape({2147483647, 2147483647, 3}).numel(),
+                         "Shape (2147483647, 2147483647, 3): more elements than a 64-bit count can hold", ShapeError);
+    CHECK_THROWS_AS(Tensor(Shape{65536, 65536, 65536, 65536}), ShapeError);  // 2⁶⁴ would wrap to 0 elements
+}
+
 TEST_CASE("tensor: seeded generator is reproducible") {
     Rng a(7), b(7), c(8);
     for (int i = 0; i < 10; ++i) CHECK(a.next_u64() == b.next_u64());
