@@ -116,7 +116,12 @@ void bench_attention_date(double budget) {
 void bench_transformer(const std::string& name, int V, int layers, int B, int S, int T, double budget) {
     Rng rng(1);
     TransformerConfig cfg;
-    cfg.V = V, cfg.D = 256, cfg.heads = 4, cfg.F = 1024, cfg.encoder_layers = layers, cfg.decoder_layers = layers;
+    cfg.V = V;
+    cfg.D = 256;
+    cfg.heads = 4;
+    cfg.F = 1024;
+    cfg.encoder_layers = layers;
+    cfg.decoder_layers = layers;
     cfg.dropout = 0;
     TransformerSeq2seq model(cfg, rng);
     bench_model(fmt::format("{} (D 256, 4 heads, {}+{} layers, F 1024)", name, layers, layers), model, V, B, S, T, budget);

@@ -48,7 +48,9 @@ HeatMap similarity_map(const Tensor& hs, int example, const std::string& source)
 
 int main(int argc, char** argv) {
     TrainingFlags f;
-    f.epochs = 8, f.examples = 20000, f.test = 2000;
+    f.epochs = 8;
+    f.examples = 20000;
+    f.test = 2000;
     Cli cli("ch2", "Chapter 2: the fixed-vector bottleneck, measured by input length; what hs holds; the average of hs.");
     f.add_to(cli, "a file in the textbook format instead of the generated copy task");
     cli.parse(argc, argv);
@@ -71,8 +73,8 @@ int main(int argc, char** argv) {
         Seq2seq& model = *last_state;  // kept to look inside its encoder after training
         models.push_back(make_contender("last state", std::move(last_state), sets, vocab, f.batch, true, Real(f.lr), f.seed));
         Rng same_init(f.seed);
-        models.push_back(make_contender("mean of hs", std::make_unique<Seq2seq>(vocab.size(), f.embed, f.hidden, true, same_init, Summary::Mean),
-                                        sets, vocab, f.batch, true, Real(f.lr), f.seed));
+        auto mean_of_hs = std::make_unique<Seq2seq>(vocab.size(), f.embed, f.hidden, true, same_init, Summary::Mean);
+        models.push_back(make_contender("mean of hs", std::move(mean_of_hs), sets, vocab, f.batch, true, Real(f.lr), f.seed));
 
         // 3. Training, as in chapter 1: one epoch of one model is this loop; the models share the cores.
         train_side_by_side(models, f.epochs, [&](Contender& c) {
