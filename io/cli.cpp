@@ -81,25 +81,15 @@ Cli::Bounds& Cli::Bounds::checked() {
     return *this;
 }
 
-Cli::Bounds& Cli::Bounds::at_least(double min) {
-    store(min, true, false);
+Cli::Bounds& Cli::Bounds::one_end(double bound, bool is_min, bool open) {
+    store(bound, is_min, open);
     return checked();
 }
 
-Cli::Bounds& Cli::Bounds::above(double min) {
-    store(min, true, true);
-    return checked();
-}
-
-Cli::Bounds& Cli::Bounds::at_most(double max) {
-    store(max, false, false);
-    return checked();
-}
-
-Cli::Bounds& Cli::Bounds::below(double max) {
-    store(max, false, true);
-    return checked();
-}
+Cli::Bounds& Cli::Bounds::at_least(double min) { return one_end(min, true, false); }
+Cli::Bounds& Cli::Bounds::above(double min) { return one_end(min, true, true); }
+Cli::Bounds& Cli::Bounds::at_most(double max) { return one_end(max, false, false); }
+Cli::Bounds& Cli::Bounds::below(double max) { return one_end(max, false, true); }
 
 Cli::Bounds& Cli::Bounds::range(double min, double max) {
     store(min, true, false);

@@ -45,6 +45,7 @@ class Cli {
         Bounds(Cli& cli, size_t entry) : cli_(cli), entry_(entry) {}
         void store(double bound, bool is_min, bool open);
         Bounds& checked();  // throws if the default is out of bounds
+        Bounds& one_end(double bound, bool is_min, bool open);  // store, then checked
         Cli& cli_;
         size_t entry_;  // an index, not a reference: registering the next flag may move the entries
     };
