@@ -105,6 +105,8 @@ class MultiHeadAttention : public Module {
   private:
     // Throws ShapeError (naming op) unless x_q is (B, Tq, D) and x_kv (or the keys projected from it) is (B, Tk, D).
     void check_inputs(const char* op, const Var& x_q, const Var& x_kv) const;
+    // attend once Q = x_q Wq + bq is projected: q (B, Tq, D) → every head's softmax(Q Kᵀ / √dk) V, merged, · Wo + bo.
+    Var attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask);
 
     int D_, heads_;
     Real dropout_;
