@@ -40,7 +40,6 @@ int main(int argc, char** argv) {
         // 1. The data: "16+75" → "_91", padded to fixed widths; the vocabulary is every character seen.
         const Split sets = split(load_or_generate("addition", f.data, f.examples, f.seed), f.test, f.seed);
         const Vocab vocab = make_vocab(sets.train);
-        const int start_id = vocab.id('_');  // the decoder's first input: "start writing"
         fmt::print("Addition: {} training and {} test examples, vocabulary {} ('{}'), E {} H {} batch {}\n\n",
                    sets.train.size(), sets.test.size(), vocab.size(), vocab.chars(), f.embed, f.hidden, f.batch);
 
@@ -67,7 +66,7 @@ int main(int argc, char** argv) {
 
         // 4. What the models answer; after training, their checkpoints and learning curves. An evaluation
         //    leaves the files of the training run as they are: it has no curve to draw, only one point.
-        print_predictions(models, sets.test, vocab, start_id, show);
+        print_predictions(models, sets.test, vocab, show);
         if (!eval_only) {
             for (const Contender& c : models) save(*c.model, checkpoint_path(f.out, "ch1", c.name));
             plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");

@@ -40,7 +40,6 @@ struct Options : TrainingFlags {
     bool lengths = false;
 };
 
-using Epoch = std::function<double(Contender&)>;  // one epoch of one model: train, then test
 void baselines_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch);
 void scores_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch);
 void lengths_experiment(const Options& o, const Epoch& one_epoch);
@@ -132,7 +131,7 @@ int main(int argc, char** argv) {
         // 5. What it answers, and where it looked.
         std::vector<Contender> models;
         models.push_back(std::move(attention));
-        print_predictions(models, sets.test, vocab, start_id, 5);
+        print_predictions(models, sets.test, vocab, 5);
         save(model, o.out + "/ch3_attention.npz");
         if (o.maps > 0) show_heat_maps(model, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
         plot_accuracy(models, "Chapter 3: dates, test exact match", o.out + "/ch3_accuracy.svg");

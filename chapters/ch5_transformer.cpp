@@ -174,7 +174,7 @@ double dates_part(const Options& o) {
         fmt::print("  {:<32} {:>7.2f}% {:>8.2f}\n", how, 100 * by_k.back().exact, 100 * by_k.back().bleu);
     }
     fmt::print("Beam search with k = 1 wrote exactly the greedy answers: {}\n", by_k[1].guesses == by_k[0].guesses ? "yes" : "NO");
-    print_predictions(dates, sets.test, vocab, start_id, 5);
+    print_predictions(dates, sets.test, vocab, 5);
     show_heads(model, *c.test, vocab, o.out + "/ch5_date_heads.svg", true);
     return train_seconds;
 }

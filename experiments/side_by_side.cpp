@@ -73,7 +73,7 @@ void print_row(const std::vector<Contender>& contenders, int epoch) {
 
 }  // namespace
 
-void train_side_by_side(std::vector<Contender>& contenders, int epochs, const std::function<double(Contender&)>& one_epoch) {
+void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Epoch& one_epoch) {
     print_header(contenders);
     const int n = static_cast<int>(contenders.size());
     const int threads = std::max(1, std::min<int>(n, static_cast<int>(std::thread::hardware_concurrency())));
@@ -149,7 +149,7 @@ std::vector<bool> correct_answers(Contender& c, const TextData& test, const Voca
     return correct;
 }
 
-void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int start_id, int n) {
+void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int n) {
     n = std::min(n, test.size());
     const size_t q_width = test.questions[0].size(), a_width = std::max<size_t>(test.answers[0].size(), 6);
     fmt::print("\nSome test questions (✓ right, ✗ wrong):\n{:<{}}  {:<{}}", "question", q_width, "answer", a_width);
@@ -158,7 +158,7 @@ void print_predictions(std::vector<Contender>& contenders, const TextData& test,
     for (size_t m = 0; m < contenders.size(); ++m) {
         widths.push_back(std::max(a_width + 2, contenders[m].name.size()));
         fmt::print("  {:<{}}", contenders[m].name, widths[m]);
-        exact_match(*contenders[m].model, *contenders[m].test, start_id, &guesses[m]);
+        exact_match(*contenders[m].model, *contenders[m].test, contenders[m].start_id, &guesses[m]);
     }
     fmt::print("\n");
     for (int i = 0; i < n; ++i) {

@@ -39,13 +39,14 @@ Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> 
 // Each thread takes the idle contender with the fewest epochs done, so three models keep two cores busy. A
 // progress bar counts the optimizers' steps. An exception in one contender stops the run (once the others
 // have finished the epochs they are in) and is rethrown, prefixed with the contender's name and epoch.
-void train_side_by_side(std::vector<Contender>& contenders, int epochs, const std::function<double(Contender&)>& one_epoch);
+using Epoch = std::function<double(Contender&)>;  // one epoch of one contender: train it, return its test accuracy
+void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Epoch& one_epoch);
 
 // Tests every contender as it is (no training) and prints the table with the one row "0": for reloaded models.
 void test_side_by_side(std::vector<Contender>& contenders);
 
 // Prints the first n test questions, the right answer and each contender's answer marked ✓ or ✗.
-void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int start_id, int n);
+void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int n);
 
 // Every test example's exact-match result, in the test set's order.
 std::vector<bool> correct_answers(Contender& c, const TextData& test, const Vocab& vocab);

@@ -81,20 +81,16 @@ TEST_CASE("cli: --help and -h ask for the usage, which lists every flag with its
     Program p;
     CHECK(p.parse({"--epochs", "3", "--lr", "0.5"}) == "");
     const std::string usage = p.cli.usage();
-    CHECK(contains(usage, "ch1"));
-    CHECK(contains(usage, "a character-level language model"));
-    CHECK(contains(usage, "--seed N"));
-    CHECK(contains(usage, "--data FILE"));
-    CHECK(contains(usage, "--quick"));
-    CHECK(contains(usage, "--help"));
     // The defaults shown are the values before parsing, not what this command line set; then the bounds.
-    CHECK(contains(usage, "training epochs for each model (default: 20, 1..100000)"));
-    CHECK(contains(usage, "Adam learning rate (default: 0.001, > 0 and ≤ 1)"));
-    CHECK(contains(usage, "hidden size H (default: 64, 1..4096)"));
-    CHECK(contains(usage, "random seed (data, split, weights, shuffling) (default: 1, ≥ 0)"));
-    CHECK(contains(usage, "gradient clipping: max global norm (default: 5, > 0)"));
-    CHECK(contains(usage, "an offset, of either sign (default: 0)\n"));
-    CHECK(contains(usage, "folder for plots and checkpoints (default: model.npz)"));
+    for (const char* text : {"ch1", "a character-level language model", "--seed N", "--data FILE", "--quick", "--help",
+                             "training epochs for each model (default: 20, 1..100000)",
+                             "Adam learning rate (default: 0.001, > 0 and ≤ 1)",
+                             "hidden size H (default: 64, 1..4096)",
+                             "random seed (data, split, weights, shuffling) (default: 1, ≥ 0)",
+                             "gradient clipping: max global norm (default: 5, > 0)",
+                             "an offset, of either sign (default: 0)\n",
+                             "folder for plots and checkpoints (default: model.npz)"})
+        CHECK_MESSAGE(contains(usage, text), "missing from --help: ", text);
 }
 
 TEST_CASE("cli: bad command lines give one clear line") {
