@@ -36,7 +36,6 @@ double Trainer::step() {
     const double cpu_start = cpu_now();
     const Batch batch = c_.train->batch(batch_++);
     const double loss = train_step(*c_.model, batch, *c_.optimizer, clip_);
-    ++steps_;
     seconds_ += since(start);
     cpu_seconds_ += cpu_now() - cpu_start;
     tokens_ += static_cast<double>(batch.src.numel() + batch.tgt.numel());

@@ -27,7 +27,7 @@ class Trainer {
     // returns the mean loss of those steps. A progress bar counting those seconds goes to `progress`.
     double train_for(double seconds, const std::string& label, std::FILE* progress = stderr);
 
-    int64_t steps() const { return steps_; }
+    int64_t steps() const { return c_.optimizer->steps(); }  // one optimizer step per training step
     double seconds() const { return seconds_; }          // wall time of the training steps so far (not evaluation)
     double cpu_seconds() const { return cpu_seconds_; }  // processor time of the same steps
     double epochs() const;                               // epochs so far, fractional
@@ -40,7 +40,6 @@ class Trainer {
     Real clip_;
     int batch_ = 0;  // the next batch of the current epoch
     int epoch_ = 0;  // epochs started
-    int64_t steps_ = 0;
     double seconds_ = 0, cpu_seconds_ = 0, tokens_ = 0;
 };
 
