@@ -37,13 +37,35 @@ static Var leaf(Tensor value, std::string name, bool requires_grad) {
 Var constant(Tensor value, std::string name) { return leaf(std::move(value), std::move(name), false); }
 Var parameter(Tensor value, std::string name) { return leaf(std::move(value), std::move(name), true); }
 
+// The first NaN or infinity in t, as its flat index; -1 if every value is finite.
+static int64_t first_non_finite(const Tensor& t) {
+    for (int64_t k = 0; k < t.numel(); ++k)
+        if (!std::isfinite(t[k])) return k;
+    return -1;
+}
+
+// An op's output holds a NaN or an infinity: say which op (and where on the tape it would go), the shapes it
+// was given, and where the bad value came from: an input that already held one (a parameter that diverged,
+// bad data), or the op itself from finite inputs (exp of a large number, log of 0, a division by 0).
 static void check_finite(const char* op, const Tensor& value, const std::vector<Var>& inputs) {
-    for (Real v : value.data)
-        if (!std::isfinite(v)) {
-            std::string shapes;
-            for (const Var& in : inputs) shapes += (shapes.empty() ? "" : ", ") + in.shape().str();
-            throw std::runtime_error(fmt::format("{}: produced {} (output {}, inputs {})", op, v, value.shape.str(), shapes));
-        }
+    const int64_t bad = first_non_finite(value);
+    if (bad < 0) return;
+    std::string shapes;
+    for (const Var& in : inputs) shapes += (shapes.empty() ? "" : ", ") + in.shape().str();
+    std::string source = "from finite inputs: the op itself overflowed or was undefined here";
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const int64_t k = first_non_finite(inputs[i].value());
+        if (k < 0) continue;
+        const Node& in = *inputs[i].node();
+        const std::string what = !in.name.empty() ? fmt::format("'{}'", in.name)
+                                 : in.tape_index >= 0 ? fmt::format("#{} {}", in.tape_index, in.op)
+                                                      : std::string(in.requires_grad ? "a parameter" : "a constant");
+        source = fmt::format("because input {} ({} {}) already held {} at element {}", i + 1, what, in.value.shape.str(),
+                             in.value[k], k);
+        break;
+    }
+    throw std::runtime_error(fmt::format("op #{} {} (inputs {}) produced {} at element {} of its output {}, {}", g_tape.size(),
+                                         op, shapes, value[bad], bad, value.shape.str(), source));
 }
 
 Var record(const char* op, Tensor value, std::vector<Var> inputs, BackwardFn backward) {

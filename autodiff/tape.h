@@ -105,8 +105,10 @@ class NoGrad {
 };
 bool grad_enabled();
 
-// When on, every op checks its output for NaN/Inf and throws naming the op and its input shapes, so the
-// first bad node is found rather than a NaN loss many steps later. Off by default (it reads every output).
+// When on, every op checks its output for NaN/Inf and throws std::runtime_error naming the op, its position
+// on the tape, its input shapes and where the bad value came from (the first input that already held one, or
+// the op itself from finite inputs), so the first bad node is found rather than a NaN loss many steps
+// later. Off by default (it reads every output); train_step turns it on to explain a non-finite loss.
 void set_check_finite(bool on);
 
 }  // namespace s2a

@@ -118,6 +118,7 @@ struct IndexTensor {
 class Rng {
   public:
     explicit Rng(uint64_t seed = 0);
+    uint64_t state() const { return state_; }  // Rng(state()) continues this stream: what a resumed run restores
     uint64_t next_u64();         // splitmix64
     double uniform();            // [0, 1)
     double uniform(double lo, double hi);

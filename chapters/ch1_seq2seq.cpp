@@ -52,13 +52,15 @@ int main(int argc, char** argv) {
             if (eval_only) load(*model, checkpoint_path(f.out, "ch1", name));
             models.push_back(make_contender(name, std::move(model), sets, vocab, f.batch, reversed, Real(f.lr), f.seed));
         }
+        if (!eval_only) resumable(models, f, "ch1");  // OUT/ch1_NAME.resume.npz after every epoch; --resume reads them
 
-        // 3. Training. One epoch of one model is this loop: a fresh order of the batches (the same for every
-        //    model), one train_step per batch (forward, backward, clip, Adam), then the test set. The models
-        //    take turns on the cores, one per core, and a row of test accuracy is printed after every epoch.
+        // 3. Training. One epoch of one model is this loop: one train_step per batch (forward, backward, clip,
+        //    Adam), a fresh order of the batches for the next epoch (the same for every model), then the test
+        //    set. The models take turns on the cores, one per core, and a row of test accuracy is printed after
+        //    every epoch. Ctrl-C stops them between two steps and saves where they are.
         const auto one_epoch = [&](Contender& c) {
-            c.train->shuffle(c.shuffle);
-            for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(f.clip));
+            for (; c.batch < c.train->num_batches(); ++c.batch) train_step(*c.model, c.train->batch(c.batch), *c.optimizer, Real(f.clip));
+            end_epoch(c);
             return exact_match(*c.model, *c.test, c.start_id);
         };
         if (eval_only) test_side_by_side(models);

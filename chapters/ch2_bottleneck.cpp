@@ -77,9 +77,10 @@ int main(int argc, char** argv) {
         models.push_back(make_contender("mean of hs", std::move(mean_of_hs), sets, vocab, f.batch, true, Real(f.lr), f.seed));
 
         // 3. Training, as in chapter 1: one epoch of one model is this loop; the models share the cores.
+        resumable(models, f, "ch2");
         train_side_by_side(models, f.epochs, [&](Contender& c) {
-            c.train->shuffle(c.shuffle);
-            for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(f.clip));
+            for (; c.batch < c.train->num_batches(); ++c.batch) train_step(*c.model, c.train->batch(c.batch), *c.optimizer, Real(f.clip));
+            end_epoch(c);
             return exact_match(*c.model, *c.test, c.start_id);
         });
 

@@ -105,32 +105,38 @@ int main(int argc, char** argv) {
         Rng init(o.seed);
         auto owned = attention_model(o, parse_score(o.score), vocab, init);
         AttentionSeq2seq& model = *owned;
-        Contender attention = make_contender("attention", std::move(owned), sets, vocab, o.batch, true, Real(o.lr), o.seed);
+        std::vector<Contender> models;
+        models.push_back(make_contender("attention", std::move(owned), sets, vocab, o.batch, true, Real(o.lr), o.seed));
+        Contender& attention = models[0];
+        resumable(models, o, "ch3");  // OUT/ch3_attention.resume.npz after every epoch; --resume reads it
         fmt::print("3. The model: {} parameters, Adam lr {}, gradient norm clipped to {}\n\n", model.num_parameters(), o.lr, o.clip);
 
-        // 4. Training: every epoch a fresh order of the batches, one train_step per batch (forward with
-        //    teacher forcing, backward, clip, Adam), then exact match on the test dates.
+        // 4. Training: every epoch one train_step per batch (forward with teacher forcing, backward, clip, Adam),
+        //    a fresh order of the batches for the next, then exact match on the test dates. Ctrl-C stops it
+        //    between two steps and saves where it is (a resumed run starts there: epoch and batch).
         const auto training = std::chrono::steady_clock::now();
         fmt::print("4. Training\n{:>6} {:>10} {:>12}\n", "epoch", "loss", "exact match");
-        for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-            Batcher& train = *attention.train;
-            train.shuffle(attention.shuffle);
-            Progress bar(fmt::format("epoch {}/{}", epoch, o.epochs), train.num_batches(), stderr);
-            double loss = 0;
-            for (int i = 0; i < train.num_batches(); ++i) {
-                loss += train_step(model, train.batch(i), *attention.optimizer, Real(o.clip));
-                bar.update(i + 1, fmt::format("loss {:.4f}", loss / (i + 1)));
+        interruptible(models, [&] {
+            for (int epoch = static_cast<int>(attention.accuracy.size()) + 1; epoch <= o.epochs; ++epoch) {
+                Batcher& train = *attention.train;
+                Progress bar(fmt::format("epoch {}/{}", epoch, o.epochs), train.num_batches(), stderr);
+                const int first = attention.batch;
+                double loss = 0;
+                for (int& i = attention.batch; i < train.num_batches(); ++i) {
+                    loss += train_step(model, train.batch(i), *attention.optimizer, Real(o.clip));
+                    bar.update(i + 1, fmt::format("loss {:.4f}", loss / (i + 1 - first)));
+                }
+                end_epoch(attention);
+                bar.finish();
+                attention.accuracy.push_back(exact_match(model, *attention.test, start_id));
+                save_resume(attention);
+                fmt::print("{:>6} {:>10.4f} {:>11.2f}%\n", epoch, loss / (train.num_batches() - first), 100 * attention.accuracy.back());
+                std::fflush(stdout);
             }
-            bar.finish();
-            attention.accuracy.push_back(exact_match(model, *attention.test, start_id));
-            fmt::print("{:>6} {:>10.4f} {:>11.2f}%\n", epoch, loss / train.num_batches(), 100 * attention.accuracy.back());
-            std::fflush(stdout);
-        }
+        });
         const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - training).count();
 
         // 5. What it answers, and where it looked.
-        std::vector<Contender> models;
-        models.push_back(std::move(attention));
         print_predictions(models, sets.test, vocab, 5);
         save(model, o.out + "/ch3_attention.npz");
         if (o.maps > 0) show_heat_maps(model, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
@@ -139,8 +145,8 @@ int main(int argc, char** argv) {
         // 6. The comparisons the flags ask for: more models on the same batches, trained side by side, one per
         //    core; one epoch of each is section 4's loop.
         const Epoch one_epoch = [&](Contender& c) {
-            c.train->shuffle(c.shuffle);
-            for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(o.clip));
+            for (; c.batch < c.train->num_batches(); ++c.batch) train_step(*c.model, c.train->batch(c.batch), *c.optimizer, Real(o.clip));
+            end_epoch(c);
             return exact_match(*c.model, *c.test, c.start_id);
         };
         if (o.baselines) baselines_experiment(o, sets, vocab, one_epoch);

@@ -74,9 +74,10 @@ int main(int argc, char** argv) {
         for (const Variant& v : models_to_build)
             models.push_back(
                 make_contender(v.name(), deep_model(base, v, dropout, o.seed), sets, vocab, o.batch, true, Real(o.lr), o.seed));
+        resumable(models, o, "ch4");
         train_side_by_side(models, o.epochs, [&](Contender& c) {
-            c.train->shuffle(c.shuffle);
-            for (int i = 0; i < c.train->num_batches(); ++i) train_step(*c.model, c.train->batch(i), *c.optimizer, Real(o.clip));
+            for (; c.batch < c.train->num_batches(); ++c.batch) train_step(*c.model, c.train->batch(c.batch), *c.optimizer, Real(o.clip));
+            end_epoch(c);
             return exact_match(*c.model, *c.test, c.start_id);
         });
 

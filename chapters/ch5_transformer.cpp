@@ -137,32 +137,38 @@ double dates_part(const Options& o) {
     std::vector<Contender> dates;
     dates.push_back(transformer_contender(std::move(owned), schedule, sets, vocab, o.batch, o.seed));
     Contender& c = dates[0];
+    resumable(dates, o, "ch5");  // OUT/ch5_transformer.resume.npz after every epoch; --resume reads it
     fmt::print("2. Dates: {} training and {} test examples, vocabulary {}; D {} h {} F {} layers {}+{} {}, {} parameters\n"
                "Adam (β₂ 0.98), lr warm-up over {} steps to {:.2e}, then ∝ 1/√step; label smoothing {}, dropout {}\n\n",
                sets.train.size(), sets.test.size(), vocab.size(), o.D, o.heads, o.F, o.layers, o.layers,
                o.post_norm ? "post-norm" : "pre-norm", model.num_parameters(), o.warmup, schedule.peak(), o.smoothing, o.dropout);
 
-    // Training: every epoch a fresh order, one train_step per batch (the optimizer takes its learning rate from
-    // the schedule), then exact match and BLEU of greedy decoding on the test dates.
+    // Training: every epoch one train_step per batch (the optimizer takes its learning rate from the schedule),
+    // a fresh order for the next, then exact match and BLEU of greedy decoding on the test dates. Ctrl-C stops
+    // it between two steps and saves where it is.
     const Decoding greedy = [&](const IndexTensor& src, int T) { return model.generate(src, start_id, T); };
     fmt::print("{:>6} {:>10} {:>10} {:>8} {:>10}\n", "epoch", "loss", "exact", "BLEU", "seconds");
     const auto start = std::chrono::steady_clock::now();
-    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-        c.train->shuffle(c.shuffle);
-        Progress bar(fmt::format("transformer epoch {}/{}", epoch, o.epochs), c.train->num_batches(), stderr);
-        double loss = 0;
-        for (int i = 0; i < c.train->num_batches(); ++i) {
-            loss += train_step(model, c.train->batch(i), *c.optimizer, Real(o.clip));
-            bar.update(i + 1, fmt::format("loss {:.4f}  lr {:.2e}", loss / (i + 1), c.optimizer->lr()));
+    interruptible(dates, [&] {
+        for (int epoch = static_cast<int>(c.accuracy.size()) + 1; epoch <= o.epochs; ++epoch) {
+            Progress bar(fmt::format("transformer epoch {}/{}", epoch, o.epochs), c.train->num_batches(), stderr);
+            const int first = c.batch;
+            double loss = 0;
+            for (int& i = c.batch; i < c.train->num_batches(); ++i) {
+                loss += train_step(model, c.train->batch(i), *c.optimizer, Real(o.clip));
+                bar.update(i + 1, fmt::format("loss {:.4f}  lr {:.2e}", loss / (i + 1 - first), c.optimizer->lr()));
+            }
+            end_epoch(c);
+            bar.finish();
+            const Scores s = evaluate(greedy, *c.test, sets.test, vocab);
+            c.accuracy.push_back(s.exact);
+            save_resume(c);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            fmt::print("{:>6} {:>10.4f} {:>9.2f}% {:>8.2f} {:>10.1f}\n", epoch, loss / (c.train->num_batches() - first),
+                       100 * s.exact, 100 * s.bleu, seconds);
+            std::fflush(stdout);
         }
-        bar.finish();
-        const Scores s = evaluate(greedy, *c.test, sets.test, vocab);
-        c.accuracy.push_back(s.exact);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("{:>6} {:>10.4f} {:>9.2f}% {:>8.2f} {:>10.1f}\n", epoch, loss / c.train->num_batches(), 100 * s.exact,
-                   100 * s.bleu, seconds);
-        std::fflush(stdout);
-    }
+    });
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     fmt::print("\nDecoding the {} test dates:{:>14} {:>8}\n", sets.test.size(), "exact", "BLEU");

@@ -91,6 +91,15 @@ Batcher::Batcher(const TextData& data, const Vocab& vocab, int batch_size, bool 
 
 void Batcher::shuffle(Rng& rng) { rng.shuffle(order_); }
 
+void Batcher::set_order(std::vector<int> order) {
+    std::vector<int> sorted = order, each(n_);
+    std::sort(sorted.begin(), sorted.end());
+    std::iota(each.begin(), each.end(), 0);
+    if (sorted != each)
+        throw std::invalid_argument(fmt::format("an example order must hold each of 0..{} once ({} entries given)", n_ - 1, order.size()));
+    order_ = std::move(order);
+}
+
 Batch Batcher::batch(int i) const {
     if (i < 0 || i >= num_batches())
         throw std::out_of_range(fmt::format("Batcher::batch: {} is not in 0..{}", i, num_batches() - 1));

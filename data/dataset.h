@@ -54,6 +54,10 @@ class Batcher {
 
     // A new example order, for the next epoch. Batches before the first shuffle follow the data order.
     void shuffle(Rng& rng);
+    // The current order (example indices), and setting it back, for a run that resumes; set_order throws
+    // std::invalid_argument unless `order` holds each of 0..N-1 once.
+    const std::vector<int>& order() const { return order_; }
+    void set_order(std::vector<int> order);
 
     // Batch i of 0..num_batches()-1, in the current order.
     Batch batch(int i) const;

@@ -22,20 +22,17 @@ double cpu_now() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; } 
 
 Trainer::Trainer(Contender& contender, Real clip) : c_(contender), clip_(clip) {}
 
-double Trainer::epochs() const {
-    return epoch_ == 0 ? 0 : epoch_ - 1 + static_cast<double>(batch_) / c_.train->num_batches();
-}
+double Trainer::epochs() const { return epochs_ + static_cast<double>(c_.batch) / c_.train->num_batches(); }
 
 double Trainer::step() {
-    if (batch_ == 0 || batch_ == c_.train->num_batches()) {  // a new epoch: a new order
-        c_.train->shuffle(c_.shuffle);
-        batch_ = 0;
-        ++epoch_;
-    }
     const auto start = Clock::now();
     const double cpu_start = cpu_now();
-    const Batch batch = c_.train->batch(batch_++);
+    const Batch batch = c_.train->batch(c_.batch);
     const double loss = train_step(*c_.model, batch, *c_.optimizer, clip_);
+    if (++c_.batch == c_.train->num_batches()) {  // the epoch is done: a new order for the next
+        end_epoch(c_);
+        ++epochs_;
+    }
     seconds_ += since(start);
     cpu_seconds_ += cpu_now() - cpu_start;
     tokens_ += static_cast<double>(batch.src.numel() + batch.tgt.numel());
@@ -60,8 +57,11 @@ double Trainer::train_for(double seconds, const std::string& label, std::FILE* p
     return loss / n;
 }
 
-// Each turn ends when every contender's processor time reaches turn/checkpoints of `seconds`.
-void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double seconds, int checkpoints) {
+namespace {
+
+// race() without its Ctrl-C handling. Each turn ends when every contender's processor time reaches
+// turn/checkpoints of `seconds`.
+void race_turns(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double seconds, int checkpoints) {
     fmt::print("{:>8}", "CPU s");
     for (const Contender& c : cs) fmt::print(" {:>16}", c.name);
     fmt::print("   (test exact match after each turn; training steps' processor time)\n");
@@ -77,6 +77,12 @@ void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double sec
         fmt::print("\n");
         std::fflush(stdout);
     }
+}
+
+}  // namespace
+
+void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double seconds, int checkpoints) {
+    interruptible(cs, [&] { race_turns(cs, trainers, seconds, checkpoints); });
 }
 
 void report_race(std::vector<Contender>& cs, const std::vector<Trainer>& trainers, double seconds, const TextData& test,

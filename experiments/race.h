@@ -1,7 +1,7 @@
 // experiments/race.h — training for a fixed amount of processor time, and a race of several models for the
 // same time (chapter 5: the Transformer against chapter 3's model).
 //
-// The Trainer walks through a contender's batches across epoch boundaries (a fresh shuffle at the start of
+// The Trainer walks through a contender's batches across epoch boundaries (a fresh shuffle at the end of
 // each epoch), one train_step (models/train.h) per batch, and stops when a time budget is spent.
 //
 // Two clocks. Wall time is what a learner waits; processor time (the process's CPU time, all its threads) is
@@ -36,15 +36,15 @@ class Trainer {
   private:
     double step();  // one batch; returns its loss
 
-    Contender& c_;
+    Contender& c_;  // its batch is the next batch of the current epoch
     Real clip_;
-    int batch_ = 0;  // the next batch of the current epoch
-    int epoch_ = 0;  // epochs started
+    int epochs_ = 0;  // epochs done
     double seconds_ = 0, cpu_seconds_ = 0, tokens_ = 0;
 };
 
 // Trains every contender for `seconds` of processor time, in `checkpoints` turns, printing test exact match
-// (greedy decoding) after each turn. Taking turns evens out what is left of a shared machine's noise.
+// (greedy decoding) after each turn. Taking turns evens out what is left of a shared machine's noise. Ctrl-C
+// stops it between two steps with status 130; a race for processor time is not resumed (run it again).
 void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double seconds, int checkpoints);
 
 // After the race: a table of every contender's parameters, steps, epochs, processor and wall time, tokens/s,

@@ -9,10 +9,13 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "io/checkpoint.h"
+#include "io/interrupt.h"
 #include "io/progress.h"
 
 namespace s2a {
@@ -27,7 +30,110 @@ Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> 
     c.model = std::move(model);
     c.train = std::make_unique<Batcher>(data.train, vocab, batch, reversed);
     c.test = std::make_unique<Batcher>(data.test, vocab, batch, reversed);
+    c.train->shuffle(c.shuffle);  // the first epoch's order
     return c;
+}
+
+void end_epoch(Contender& c) {
+    c.train->shuffle(c.shuffle);
+    c.batch = 0;
+}
+
+std::string resume_path(const std::string& dir, const std::string& prefix, const std::string& name) {
+    const std::string npz = checkpoint_path(dir, prefix, name);
+    return npz.substr(0, npz.size() - 4) + ".resume.npz";
+}
+
+std::string interrupted_path(const std::string& resume_file) {
+    const std::filesystem::path file(resume_file);
+    return (file.parent_path() / "interrupted" / file.filename()).string();
+}
+
+void save_resume(const Contender& c, const std::string& path) {
+    const std::vector<int>& order = c.train->order();
+    Tensor order_array(Shape{static_cast<int>(order.size())});  // (N) example indices, exact in float below 2^24
+    std::copy(order.begin(), order.end(), order_array.data.begin());
+    NamedArrays run = {{"progress", to_counts({c.accuracy.size(), static_cast<uint64_t>(c.batch)})},
+                       {"shuffle", to_counts({c.shuffle.state()})},
+                       {"order", order_array}};
+    if (!c.accuracy.empty()) run["accuracy"] = Tensor::from(Shape{static_cast<int>(c.accuracy.size())},
+                                                            std::vector<Real>(c.accuracy.begin(), c.accuracy.end()));
+    save_resumable(*c.model, *c.optimizer, run, path);
+}
+
+void save_resume(const Contender& c) {
+    if (!c.resume_file.empty()) save_resume(c, c.resume_file);
+}
+
+void load_resume(Contender& c, const std::string& path) {
+    const int n = c.train->size(), batches = c.train->num_batches();
+    // The run.* arrays must fit this run's data: checked before load_resumable copies anything.
+    const auto check = [&](const NamedArrays& run) {
+        for (const char* name : {"progress", "shuffle", "order"})
+            if (!run.count(name)) throw std::runtime_error(fmt::format("array 'run.{}' is missing", name));
+        const std::vector<uint64_t> progress = from_counts(run.at("progress"), "run.progress");
+        if (progress.size() != 2 || progress[0] > uint64_t(kMaxEpochs) || progress[1] >= uint64_t(batches))
+            throw std::runtime_error(fmt::format("array 'run.progress' does not hold (epochs done, next batch below {})", batches));
+        const Tensor& order = run.at("order");
+        if (order.shape != Shape{n})
+            throw std::runtime_error(fmt::format("array 'run.order' is {}, but the training set has {} examples (other "
+                                                 "--data, --examples, --test or --seed?)", order.shape.str(), n));
+        std::vector<bool> seen(n, false);
+        for (Real e : order.data) {
+            if (!(e >= 0 && e < n && e == std::floor(e)) || seen[static_cast<size_t>(e)])
+                throw std::runtime_error(fmt::format("array 'run.order' is not an order of the {} training examples", n));
+            seen[static_cast<size_t>(e)] = true;
+        }
+        from_counts(run.at("shuffle"), "run.shuffle");
+        const size_t accuracies = run.count("accuracy") ? static_cast<size_t>(run.at("accuracy").numel()) : 0;
+        if (accuracies != progress[0] || run.size() != (accuracies ? 4u : 3u))
+            throw std::runtime_error(fmt::format("the run.* arrays do not fit: {} epochs done, {} accuracies, {} arrays",
+                                                 progress[0], accuracies, run.size()));
+    };
+    const NamedArrays run = load_resumable(*c.model, *c.optimizer, path, check);
+    const std::vector<uint64_t> progress = from_counts(run.at("progress"), "run.progress");
+    c.batch = static_cast<int>(progress[1]);
+    c.shuffle = Rng(from_counts(run.at("shuffle"), "run.shuffle")[0]);
+    const Storage& order = run.at("order").data;
+    c.train->set_order(std::vector<int>(order.begin(), order.end()));
+    c.accuracy.clear();
+    if (run.count("accuracy")) c.accuracy.assign(run.at("accuracy").data.begin(), run.at("accuracy").data.end());
+}
+
+void resumable(std::vector<Contender>& cs, const TrainingFlags& f, const std::string& prefix) {
+    for (Contender& c : cs) {
+        c.resume_file = resume_path(f.out, prefix, c.name);
+        if (f.resume.empty()) continue;
+        const std::string from = resume_path(f.resume, prefix, c.name);
+        load_resume(c, from);
+        const int done = static_cast<int>(c.accuracy.size());
+        if (done >= f.epochs)
+            throw std::runtime_error(fmt::format("{}: {} epochs are done already, and --epochs asks for {} in all", from, done, f.epochs));
+        fmt::print("{}: resumed from {} at epoch {}, batch {} of {}\n", c.name, from, done + 1, c.batch + 1, c.train->num_batches());
+    }
+}
+
+void interruptible(std::vector<Contender>& cs, const std::function<void()>& train) {
+    const CatchInterrupt catching;
+    try {
+        train();
+        stop_if_interrupted();  // Ctrl-C after the last step: the user still asked to stop
+    } catch (const Interrupted&) {
+        std::fflush(stdout);
+        std::string folder;
+        for (const Contender& c : cs) {
+            if (c.resume_file.empty()) continue;
+            const std::string path = interrupted_path(c.resume_file);
+            folder = std::filesystem::path(path).parent_path().string();
+            std::filesystem::create_directories(folder);
+            save_resume(c, path);
+            fmt::print(stderr, "Ctrl-C: {} stopped at epoch {}, batch {} of {} (the next to train); saved {}\n", c.name,
+                       c.accuracy.size() + 1, c.batch + 1, c.train->num_batches(), path);
+        }
+        if (folder.empty()) fmt::print(stderr, "Ctrl-C: stopped; this part of the run keeps no resume files\n");
+        else fmt::print(stderr, "To continue, run the same command with --resume {}\n", folder);
+        throw;
+    }
 }
 
 namespace {
@@ -71,16 +177,17 @@ void print_row(const std::vector<Contender>& contenders, int epoch) {
     std::fflush(stdout);  // one row per epoch, shown as it comes even when stdout is a file
 }
 
-}  // namespace
+int done_epochs(const Contender& c) { return static_cast<int>(c.accuracy.size()); }
 
-void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Epoch& one_epoch) {
+// train_side_by_side without its Ctrl-C handling.
+void train_all(std::vector<Contender>& contenders, int epochs, const Epoch& one_epoch) {
     print_header(contenders);
     const int n = static_cast<int>(contenders.size());
     const int threads = std::max(1, std::min<int>(n, static_cast<int>(std::thread::hardware_concurrency())));
     const BlasThreadsFor blas(threads > 1 ? 1 : blas_threads());
     std::mutex lock;  // guards busy, the accuracy lists and error
     // The epochs contender i has finished: one accuracy per epoch. Only the thread training i adds to it.
-    auto done = [&](int i) { return static_cast<int>(contenders[i].accuracy.size()); };
+    auto done = [&](int i) { return done_epochs(contenders[i]); };
     std::vector<bool> busy(n, false);
     std::exception_ptr error;
     std::atomic<int> running{threads};
@@ -101,9 +208,17 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Ep
                     const auto start = std::chrono::steady_clock::now();
                     const double accuracy = one_epoch(c);
                     c.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                    {
+                        const std::lock_guard<std::mutex> hold(lock);
+                        c.accuracy.push_back(accuracy);
+                    }
+                    save_resume(c);  // this contender's state after a whole epoch, if it keeps one
                     const std::lock_guard<std::mutex> hold(lock);
-                    c.accuracy.push_back(accuracy);
                     busy[m] = false;
+                } catch (const Interrupted&) {  // Ctrl-C: every thread stops before its next step
+                    const std::lock_guard<std::mutex> hold(lock);
+                    if (!error) error = std::current_exception();
+                    break;
                 } catch (const std::exception& e) {  // reported once the other threads have finished their epochs
                     const std::lock_guard<std::mutex> hold(lock);
                     if (!error)
@@ -116,8 +231,9 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Ep
         });
     // This thread draws one progress bar for all of it and prints a row as soon as every contender has
     // finished that epoch.
-    int64_t total = 0;
-    for (const Contender& c : contenders) total += int64_t(epochs) * c.train->num_batches();
+    int64_t total = 0;  // the steps still to take (a resumed contender has taken some)
+    for (const Contender& c : contenders)
+        total += std::max<int64_t>(0, int64_t(epochs - done_epochs(c)) * c.train->num_batches() - c.batch);
     const int64_t steps_before = total_steps(contenders);
     Progress bar(fmt::format("{} models, {} at a time", n, threads), std::max<int64_t>(total, 1), stderr);
     for (int row = 1, more = 1; more;) {
@@ -133,6 +249,12 @@ void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Ep
     }
     if (error) std::rethrow_exception(error);
     bar.finish();
+}
+
+}  // namespace
+
+void train_side_by_side(std::vector<Contender>& contenders, int epochs, const Epoch& one_epoch) {
+    interruptible(contenders, [&] { train_all(contenders, epochs, one_epoch); });
 }
 
 void test_side_by_side(std::vector<Contender>& contenders) {

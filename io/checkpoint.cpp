@@ -26,7 +26,89 @@ std::string index_text(const Shape& shape, int64_t flat) {
     return fmt::format("[{}]", fmt::join(index, ", "));
 }
 
+// Every array of the file at `path`, by name, refusing a name that appears twice (which one would win?).
+NamedArrays read_arrays(const std::string& path) {
+    NamedArrays in_file;
+    for (auto& [name, tensor] : load_npz(path))
+        if (!in_file.emplace(name, std::move(tensor)).second)
+            throw std::runtime_error(fmt::format("{}: array '{}' appears twice in the file", path, name));
+    return in_file;
+}
+
+// Takes array `name` out of `in_file`: it must be there, of `shape`, and hold only finite numbers (a NaN or an
+// infinity would load silently and turn every output into NaN: the file is of a run that diverged, or corrupt).
+// `what` says what the array is for: "parameter", "optimizer state".
+Tensor take(NamedArrays& in_file, const std::string& path, const std::string& what, const std::string& name, const Shape& shape) {
+    const auto it = in_file.find(name);
+    if (it == in_file.end())
+        throw std::runtime_error(fmt::format("{}: {} '{}' (shape {} in the model) is missing from the file", path, what, name, shape.str()));
+    if (it->second.shape != shape)
+        throw std::runtime_error(fmt::format("{}: {} '{}' has shape {} in the model but {} in the file", path, what, name,
+                                             shape.str(), it->second.shape.str()));
+    const Storage& values = it->second.data;
+    const auto bad = std::find_if(values.begin(), values.end(), [](Real v) { return !std::isfinite(v); });
+    if (bad != values.end())
+        throw std::runtime_error(fmt::format("{}: {} '{}' holds {} at {} (element {} of {}): a checkpoint must hold finite numbers",
+                                             path, what, name, *bad, index_text(shape, bad - values.begin()),
+                                             bad - values.begin(), values.size()));
+    Tensor t = std::move(it->second);
+    in_file.erase(it);
+    return t;
+}
+
+// The file must hold nothing that was not taken.
+void refuse_leftovers(const NamedArrays& in_file, const std::string& path, const std::string& expected) {
+    if (in_file.empty()) return;
+    const auto& [name, tensor] = *in_file.begin();
+    throw std::runtime_error(fmt::format("{}: the file holds '{}' (shape {}), which is not {} ({} unexpected array(s) in all)",
+                                         path, name, tensor.shape.str(), expected, in_file.size()));
+}
+
+// The parameters' values, checked, in m's order.
+std::vector<Tensor> take_parameters(NamedArrays& in_file, const Module& m, const std::string& path) {
+    std::vector<Tensor> values;
+    for (const auto& [name, p] : m.named_parameters()) values.push_back(take(in_file, path, "parameter", name, p.shape()));
+    return values;
+}
+
+void copy_parameters(const Module& m, std::vector<Tensor>& values) {
+    // The Vars keep their identity, so an optimizer holding them sees the new values.
+    const auto params = m.named_parameters();
+    for (size_t i = 0; i < params.size(); ++i) {
+        Var p = params[i].second;
+        p.value().data = std::move(values[i].data);  // same shape, checked
+    }
+}
+
+// The optimizer must hold the model's parameters in the model's order: then its state can be named by them.
+void check_same_parameters(const Module& m, const Optimizer& opt) {
+    const auto params = m.named_parameters();
+    bool same = params.size() == opt.params().size();
+    for (size_t i = 0; same && i < params.size(); ++i) same = params[i].second.node() == opt.params()[i].node();
+    if (!same) throw std::logic_error("resumable checkpoint: the optimizer does not hold the model's parameters in its order");
+}
+
 }  // namespace
+
+Tensor to_counts(const std::vector<uint64_t>& values) {
+    Tensor t(Shape{static_cast<int>(values.size()), 4});  // (n, 4)
+    for (size_t i = 0; i < values.size(); ++i)
+        for (int k = 0; k < 4; ++k) t[int64_t(i) * 4 + k] = static_cast<Real>((values[i] >> (16 * k)) & 0xFFFF);
+    return t;
+}
+
+std::vector<uint64_t> from_counts(const Tensor& t, const std::string& what) {
+    if (t.shape.ndim != 2 || t.shape[1] != 4)
+        throw std::runtime_error(fmt::format("{}: shape {}, expected (n, 4): whole numbers in 16-bit pieces", what, t.shape.str()));
+    std::vector<uint64_t> values(t.shape[0], 0);
+    for (int64_t j = 0; j < t.numel(); ++j) {
+        const Real piece = t[j];
+        if (!(piece >= 0 && piece <= 65535 && piece == std::floor(piece)))
+            throw std::runtime_error(fmt::format("{}: element {} is {}, not a 16-bit piece (a whole number from 0 to 65535)", what, j, piece));
+        values[j / 4] |= static_cast<uint64_t>(piece) << (16 * (j % 4));
+    }
+    return values;
+}
 
 void save(const Module& m, const std::string& path) {
     std::vector<std::pair<std::string, const Tensor*>> arrays;
@@ -35,48 +117,85 @@ void save(const Module& m, const std::string& path) {
 }
 
 void load(Module& m, const std::string& path) {
-    // 1. Read the whole file. Index it by name, refusing a name that appears twice (which one would win?).
-    std::vector<std::pair<std::string, Tensor>> arrays = load_npz(path);
-    std::map<std::string, Tensor*> in_file;
-    for (auto& [name, tensor] : arrays)
-        if (!in_file.emplace(name, &tensor).second)
-            throw std::runtime_error(fmt::format("{}: array '{}' appears twice in the file", path, name));
+    // Read the whole file and check it against the model: every parameter present with its shape, finite,
+    // and nothing left over. Only then copy.
+    NamedArrays in_file = read_arrays(path);
+    std::vector<Tensor> values = take_parameters(in_file, m, path);
+    if (in_file.count("optimizer.steps"))
+        throw std::runtime_error(fmt::format("{}: a resumable checkpoint, for --resume: the weights alone are in the .npz "
+                                             "file of the same name without '.resume'", path));
+    refuse_leftovers(in_file, path, "a parameter of the model");
+    copy_parameters(m, values);
+}
 
-    // 2. Check it against the model: every parameter present with its shape, and nothing left over.
+void save_resumable(const Module& m, const Optimizer& opt, const NamedArrays& run, const std::string& path) {
+    check_same_parameters(m, opt);
     const auto params = m.named_parameters();
-    std::vector<Tensor*> source;  // source[i] is the file's array for params[i]
-    for (const auto& [name, p] : params) {
-        auto it = in_file.find(name);
-        if (it == in_file.end())
-            throw std::runtime_error(fmt::format("{}: parameter '{}' (shape {} in the model) is missing from the file",
-                                                 path, name, p.shape().str()));
-        if (it->second->shape != p.shape())
-            throw std::runtime_error(fmt::format("{}: parameter '{}' has shape {} in the model but {} in the file", path,
-                                                 name, p.shape().str(), it->second->shape.str()));
-        // A NaN or an infinity would load silently and turn every output into NaN: the file is of a model
-        // that diverged, or corrupt.
-        const Storage& values = it->second->data;
-        const auto bad = std::find_if(values.begin(), values.end(), [](Real v) { return !std::isfinite(v); });
-        if (bad != values.end())
-            throw std::runtime_error(fmt::format("{}: parameter '{}' holds {} at {} (element {} of {}): a checkpoint "
-                                                 "must hold finite numbers",
-                                                 path, name, *bad, index_text(p.shape(), bad - values.begin()),
-                                                 bad - values.begin(), values.size()));
-        source.push_back(it->second);
-        in_file.erase(it);
+    const OptimizerState state = opt.state();
+    std::vector<std::pair<std::string, Tensor>> extra;  // what the arrays below point into
+    extra.emplace_back("optimizer.steps", to_counts({state.steps}));
+    for (const auto& [kind, counts] : state.counters) extra.emplace_back("optimizer." + kind, to_counts(counts));
+    for (const auto& [name, rng] : m.named_randoms()) extra.emplace_back("random." + name, to_counts({rng->state()}));
+    for (const auto& [name, t] : run) extra.emplace_back("run." + name, t);
+
+    std::vector<std::pair<std::string, const Tensor*>> arrays;
+    for (const auto& [name, p] : params) arrays.emplace_back(name, &p.value());
+    for (const auto& [kind, tensors] : state.tensors)
+        for (size_t i = 0; i < params.size(); ++i) arrays.emplace_back("optimizer." + kind + "." + params[i].first, &tensors[i]);
+    for (const auto& [name, t] : extra) arrays.emplace_back(name, &t);
+    save_npz(path, arrays);
+}
+
+NamedArrays load_resumable(Module& m, Optimizer& opt, const std::string& path,
+                           const std::function<void(const NamedArrays& run)>& check_run) {
+    check_same_parameters(m, opt);
+    NamedArrays in_file = read_arrays(path);
+    // 1. The parameters, as load() reads them.
+    std::vector<Tensor> values = take_parameters(in_file, m, path);
+
+    // 2. The optimizer's state, in the shape of its own.
+    const auto params = m.named_parameters();
+    const OptimizerState now = opt.state();
+    OptimizerState state;
+    const auto counts = [&](const std::string& name, const Shape& shape) {
+        return from_counts(take(in_file, path, "optimizer state", name, shape), path + ": " + name);
+    };
+    state.steps = counts("optimizer.steps", Shape{1, 4})[0];
+    for (const auto& [kind, tensors] : now.tensors) {
+        std::vector<Tensor> given;
+        for (const auto& [name, p] : params) given.push_back(take(in_file, path, "optimizer state", "optimizer." + kind + "." + name, p.shape()));
+        state.tensors.emplace_back(kind, std::move(given));
     }
-    if (!in_file.empty()) {
-        const auto& [name, tensor] = *in_file.begin();
-        throw std::runtime_error(fmt::format("{}: the file holds '{}' (shape {}), which is not a parameter of the model"
-                                             " ({} unexpected array(s) in all)",
-                                             path, name, tensor->shape.str(), in_file.size()));
+    for (const auto& [kind, c] : now.counters)
+        state.counters.emplace_back(kind, counts("optimizer." + kind, Shape{static_cast<int>(params.size()), 4}));
+
+    // 3. The random streams.
+    std::vector<uint64_t> randoms;
+    for (const auto& [name, rng] : m.named_randoms()) randoms.push_back(counts("random." + name, Shape{1, 4})[0]);
+
+    // 4. The run's own arrays: every other one must be "run.*", and the caller checks them.
+    NamedArrays run;
+    for (auto it = in_file.begin(); it != in_file.end();) {
+        if (it->first.rfind("run.", 0) == 0) {
+            run.emplace(it->first.substr(4), std::move(it->second));
+            it = in_file.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    refuse_leftovers(in_file, path, "a parameter, optimizer state or random stream of the model");
+    try {
+        check_run(run);
+        opt.set_state(state);  // checks before it changes anything; what it checks was checked above as well
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
     }
 
-    // 3. Everything fits: copy. The Vars keep their identity, so an optimizer holding them sees the new values.
-    for (size_t i = 0; i < params.size(); ++i) {
-        Var p = params[i].second;
-        p.value().data = std::move(source[i]->data);  // same shape, checked above
-    }
+    // 5. Everything fits: copy.
+    copy_parameters(m, values);
+    const auto streams = m.named_randoms();
+    for (size_t i = 0; i < streams.size(); ++i) *streams[i].second = Rng(randoms[i]);
+    return run;
 }
 
 std::string summary(const Module& m) {

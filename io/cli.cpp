@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "io/interrupt.h"
+
 namespace s2a {
 
 namespace {
@@ -138,6 +140,9 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
     cli.option("lr", &lr, "Adam learning rate").above(0).at_most(1);
     cli.option("clip", &clip, "gradient clipping: max global norm").above(0);
     cli.option("out", &out, "folder for plots and checkpoints", "DIR");
+    cli.option("resume", &resume, "continue the run saved in DIR: the --out of a run (as after its last whole epoch), or "
+               "DIR/interrupted after a Ctrl-C; the same flags give the same weights as a run never stopped; --epochs "
+               "counts all epochs, those done included", "DIR");
     cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
     // A file brings its own number of examples; generated ones must leave some to train on.
     cli.require([this] {
@@ -310,6 +315,10 @@ std::string Cli::usage() const {
 int guarded(const std::string& program, const std::function<int()>& body) {
     try {
         return body();
+    } catch (const Interrupted& e) {  // whoever caught it first has saved the run and said how to resume it
+        std::fflush(stdout);
+        fmt::print(stderr, "{}: {}\n", program, e.what());
+        return kInterruptedStatus;
     } catch (const std::exception& e) {
         std::fflush(stdout);
         fmt::print(stderr, "{}: error: {}\n", program, e.what());

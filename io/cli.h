@@ -131,6 +131,7 @@ struct TrainingFlags {
     double clip = 5;       // the largest global gradient norm a step may take
     std::string data;      // a data file instead of the generated task
     std::string out = "out";  // folder for plots and checkpoints
+    std::string resume;    // a folder of resume files (OUT/chN_NAME.resume.npz) to continue the run from
     bool quick = false;    // a tiny run that finishes in seconds (the tests run every chapter this way)
     // Registers the flags with their bounds, and the rule that generated data keeps a training set.
     void add_to(Cli& cli, const std::string& data_help);
@@ -143,7 +144,8 @@ struct TrainingFlags {
 };
 
 // Runs a program's body and turns any exception into one clear line on stderr and exit status 1
-// ("ch1: error: data.txt:12: no '_' separator"), instead of an abort with a stack of C++ internals.
+// ("ch1: error: data.txt:12: no '_' separator"), instead of an abort with a stack of C++ internals; Ctrl-C
+// (Interrupted, io/interrupt.h) into "ch1: interrupted (Ctrl-C)" and status 130.
 int guarded(const std::string& program, const std::function<int()>& body);
 
 }  // namespace s2a

@@ -6,17 +6,63 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "io/interrupt.h"
+
 namespace s2a {
 
+namespace {
+
+// The states of the model's random streams (dropout), to draw the same masks again.
+std::vector<uint64_t> random_states(const Module& m) {
+    std::vector<uint64_t> states;
+    for (const auto& [name, rng] : m.named_randoms()) states.push_back(rng->state());
+    return states;
+}
+
+void set_random_states(const Module& m, const std::vector<uint64_t>& states) {
+    const auto randoms = m.named_randoms();
+    for (size_t i = 0; i < randoms.size(); ++i) *randoms[i].second = Rng(states[i]);
+}
+
+// Runs the forward pass again, the same masks drawn, with every op checking its output; returns what the
+// first op to produce a NaN or an infinity reported (tape.h: set_check_finite).
+std::string first_bad_op(Seq2seqModel& model, const Batch& batch, const std::vector<uint64_t>& randoms) {
+    tape().clear();
+    set_random_states(model, randoms);
+    struct CheckFinite {
+        CheckFinite() { set_check_finite(true); }
+        ~CheckFinite() { set_check_finite(false); }
+    } checking;
+    try {
+        model.loss(batch.src, batch.tgt);
+    } catch (const std::runtime_error& e) {
+        tape().clear();
+        return e.what();
+    }
+    tape().clear();
+    return "every op's output was finite when the step was redone";  // a nondeterministic model
+}
+
+}  // namespace
+
 double train_step(Seq2seqModel& model, const Batch& batch, Optimizer& opt, Real clip) {
+    stop_if_interrupted();  // Ctrl-C: the last step is complete, this one not begun (io/interrupt.h)
     model.train();
+    const std::vector<uint64_t> randoms = random_states(model);  // to redo this very step if it fails
     Var loss = model.loss(batch.src, batch.tgt);  // forward, teacher forcing: a scalar
     if (!std::isfinite(loss.item()))
-        throw std::runtime_error(fmt::format("the loss became {} at step {}; try a smaller learning rate", loss.item(),
-                                             opt.steps() + 1));
+        throw std::runtime_error(fmt::format("the loss became {} at step {}; redone with every op checked, the first "
+                                             "not finite: {}. No parameter was updated; try a smaller learning rate",
+                                             loss.item(), opt.steps() + 1, first_bad_op(model, batch, randoms)));
     opt.zero_grad();
     backward(loss);
-    clip_grad_norm(opt.params(), clip);
+    try {
+        clip_grad_norm(opt.params(), clip);  // throws, naming the parameter, if a gradient is not finite
+    } catch (const std::runtime_error& e) {
+        tape().clear();
+        throw std::runtime_error(fmt::format("step {}: {}. No parameter was updated; try a smaller learning rate",
+                                             opt.steps() + 1, e.what()));
+    }
     opt.step();
     tape().clear();
     return loss.item();

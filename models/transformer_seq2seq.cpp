@@ -47,6 +47,7 @@ TransformerSeq2seq::TransformerSeq2seq(const TransformerConfig& c, Rng& rng)
       rng_(rng.next_u64()) {
     if (c.label_smoothing < 0 || c.label_smoothing >= 1)
         throw std::invalid_argument(fmt::format("TransformerSeq2seq: label smoothing must be in [0, 1), got {}", c.label_smoothing));
+    add_random("dropout", rng_);
     add_child("embed", embed_);
     if (!c.shared_embeddings) {
         target_embed_ = std::make_unique<Embedding>(c.V, c.D, rng);

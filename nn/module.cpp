@@ -9,11 +9,24 @@ Var Module::add_parameter(const std::string& name, Tensor init) {
     return p;
 }
 
+void Module::add_random(const std::string& name, Rng& rng) { randoms_.emplace_back(name, &rng); }
+
 void Module::add_child(const std::string& name, Module& child) { children_.emplace_back(name, &child); }
 
 void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Var>>& out) const {
     for (const auto& [name, p] : params_) out.emplace_back(prefix + name, p);
     for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Rng*>>& out) const {
+    for (const auto& [name, rng] : randoms_) out.emplace_back(prefix + name, rng);
+    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Rng*>> Module::named_randoms() const {
+    std::vector<std::pair<std::string, Rng*>> out;
+    collect("", out);
+    return out;
 }
 
 std::vector<std::pair<std::string, Var>> Module::named_parameters() const {

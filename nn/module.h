@@ -31,6 +31,10 @@ class Module {
     int64_t num_parameters() const;
     void zero_grad() const;
 
+    // Every random stream of the tree (dropout masks), named by path like the parameters:
+    // "decoder.layer0.ffn.dropout". A run that stops and resumes restores them, so it draws the same masks.
+    std::vector<std::pair<std::string, Rng*>> named_randoms() const;
+
     // Training mode (dropout on) or evaluation mode (dropout off), for the whole tree.
     void train(bool on = true);
     void eval() { train(false); }
@@ -39,13 +43,17 @@ class Module {
   protected:
     // Registers a trainable tensor under `name` and returns its handle (keep it as a member).
     Var add_parameter(const std::string& name, Tensor init);
+    // Registers a random stream (a member of the derived class) under `name`.
+    void add_random(const std::string& name, Rng& rng);
     // Registers a child module (a member of the derived class) under `name`.
     void add_child(const std::string& name, Module& child);
 
   private:
     void collect(const std::string& prefix, std::vector<std::pair<std::string, Var>>& out) const;
+    void collect(const std::string& prefix, std::vector<std::pair<std::string, Rng*>>& out) const;
 
     std::vector<std::pair<std::string, Var>> params_;
+    std::vector<std::pair<std::string, Rng*>> randoms_;
     std::vector<std::pair<std::string, Module*>> children_;
     bool training_ = true;
 };

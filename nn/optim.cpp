@@ -48,6 +48,57 @@ void Optimizer::step() {
     ++steps_;
 }
 
+OptimizerState Optimizer::state() const {
+    // state_tensors() hands out references so that set_state can write through them; reading needs no change.
+    auto& self = const_cast<Optimizer&>(*this);
+    OptimizerState s;
+    s.steps = static_cast<uint64_t>(steps_.load());
+    for (const auto& [kind, tensors] : self.state_tensors()) s.tensors.emplace_back(kind, *tensors);
+    for (const auto& [kind, counts] : self.state_counters())
+        s.counters.emplace_back(kind, std::vector<uint64_t>(counts->begin(), counts->end()));
+    return s;
+}
+
+void Optimizer::set_state(const OptimizerState& s) {
+    const auto tensors = state_tensors();
+    const auto counters = state_counters();
+    // 1. Check everything against this optimizer's parameters.
+    if (s.tensors.size() != tensors.size() || s.counters.size() != counters.size())
+        throw std::runtime_error(fmt::format("optimizer state: {} kinds of tensors and {} of counters, expected {} and {}",
+                                             s.tensors.size(), s.counters.size(), tensors.size(), counters.size()));
+    if (s.steps > uint64_t(INT64_MAX)) throw std::runtime_error(fmt::format("optimizer state: step count {} is too large", s.steps));
+    for (size_t k = 0; k < tensors.size(); ++k) {
+        const auto& [kind, given] = s.tensors[k];
+        if (kind != tensors[k].first || given.size() != params_.size())
+            throw std::runtime_error(fmt::format("optimizer state '{}' ({} tensors): expected '{}', one per parameter ({})", kind,
+                                                 given.size(), tensors[k].first, params_.size()));
+        for (size_t i = 0; i < params_.size(); ++i) {
+            if (given[i].shape != params_[i].shape())
+                throw std::runtime_error(fmt::format("optimizer state '{}' of parameter #{} '{}': shape {}, the parameter's is {}",
+                                                     kind, i, params_[i].name(), given[i].shape.str(), params_[i].shape().str()));
+            for (int64_t j = 0; j < given[i].numel(); ++j)
+                if (!std::isfinite(given[i][j]))
+                    throw std::runtime_error(fmt::format("optimizer state '{}' of parameter #{} '{}' holds {} at element {}", kind,
+                                                         i, params_[i].name(), given[i][j], j));
+        }
+    }
+    for (size_t k = 0; k < counters.size(); ++k) {
+        const auto& [kind, given] = s.counters[k];
+        if (kind != counters[k].first || given.size() != params_.size())
+            throw std::runtime_error(fmt::format("optimizer state '{}' ({} counters): expected '{}', one per parameter ({})", kind,
+                                                 given.size(), counters[k].first, params_.size()));
+        for (size_t i = 0; i < given.size(); ++i)
+            if (given[i] > s.steps)
+                throw std::runtime_error(fmt::format("optimizer state '{}' of parameter #{} '{}': {} is more than the {} steps taken",
+                                                     kind, i, params_[i].name(), given[i], s.steps));
+    }
+    // 2. It fits: copy.
+    steps_ = static_cast<int64_t>(s.steps);
+    for (size_t k = 0; k < tensors.size(); ++k) *tensors[k].second = s.tensors[k].second;
+    for (size_t k = 0; k < counters.size(); ++k)
+        counters[k].second->assign(s.counters[k].second.begin(), s.counters[k].second.end());
+}
+
 void Optimizer::zero_grad() { s2a::zero_grad(params_); }
 
 void Optimizer::set_lr(Real lr) {
@@ -62,6 +113,12 @@ SGD::SGD(std::vector<Var> params, Real lr, Real momentum) : Optimizer(std::move(
         throw std::invalid_argument(fmt::format("SGD: momentum must be in [0, 1), got {}", momentum));
     if (momentum_ > 0)
         for (const Var& p : params_) velocity_.emplace_back(p.shape());
+}
+
+// With momentum, the velocity v; plain SGD keeps nothing.
+std::vector<std::pair<std::string, std::vector<Tensor>*>> SGD::state_tensors() {
+    if (momentum_ == 0) return {};
+    return {{"velocity", &velocity_}};
 }
 
 void SGD::update() {
@@ -96,6 +153,9 @@ Adam::Adam(std::vector<Var> params, Real lr, Real beta1, Real beta2, Real eps)
     }
     t_.assign(params_.size(), 0);
 }
+
+std::vector<std::pair<std::string, std::vector<Tensor>*>> Adam::state_tensors() { return {{"m", &m_}, {"v", &v_}}; }
+std::vector<std::pair<std::string, std::vector<int64_t>*>> Adam::state_counters() { return {{"t", &t_}}; }
 
 void Adam::update() {
     for (size_t i = 0; i < params_.size(); ++i) {

@@ -15,6 +15,8 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "autodiff/tape.h"
@@ -46,6 +48,16 @@ class WarmupSchedule {
     int D_, warmup_;
 };
 
+// What an optimizer must keep for a run to stop and continue exactly as if it had not stopped: its step
+// count (which also places a learning-rate schedule) and its rule's running state: per parameter, one tensor
+// of the parameter's shape for each kind of state ("m" and "v" for Adam) and one counter for each kind of
+// count ("t", Adam's steps of each parameter). Saved beside the weights (io/checkpoint.h: save_resumable).
+struct OptimizerState {
+    uint64_t steps = 0;
+    std::vector<std::pair<std::string, std::vector<Tensor>>> tensors;     // {"m", one per parameter}, ...
+    std::vector<std::pair<std::string, std::vector<uint64_t>>> counters;  // {"t", one per parameter}, ...
+};
+
 class Optimizer {
   public:
     virtual ~Optimizer() = default;
@@ -61,11 +73,21 @@ class Optimizer {
     int64_t steps() const { return steps_; }
     const std::vector<Var>& params() const { return params_; }
 
+    // The state a resumed run needs (see OptimizerState), copied out.
+    OptimizerState state() const;
+    // Takes over a saved state. It must have this optimizer's kinds of state, with one tensor of each
+    // parameter's shape, all finite; otherwise throws std::runtime_error naming the state and the parameter, and
+    // nothing is changed. The learning rate is not part of it: set_lr() or the schedule decide it.
+    void set_state(const OptimizerState& s);
+
   protected:
     // Throws std::invalid_argument for an undefined Var, a constant, or a parameter given twice
     // (which would be updated twice per step).
     Optimizer(std::vector<Var> params, Real lr);
     virtual void update() = 0;  // the rule itself: θ ← θ - η · (what the optimizer makes of g)
+    // The rule's running state, by kind, as references into the optimizer (so set_state can write it).
+    virtual std::vector<std::pair<std::string, std::vector<Tensor>*>> state_tensors() { return {}; }
+    virtual std::vector<std::pair<std::string, std::vector<int64_t>*>> state_counters() { return {}; }
 
     std::vector<Var> params_;
     Real lr_;
@@ -83,6 +105,8 @@ class SGD : public Optimizer {
     void update() override;
 
   private:
+    std::vector<std::pair<std::string, std::vector<Tensor>*>> state_tensors() override;
+
     Real momentum_;
     std::vector<Tensor> velocity_;  // one per parameter, same shape (empty when momentum is 0)
 };
@@ -101,6 +125,8 @@ class Adam : public Optimizer {
     void update() override;
 
   private:
+    std::vector<std::pair<std::string, std::vector<Tensor>*>> state_tensors() override;
+    std::vector<std::pair<std::string, std::vector<int64_t>*>> state_counters() override;
     Real beta1_, beta2_, eps_;
     std::vector<Tensor> m_, v_;  // first and second moments, one per parameter, same shape
     std::vector<int64_t> t_;     // steps taken by each parameter

@@ -10,6 +10,7 @@ namespace s2a {
 StackedLSTM::StackedLSTM(int D, int H, int layers, bool residual, Real dropout, Rng& rng)
     : residual_(residual), dropout_(dropout), dropout_rng_(rng.next_u64()) {
     if (layers < 1) throw std::invalid_argument(fmt::format("StackedLSTM: needs at least one layer, got {}", layers));
+    add_random("dropout", dropout_rng_);
     for (int l = 0; l < layers; ++l) {
         layers_.push_back(std::make_unique<LSTM>(l == 0 ? D : H, H, rng));
         add_child(fmt::format("layer{}", l), *layers_.back());

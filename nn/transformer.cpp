@@ -87,6 +87,7 @@ MultiHeadAttention::MultiHeadAttention(int D, int heads, Real dropout, Rng& rng)
     if (heads <= 0 || D % heads != 0)
         throw std::invalid_argument(fmt::format("MultiHeadAttention: D = {} must be a multiple of heads = {}", D, heads));
     check_dropout("MultiHeadAttention", dropout);
+    add_random("dropout", rng_);
     // Wk's bias only adds q · bk to every score of a row, which the softmax ignores: it is kept anyway, as in
     // the paper's and PyTorch's layers, and its gradient is (exactly) zero.
     add_child("Wq", Wq_);
@@ -185,6 +186,7 @@ Var LayerNorm::forward(const Var& x) const { return layer_norm(x, gamma, beta, e
 PositionWiseFFN::PositionWiseFFN(int D, int F, Real dropout, Rng& rng)
     : linear1_(D, F, rng), linear2_(F, D, rng), dropout_(dropout), rng_(rng.next_u64()) {
     check_dropout("PositionWiseFFN", dropout);
+    add_random("dropout", rng_);
     add_child("linear1", linear1_);
     add_child("linear2", linear2_);
 }
@@ -198,6 +200,7 @@ Var PositionWiseFFN::forward(const Var& x) {
 AddNorm::AddNorm(int D, Real dropout, bool pre_norm, Rng& rng)
     : norm_(D), dropout_(dropout), pre_norm_(pre_norm), rng_(rng.next_u64()) {
     check_dropout("AddNorm", dropout);
+    add_random("dropout", rng_);
     add_child("norm", norm_);
 }
 

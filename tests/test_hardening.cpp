@@ -1,12 +1,16 @@
 // tests/test_hardening.cpp — the programs refuse what they cannot do well before they start: values outside a
-// flag's bounds, an --out they could not write to, a data file of chapter 0 with bad lines; and no run replaces
-// the files of a training run with those of a run that trained nothing.
+// flag's bounds, an --out they could not write to, a data file of chapter 0 with bad lines; no run replaces
+// the files of a training run with those of a run that trained nothing; and a loss that turns NaN is
+// explained by the first op that made a non-finite value.
 #include <doctest/doctest.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "data/dataset.h"
+#include "models/seq2seq.h"
+#include "models/train.h"
 #include "tests/run_program.h"
 #include "tests/util.h"
 
@@ -115,4 +119,69 @@ TEST_CASE("hardening: chapter 0's data file: bad numbers, junk and labels are re
     // Spaces around the numbers and Windows line ends are fine.
     check_run("ch0", "--quick --data " + dir.write("good.csv", " 0.1 , -0.2 , 0\r\n-1e-3,2.5E+0,1\r\n"), 0,
               {"training accuracy", "on 2 points"});
+}
+
+namespace {
+
+// A small chapter-1 model on addition, its Adam optimizer and batches.
+struct Small {
+    s2a::Split sets = s2a::split(s2a::load_or_generate("addition", "", 200, 3), 40, 3);
+    s2a::Vocab vocab = s2a::make_vocab(sets.train);
+    s2a::Rng init{1};
+    s2a::Seq2seq model{vocab.size(), 8, 16, false, init};
+    s2a::Batcher batches{sets.train, vocab, 32, false};
+    std::vector<s2a::Tensor> values() const {
+        std::vector<s2a::Tensor> v;
+        for (const s2a::Var& p : model.parameters()) v.push_back(p.value());
+        return v;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("hardening: a loss that turns non-finite names the first op that made it, and updates nothing") {
+    SUBCASE("an overflow: output biases of ±1e308 put the right answer 2e308 below the best guess") {
+        Small s;
+        for (auto& [name, p] : s.model.named_parameters())
+            if (name == "decoder.out.b")
+                for (int64_t k = 0; k < p.numel(); ++k) p.value()[k] = s2a::Real(k % 2 ? 1e308 : -1e308);
+        s2a::Adam adam(s.model.parameters(), s2a::Real(1e-3));
+        const std::vector<s2a::Tensor> before = s.values();
+        const std::string error = s2a::error_of([&] { s2a::train_step(s.model, s.batches.batch(0), adam, 5); });
+        INFO(error);
+        CHECK(s2a::contains(error, "at step 1; redone with every op checked, the first not finite: op #"));
+        CHECK(s2a::contains(error, "cross_entropy (inputs (32, 4, 13)) produced inf"));  // the loss op itself
+        CHECK(s2a::contains(error, "from finite inputs: the op itself overflowed"));
+        CHECK(s2a::contains(error, "No parameter was updated"));
+        const std::vector<s2a::Tensor> after = s.values();
+        for (size_t i = 0; i < before.size(); ++i) CHECK(after[i].data == before[i].data);
+        CHECK(adam.steps() == 0);
+        CHECK(s2a::tape().size() == 0);  // the failed step left nothing on the tape
+    }
+    SUBCASE("a NaN planted in a weight: the first op that reads it is named, and the weight") {
+        Small s;
+        for (auto& [name, p] : s.model.named_parameters())
+            if (name == "encoder.lstm.Wx") p.value()[3] = NAN;
+        s2a::Adam adam(s.model.parameters(), s2a::Real(1e-3));
+        const std::string error = s2a::error_of([&] { s2a::train_step(s.model, s.batches.batch(0), adam, 5); });
+        INFO(error);
+        CHECK(s2a::contains(error, "nan at step 1;"));
+        CHECK(s2a::contains(error, "op #1 linear (inputs (32, 7, 8), (8, 64), (64)) produced nan"));  // x · Wx + b
+        CHECK(s2a::contains(error, "because input 2 ('Wx' (8, 64)) already held nan at element 3"));
+        CHECK(adam.steps() == 0);
+    }
+    SUBCASE("finite loss, gradients that overflow: a learning rate of 1e300 moves every weight by about 1e300") {
+        Small s;
+        s2a::Adam adam(s.model.parameters(), s2a::Real(1e300));
+        s2a::train_step(s.model, s.batches.batch(0), adam, 5);
+        const std::vector<s2a::Tensor> before = s.values();
+        const std::string error = s2a::error_of([&] { s2a::train_step(s.model, s.batches.batch(1), adam, 5); });
+        INFO(error);
+        CHECK(s2a::contains(error, "step 2: clip_grad_norm: gradients are not finite"));
+        CHECK(s2a::contains(error, "No parameter was updated"));
+        const std::vector<s2a::Tensor> after = s.values();
+        for (size_t i = 0; i < before.size(); ++i) CHECK(after[i].data == before[i].data);
+        CHECK(adam.steps() == 1);
+        CHECK(s2a::tape().size() == 0);
+    }
 }
