@@ -116,8 +116,7 @@ void resumable(std::vector<Contender>& cs, const TrainingFlags& f, const std::st
 void interruptible(std::vector<Contender>& cs, const std::function<void()>& train) {
     const CatchInterrupt catching;
     try {
-        train();
-        stop_if_interrupted();  // Ctrl-C after the last step: the user still asked to stop
+        train();  // a Ctrl-C after the last step lets the run finish: nothing is left to save
     } catch (const Interrupted&) {
         std::fflush(stdout);
         std::string folder;

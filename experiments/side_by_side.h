@@ -69,7 +69,7 @@ void load_resume(Contender& c, const std::string& path);
 void resumable(std::vector<Contender>& cs, const TrainingFlags& f, const std::string& prefix);
 
 // Runs `train`, a chapter's training loop over cs, with Ctrl-C caught (io/interrupt.h). When Ctrl-C stops it
-// between two steps (or comes after the last), every contender with a resume file is saved to its
+// between two steps, every contender with a resume file is saved to its
 // interrupted_path, the bar's line ended, where it went and how to continue printed; then Interrupted is
 // rethrown (guarded() exits with 130).
 void interruptible(std::vector<Contender>& cs, const std::function<void()>& train);

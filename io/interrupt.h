@@ -5,7 +5,8 @@
 // train_step reads it before each step (stop_if_interrupted), so the run stops between two steps and the
 // Interrupted exception unwinds the loop; the harness that catches it (experiments/side_by_side.h:
 // interruptible) saves what a resumed run needs and rethrows, and guarded() (io/cli.h) exits with status
-// 130, the shell's code for "ended by SIGINT" (128 + 2). A second Ctrl-C ends the program at once, as usual.
+// 130, the shell's code for "ended by SIGINT" (128 + 2). A second Ctrl-C ends the program at once, as usual,
+// and so does any Ctrl-C outside training. One that comes after the last step lets the run finish.
 #pragma once
 
 #include <stdexcept>

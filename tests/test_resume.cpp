@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
@@ -27,27 +28,16 @@ namespace {
 
 using Arrays = std::vector<std::pair<std::string, Tensor>>;
 
-// Every array of two .npz files the same: names, order, shapes and every bit of every value.
-void check_same_arrays(const std::string& a, const std::string& b) {
+// The first difference between two .npz files in names, order, shapes or any bit of any value: the array's
+// name, or "" if they hold the same.
+std::string first_difference(const std::string& a, const std::string& b) {
     const Arrays x = load_npz(a), y = load_npz(b);
-    INFO(a, " vs ", b);
-    REQUIRE(x.size() == y.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-        INFO(x[i].first);
-        CHECK(x[i].first == y[i].first);
-        REQUIRE(x[i].second.shape == y[i].second.shape);
-        CHECK(std::memcmp(x[i].second.ptr(), y[i].second.ptr(), sizeof(Real) * x[i].second.numel()) == 0);
-    }
-}
-
-bool same_bytes(const std::string& a, const std::string& b) {
-    const Arrays x = load_npz(a), y = load_npz(b);
-    if (x.size() != y.size()) return false;
+    if (x.size() != y.size()) return fmt::format("{} arrays against {}", x.size(), y.size());
     for (size_t i = 0; i < x.size(); ++i)
         if (x[i].first != y[i].first || !(x[i].second.shape == y[i].second.shape) ||
             std::memcmp(x[i].second.ptr(), y[i].second.ptr(), sizeof(Real) * x[i].second.numel()) != 0)
-            return false;
-    return true;
+            return x[i].first;
+    return "";
 }
 
 // Runs `program` for 4 epochs straight in one folder, and for 2, then --resume to 4, in another; every file
@@ -57,10 +47,10 @@ void check_two_plus_two(const std::string& program, const std::string& flags, co
     check_run(program, flags + " --epochs 4 --out " + straight.path(), 0, {});
     check_run(program, flags + " --epochs 2 --out " + stopped.path(), 0, {});
     // After 2 epochs the state differs from the state after 4 (else the comparison below proves nothing).
-    CHECK_FALSE(same_bytes(stopped.file(files[0]), straight.file(files[0])));
+    CHECK(first_difference(stopped.file(files[0]), straight.file(files[0])) != "");
     check_run(program, flags + " --epochs 4 --resume " + stopped.path() + " --out " + stopped.path(), 0,
               {"resumed from", "at epoch 3, batch 1 of"});
-    for (const std::string& file : files) check_same_arrays(straight.file(file), stopped.file(file));
+    for (const std::string& file : files) CHECK_MESSAGE(first_difference(straight.file(file), stopped.file(file)) == "", file);
     // Asking for no more epochs than are done is refused, and leaves the files alone.
     check_run(program, flags + " --epochs 4 --resume " + stopped.path() + " --out " + stopped.path(), 1,
               {"4 epochs are done already, and --epochs asks for 4 in all"});
@@ -270,38 +260,49 @@ class Terminal {
     int fd_ = -1;
 };
 
-}  // namespace
-
-TEST_CASE("resume: Ctrl-C stops ch1 between two steps, saves, ends the bar's line, exits 130; --resume finishes") {
-    const TempDir out("ctrl_c");
-    const std::string flags = "--examples 4000 --test 100 --hidden 32 --batch 32 --epochs 3";
+// Runs `program` with `flags` on a terminal, presses Ctrl-C once its first epoch is done (the row "     1 " is
+// printed: training is under way however slow the machine, and two epochs are left), and checks that it
+// stops between two steps, saves every model in `names`, ends the bar's line and exits with 130; then that
+// --resume from what it saved finishes the run (prints `end`, its last line's start).
+void check_ctrl_c(const std::string& program, const std::string& flags, const std::vector<std::string>& names,
+                  const std::string& end) {
+    const TempDir out(program + "_ctrl_c");
     std::vector<std::string> args;
-    for (const char* a : {"--examples", "4000", "--test", "100", "--hidden", "32", "--batch", "32", "--epochs", "3", "--out"})
-        args.push_back(a);
-    args.push_back(out.path());
-    Terminal ch1("ch1", args);
-    // Wait for the row of epoch 1: training is under way (however slow the machine), and two epochs are left.
-    REQUIRE_MESSAGE(ch1.wait_for("     1 ", 600), ch1.output);
-    ch1.interrupt();
-    const int status = ch1.status(600);
-    INFO(ch1.output);
+    std::istringstream words(flags + " --epochs 3 --out " + out.path());
+    for (std::string w; words >> w;) args.push_back(w);
+    Terminal t(program, args);
+    REQUIRE_MESSAGE(t.wait_for("     1 ", 600), t.output);
+    t.interrupt();
+    const int status = t.status(600);
+    INFO(t.output);
     CHECK(status == 130);
-    const size_t said = ch1.output.find("Ctrl-C: ");
+    const size_t said = t.output.find("Ctrl-C: ");
     REQUIRE(said != std::string::npos);
-    CHECK(ch1.output[said - 1] == '\n');           // the live bar's line was ended first
-    CHECK(ch1.output.rfind("\x1b[K", said) != std::string::npos);  // (and there was a live bar)
-    CHECK(contains(ch1.output, "To continue, run the same command with --resume " + out.file("interrupted")));
-    CHECK(contains(ch1.output, "ch1: interrupted (Ctrl-C)"));
-    CHECK_FALSE(contains(ch1.output, "Total time"));  // it did not go on to the end
-    for (const char* name : {"ch1_baseline", "ch1_reversed", "ch1_peeky_reversed"}) {
+    CHECK(t.output[said - 1] == '\n');                            // the live bar's line was ended first
+    CHECK(t.output.rfind("\x1b[K", said) != std::string::npos);  // (and there was a live bar)
+    CHECK(contains(t.output, "To continue, run the same command with --resume " + out.file("interrupted")));
+    CHECK(contains(t.output, program + ": interrupted (Ctrl-C)"));
+    CHECK_FALSE(contains(t.output, end));  // it did not go on to the end
+    for (const std::string& name : names) {
         // The state after the last whole epoch is still there, under its own name; the half epoch beside it.
-        const std::string whole = out.file(std::string(name) + ".resume.npz");
-        const std::string half = out.file(std::string("interrupted/") + name + ".resume.npz");
+        const std::string whole = out.file(name + ".resume.npz"), half = out.file("interrupted/" + name + ".resume.npz");
         REQUIRE(std::filesystem::exists(whole));
         REQUIRE(std::filesystem::exists(half));
         for (const auto& [n, t] : load_npz(whole))
             if (n == "run.progress") CHECK(from_counts(t, n)[1] == 0);  // batch 0: at an epoch's end
     }
-    check_run("ch1", flags + " --resume " + out.file("interrupted") + " --out " + out.path(), 0,
-              {"resumed from", "Total time", "     3 "});
+    check_run(program, flags + " --epochs 3 --resume " + out.file("interrupted") + " --out " + out.path(), 0,
+              {"resumed from", end.c_str(), "     3 "});
+}
+
+}  // namespace
+
+TEST_CASE("resume: Ctrl-C stops ch1 between two steps, saves, ends the bar's line, exits 130; --resume finishes") {
+    check_ctrl_c("ch1", "--examples 4000 --test 100 --hidden 32 --batch 32",
+                 {"ch1_baseline", "ch1_reversed", "ch1_peeky_reversed"}, "Total time");
+}
+
+TEST_CASE("resume: Ctrl-C stops ch5's Transformer on dates the same way") {
+    check_ctrl_c("ch5", "--examples 3000 --test 100 --d-model 32 --heads 2 --ffn 64 --layers 1 --warmup 10 --batch 32 "
+                        "--beam 2 --seconds 0", {"ch5_transformer"}, "s of training; total time");
 }
