@@ -103,6 +103,36 @@ TEST_CASE("resume: ch5, 2 epochs + --resume + 2 epochs gives the Transformer of 
                        {"ch5_transformer.resume.npz"});
 }
 
+TEST_CASE("resume: an optimizer's exported state, imported into a fresh one, continues its updates exactly") {
+    for (const bool adam : {true, false}) {
+        CAPTURE(adam);
+        Rng rng(4);
+        const Tensor start = randn(Shape{3, 2}, rng), g = randn(Shape{3, 2}, rng);
+        Var a = parameter(start, "W"), b = parameter(start, "W");
+        auto make = [&](Var p) -> std::unique_ptr<Optimizer> {
+            if (adam) return std::make_unique<Adam>(std::vector<Var>{p}, Real(0.1));
+            return std::make_unique<SGD>(std::vector<Var>{p}, Real(0.1), Real(0.9));
+        };
+        const auto first = make(a), second = make(b);
+        a.grad() = g;
+        for (int i = 0; i < 3; ++i) first->step();
+        second->set_state(first->state());
+        b.value() = a.value();
+        CHECK(second->steps() == 3);
+        b.grad() = g;
+        first->step();
+        second->step();
+        CHECK(a.value().data == b.value().data);  // the same moments, velocity and step counts: the same update
+        CHECK(a.value().data != start.data);
+        // A state of another shape, or of another optimizer, is refused and changes nothing.
+        OptimizerState wrong = first->state();
+        wrong.tensors[0].second[0] = Tensor(Shape{2, 3});
+        CHECK(contains(error_of([&] { second->set_state(wrong); }), "shape (2, 3), the parameter's is (3, 2)"));
+        CHECK(contains(error_of([&] { second->set_state(OptimizerState{}); }), "kinds of tensors"));
+        CHECK(second->steps() == 4);
+    }
+}
+
 TEST_CASE("resume: a contender saved and loaded continues exactly; its state is all in the file") {
     const TempDir dir("resume_api");
     Contender a = small_contender(), b = small_contender();
