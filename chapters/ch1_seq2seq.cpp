@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     f.add_to(cli, "a file in the textbook format ('16+75  _91  ' per line) instead of generated addition");
     cli.option("show", &show, "test predictions to print at the end").range(0, 1000);
     cli.flag("eval-only", &eval_only, "load the three checkpoints from --out and evaluate them, no training");
+    cli.require([&] { return eval_only && !f.resume.empty() ? "--eval-only trains nothing: it cannot --resume" : ""; });
     cli.parse(argc, argv);
     return guarded("ch1", [&] {
         if (f.quick) {

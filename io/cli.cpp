@@ -140,9 +140,9 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
     cli.option("lr", &lr, "Adam learning rate").above(0).at_most(1);
     cli.option("clip", &clip, "gradient clipping: max global norm").above(0);
     cli.option("out", &out, "folder for plots and checkpoints", "DIR");
-    cli.option("resume", &resume, "continue the run saved in DIR: the --out of a run (as after its last whole epoch), or "
-               "DIR/interrupted after a Ctrl-C; the same flags give the same weights as a run never stopped; --epochs "
-               "counts all epochs, those done included", "DIR");
+    cli.option("resume", &resume, "continue the run saved in DIR: a run's --out (its state after its last whole epoch) or "
+               "OUT/interrupted (after Ctrl-C); with the same flags it ends with the weights of a run never stopped; "
+               "--epochs counts the epochs already done", "DIR");
     cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
     // A file brings its own number of examples; generated ones must leave some to train on.
     cli.require([this] {

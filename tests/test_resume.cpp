@@ -94,6 +94,7 @@ TEST_CASE("resume: ch1, 2 epochs + --resume + 2 epochs gives the weights of 4 ep
     check_two_plus_two("ch1", "--examples 600 --test 100 --hidden 16 --batch 32",
                        {"ch1_baseline.resume.npz", "ch1_reversed.resume.npz", "ch1_peeky_reversed.resume.npz",
                         "ch1_baseline.npz", "ch1_reversed.npz", "ch1_peeky_reversed.npz"});
+    check_run("ch1", "--eval-only --resume out", 2, {"ch1: --eval-only trains nothing: it cannot --resume"});
 }
 
 TEST_CASE("resume: ch5, 2 epochs + --resume + 2 epochs gives the Transformer of 4 epochs straight, bit for bit") {
