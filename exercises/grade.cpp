@@ -52,7 +52,7 @@ std::string symptom(const Tensor& yours, const Tensor& truth, bool twice) {
         yt += yours[i] * truth[i];
     }
     if (tt == 0) return yy == 0 ? "" : "it should be exactly zero everywhere";
-    if (yy <= 1e-24 * tt) return "it is all zero: the TODO is still blank, or nothing is added into this tensor";
+    if (yy <= 1e-24 * tt) return "it is all zero: is the TODO still blank? (or nothing is added into it)";
     const double k = yt / tt;  // the least-squares fit yours ≈ k · truth
     double off = 0;
     for (int64_t i = 0; i < yours.numel(); ++i) off += (yours[i] - k * truth[i]) * (yours[i] - k * truth[i]);
