@@ -41,23 +41,25 @@ Var additive_scores(const Var& qW1, const Var& kW2, const Var& v) {
                     e[pair] += pv[k] * hidden[pair * A + k];
                 }
             }
-    return record("additive_scores", std::move(e), {qW1, kW2, v}, [qW1, kW2, v, hidden, B, Tq, S, A](Node& out) {
-        const Real* de = out.grad.ptr();                                 // (B, Tq, S): d loss / d e
-        const Real* pv = v.value().ptr();                                // (A)
-        Real* dx = qW1.requires_grad() ? qW1.grad().ptr() : nullptr;     // (B, Tq, A), to add into
-        Real* dy = kW2.requires_grad() ? kW2.grad().ptr() : nullptr;     // (B, S, A), to add into
-        Real* dv = v.requires_grad() ? v.grad().ptr() : nullptr;         // (A), to add into
-        // TODO: for every pair (b, t, s) = pair index (b·Tq + t)·S + s, with h = hidden[b, t, s, :] at pair·A:
-        //   g[k] = de[pair] · v[k] · (1 - h[k]²);   dv[k] += de[pair] · h[k];
-        //   dqW1[b, t, k] += g[k]  (at (b·Tq + t)·A + k);   dkW2[b, s, k] += g[k]  (at (b·S + s)·A + k).
-        // Skip dx, dy or dv when it is nullptr: that input needs no gradient.
-    });
+    return record("additive_scores", std::move(e), {qW1, kW2, v},
+                  [qW1, kW2, v, hidden = std::move(hidden), B, Tq, S, A](Node& out) {
+                      const Real* de = out.grad.ptr();                                 // (B, Tq, S): d loss / d e
+                      const Real* pv = v.value().ptr();                                // (A)
+                      Real* dx = qW1.requires_grad() ? qW1.grad().ptr() : nullptr;     // (B, Tq, A), to add into
+                      Real* dy = kW2.requires_grad() ? kW2.grad().ptr() : nullptr;     // (B, S, A), to add into
+                      Real* dv = v.requires_grad() ? v.grad().ptr() : nullptr;         // (A), to add into
+                      // TODO: for every pair (b, t, s) = pair index (b·Tq + t)·S + s, with h = hidden[b, t, s, :] at pair·A:
+                      //   g[k] = de[pair] · v[k] · (1 - h[k]²);   dv[k] += de[pair] · h[k];
+                      //   dx[(b·Tq + t)·A + k] += g[k]  (dqW1[b, t, k]);   dy[(b·S + s)·A + k] += g[k]  (dkW2[b, s, k]).
+                      // Skip dx, dy or dv when it is nullptr: that input needs no gradient.
+                  });
 }
 
 // AttentionWeight's additive score, written with the op above: a (B, Tq, S).
 Var attention_weight_additive(const Var& q, const Var& hs, const Var& W1, const Var& W2, const Var& v, const Tensor& mask) {
     const int B = q.dim(0), S = hs.dim(1);
-    if (mask.shape != Shape{B, S}) shape_error("attention_weight_additive", "the mask must be (B, S)", {mask.shape, q.shape(), hs.shape()});
+    if (mask.shape != Shape{B, S})
+        shape_error("attention_weight_additive", "the mask must be (B, S)", {mask.shape, q.shape(), hs.shape()});
     const Var e = additive_scores(matmul(q, W1), matmul(hs, W2), v);  // (B, Tq, A), (B, S, A), (A) → (B, Tq, S)
     Tensor mask3 = mask;
     mask3.shape = Shape{B, 1, S};  // one mask row serves every query step of its sentence

@@ -4,10 +4,11 @@
 // scaled_dot_product_attention) its forward. You fill it in exercises/<name>.cpp, and `make exercise EX=<name>`
 // builds that file with its cases (exercises/checks/<name>.cpp) and the grader (exercises/grade.cpp) and grades:
 //   forward   your output against the library's own, element by element:
-//             |yours - library| ≤ 1e-12 + 1e-9 · |library|
+//             |yours - library| ≤ 1e-12 + 1e-9 · max(|yours|, |library|)
 //   backward  the gradient check the library's own ops pass (autodiff/gradcheck.h): the gradient your backward
 //             puts on the tape against central differences, in double precision, relative error ≤ 1e-6
-// over several seeded random shapes (with masks where the op has one), and once more with the inputs used
+// over hand-picked shapes (square ones, a single query step, a row hidden entirely by the mask) and shapes drawn
+// from a seeded generator, with masks where the op has one,, and once more with the inputs used
 // twice, yours(x) + 2 · yours(x), which only a backward that ADDS (+=) into its inputs' gradients passes.
 // For every input the grader prints the worst element, analytic against numeric, and what the error looks
 // like (all zero, a constant factor, transposed, wrong only under a mask, ...) with the exercise's hints.

@@ -35,6 +35,13 @@ Exercise the_exercise() {
     add(3, 4, 5, 5, 3, {4, 4}, "no padding");
     add(2, 5, 3, 4, 6, {5, 2, 3}, "padded sentences, Hq ≠ Hk");
     add(1, 4, 2, 3, 4, {0, 4}, "Tq = 1; sentence 0 is all padding");
+    for (int k = 0; k < 2; ++k) {  // shapes drawn at random, every size in 1..4, each sentence's length in 0..S
+        const int Tq = 1 + rng.randint(4), S = 1 + rng.randint(4), Hq = 1 + rng.randint(4), Hk = 1 + rng.randint(4),
+                  A = 1 + rng.randint(4);
+        std::vector<int> lengths(1 + rng.randint(3));
+        for (int& n : lengths) n = rng.randint(S + 1);
+        add(Tq, S, Hq, Hk, A, lengths, "a random shape and padding");
+    }
     ex.hints = {{"forward", "the forward is given: if it fails, restore it from exercises/solutions/attention_weight_additive.cpp"},
                 {"v", "dv += de · hidden, summed over every pair (b, t, s)"},
                 {"q", "q's gradient comes from dqW1 through the given matmul: g = de · v ⊙ (1 - hidden²), with hidden the "

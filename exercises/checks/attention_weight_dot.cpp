@@ -29,6 +29,12 @@ Exercise the_exercise() {
     add(2, 6, 3, {6, 4, 1}, "padded sentences");
     add(4, 4, 4, {4, 2}, "square, padded");
     add(1, 5, 2, {0, 3}, "Tq = 1; sentence 0 is all padding");
+    for (int k = 0; k < 2; ++k) {  // shapes drawn at random, every size in 1..5, each sentence's length in 0..S
+        const int Tq = 1 + rng.randint(5), S = 1 + rng.randint(5), H = 1 + rng.randint(5);
+        std::vector<int> lengths(1 + rng.randint(3));
+        for (int& n : lengths) n = rng.randint(S + 1);
+        add(Tq, S, H, lengths, "a random shape and padding");
+    }
     ex.hints = {{"forward", "the forward is given: if it fails, restore it from exercises/solutions/attention_weight_dot.cpp"},
                 {"q", "de first, per row (b, t): de = a ⊙ (da - Σⱼ daⱼ aⱼ), the softmax Jacobian's diagonal a ⊙ da included; "
                       "then dq_b = de_b · hs_b, (Tq, S) · (S, H): a sum over s of de[b, t, s] hs[b, s]. Using da where de "

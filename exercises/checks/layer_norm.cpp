@@ -23,6 +23,7 @@ Exercise the_exercise() {
     add(Shape{2, 3, 4});
     add(Shape{1, 8});
     add(Shape{2, 2, 2, 6});
+    for (int k = 0; k < 2; ++k) add(Shape{1 + rng.randint(4), 2 + rng.randint(6)});  // drawn at random: D ≥ 2
     ex.hints = {{"forward", "the forward is given: if it fails, restore it from exercises/solutions/layer_norm.cpp"},
                 {"x", "dx = rstd · (dx̂ - mean(dx̂) - x̂ ⊙ mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, means over one row. rstd · dx̂ alone "
                       "forgets that μ and σ² depend on every x of the row; dy in place of dx̂ forgets γ"},

@@ -27,6 +27,10 @@ Exercise the_exercise() {
     add(1, 2, 3);
     add(3, 4, 2);
     add(4, 1, 1);
+    for (int k = 0; k < 2; ++k) {  // shapes drawn at random, every size in 1..4
+        const int B = 1 + rng.randint(4), D = 1 + rng.randint(4), H = 1 + rng.randint(4);
+        add(B, D, H);
+    }
     const std::string via_a = "its gradient comes from da through the given matmuls: check da_i = dc_t g i (1 - i), "
                               "da_f = dc_t c_{t-1} f (1 - f), da_g = dc_t i (1 - g²), da_o = dh tanh(c_t) o (1 - o), in "
                               "the gate order i, f, g, o, with dc_t = dc + dh o (1 - tanh²(c_t)): both paths to c_t";

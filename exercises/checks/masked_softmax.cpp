@@ -22,6 +22,10 @@ Exercise the_exercise() {
     Tensor one_kept = Tensor::from(Shape{2, 3}, {0, 1, 0, 1, 1, 0});  // row 0: one position kept, so y = 1 there
     add(Shape{2, 3}, one_kept, true, "row 0 keeps one position");
     add(Shape{1, 9}, Tensor(Shape{1, 9}, 1), false, "no mask, one long row");
+    for (int k = 0; k < 2; ++k) {  // shapes drawn at random: (R, n) with R in 1..4, n in 2..7
+        const Shape s{1 + rng.randint(4), 2 + rng.randint(6)};
+        add(s, random_mask(s, rng), true, "a random shape and mask");
+    }
     ex.hints = {{"forward", "the forward is given: if it fails, restore it from exercises/solutions/masked_softmax.cpp"},
                 {"x", "dxⱼ = yⱼ (dyⱼ - Σᵢ dyᵢ yᵢ), with the sum over one row (not the whole tensor). Usual mistakes: "
                       "only -yⱼ Σᵢ dyᵢ yᵢ (the Jacobian's diagonal yⱼ dyⱼ forgotten), only yⱼ (1 - yⱼ) dyⱼ (the "

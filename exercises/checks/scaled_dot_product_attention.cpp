@@ -43,6 +43,13 @@ Exercise the_exercise() {
     add(1, 2, 4, 4, 3, 2, causal_mask(4), "causal mask (Tq, Tk)");
     add(2, 2, 3, 3, 2, 3, combine_masks(padding({3, 0}, 3), causal_mask(3)), "causal and padding; sentence 1 all padding");
     add(1, 1, 2, 6, 8, 1, Tensor(), "dk = 8: the scale 1/√dk matters");
+    for (int k = 0; k < 2; ++k) {  // shapes drawn at random, every size in 1..4, each sentence's length in 0..Tk
+        const int B = 1 + rng.randint(3), h = 1 + rng.randint(3), Tq = 1 + rng.randint(4), Tk = 1 + rng.randint(4),
+                  dk = 1 + rng.randint(4), dv = 1 + rng.randint(4);
+        std::vector<int> lengths(B);
+        for (int& n : lengths) n = rng.randint(Tk + 1);
+        add(B, h, Tq, Tk, dk, dv, padding(lengths, Tk), "a random shape and padding");
+    }
     ex.hints = {{"forward", "softmax(q kᵀ / √dk, mask) v: the scores need k transposed (bmm(q3, k3, false, true)), the "
                             "scale is 1/√dk (not 1/dk, not √dk), the mask goes into softmax (a forgotten mask fails only the "
                             "masked cases), and the weights multiply v (not k)"},

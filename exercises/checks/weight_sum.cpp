@@ -20,6 +20,12 @@ Exercise the_exercise() {
     add(3, 1, 6, 2, "Tq = 1, as in the Bahdanau wiring");
     add(2, 4, 4, 4, "square: a transpose changes numbers, not shapes");
     add(1, 5, 3, 3, "");
+    // Shapes drawn at random, every size in 1..5, into named sizes first: the order in which function arguments
+    // are evaluated is unspecified, so draws inside a call's arguments could differ between compilers.
+    for (int k = 0; k < 2; ++k) {
+        const int B = 1 + rng.randint(5), Tq = 1 + rng.randint(5), S = 1 + rng.randint(5), H = 1 + rng.randint(5);
+        add(B, Tq, S, H, "a random shape");
+    }
     ex.hints = {{"forward", "the forward is given: if it fails, restore it from exercises/solutions/weight_sum.cpp"},
                 {"a", "da_b = dc_b · hs_bᵀ: da[b, t, s] = Σₕ dc[b, t, h] hs[b, s, h], a sum over h. A missing transpose "
                       "pairs dc[b, t, ·] with a column of hs instead of its row s"},

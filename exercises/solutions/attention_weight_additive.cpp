@@ -41,32 +41,34 @@ Var additive_scores(const Var& qW1, const Var& kW2, const Var& v) {
                     e[pair] += pv[k] * hidden[pair * A + k];
                 }
             }
-    return record("additive_scores", std::move(e), {qW1, kW2, v}, [qW1, kW2, v, hidden, B, Tq, S, A](Node& out) {
-        const Real* de = out.grad.ptr();                                 // (B, Tq, S): d loss / d e
-        const Real* pv = v.value().ptr();                                // (A)
-        Real* dx = qW1.requires_grad() ? qW1.grad().ptr() : nullptr;     // (B, Tq, A), to add into
-        Real* dy = kW2.requires_grad() ? kW2.grad().ptr() : nullptr;     // (B, S, A), to add into
-        Real* dv = v.requires_grad() ? v.grad().ptr() : nullptr;         // (A), to add into
-        std::vector<Real> g(A);                                          // d loss / d (x + y) for one pair
-        for (int b = 0; b < B; ++b)
-            for (int t = 0; t < Tq; ++t)
-                for (int s = 0; s < S; ++s) {
-                    const int64_t pair = (int64_t(b) * Tq + t) * S + s;
-                    const Real* h = hidden.ptr() + pair * A;  // hidden[b, t, s, :]
-                    for (int k = 0; k < A; ++k) g[k] = de[pair] * pv[k] * (1 - h[k] * h[k]);
-                    for (int k = 0; k < A; ++k) {
-                        if (dv) dv[k] += de[pair] * h[k];
-                        if (dx) dx[(int64_t(b) * Tq + t) * A + k] += g[k];
-                        if (dy) dy[(int64_t(b) * S + s) * A + k] += g[k];
-                    }
-                }
-    });
+    return record("additive_scores", std::move(e), {qW1, kW2, v},
+                  [qW1, kW2, v, hidden = std::move(hidden), B, Tq, S, A](Node& out) {
+                      const Real* de = out.grad.ptr();                                 // (B, Tq, S): d loss / d e
+                      const Real* pv = v.value().ptr();                                // (A)
+                      Real* dx = qW1.requires_grad() ? qW1.grad().ptr() : nullptr;     // (B, Tq, A), to add into
+                      Real* dy = kW2.requires_grad() ? kW2.grad().ptr() : nullptr;     // (B, S, A), to add into
+                      Real* dv = v.requires_grad() ? v.grad().ptr() : nullptr;         // (A), to add into
+                      std::vector<Real> g(A);                                          // d loss / d (x + y) for one pair
+                      for (int b = 0; b < B; ++b)
+                          for (int t = 0; t < Tq; ++t)
+                              for (int s = 0; s < S; ++s) {
+                                  const int64_t pair = (int64_t(b) * Tq + t) * S + s;
+                                  const Real* h = hidden.ptr() + pair * A;  // hidden[b, t, s, :]
+                                  for (int k = 0; k < A; ++k) g[k] = de[pair] * pv[k] * (1 - h[k] * h[k]);
+                                  for (int k = 0; k < A; ++k) {
+                                      if (dv) dv[k] += de[pair] * h[k];
+                                      if (dx) dx[(int64_t(b) * Tq + t) * A + k] += g[k];
+                                      if (dy) dy[(int64_t(b) * S + s) * A + k] += g[k];
+                                  }
+                              }
+                  });
 }
 
 // AttentionWeight's additive score, written with the op above: a (B, Tq, S).
 Var attention_weight_additive(const Var& q, const Var& hs, const Var& W1, const Var& W2, const Var& v, const Tensor& mask) {
     const int B = q.dim(0), S = hs.dim(1);
-    if (mask.shape != Shape{B, S}) shape_error("attention_weight_additive", "the mask must be (B, S)", {mask.shape, q.shape(), hs.shape()});
+    if (mask.shape != Shape{B, S})
+        shape_error("attention_weight_additive", "the mask must be (B, S)", {mask.shape, q.shape(), hs.shape()});
     const Var e = additive_scores(matmul(q, W1), matmul(hs, W2), v);  // (B, Tq, A), (B, S, A), (A) → (B, Tq, S)
     Tensor mask3 = mask;
     mask3.shape = Shape{B, 1, S};  // one mask row serves every query step of its sentence

@@ -29,7 +29,7 @@ Var lstm_gates(const Var& a, const Var& c_prev) {
         shape_error("lstm_gates", "needs a (B, 4H) and c_prev (B, H)", {a.shape(), c_prev.shape()});
     Tensor gates(Shape{B, 4 * H});  // (B, 4H): i, f, g, o, saved for backward
     Tensor tanh_c(Shape{B, H});     // (B, H): tanh(c_t), saved for backward
-    Tensor out(Shape{B, 2 * H});    // (B, 2H): [h_t | c_t]
+    Tensor hc(Shape{B, 2 * H});     // (B, 2H): [h_t | c_t]
     const Real *pa = a.value().ptr(), *pc = c_prev.value().ptr();
     for (int n = 0; n < B; ++n)
         for (int j = 0; j < H; ++j) {
@@ -41,10 +41,10 @@ Var lstm_gates(const Var& a, const Var& c_prev) {
             const Real o = gn[3 * H + j] = 1 / (1 + std::exp(-an[3 * H + j]));
             const Real c = f * pc[int64_t(n) * H + j] + i * g;  // c_t = f ⊙ c_{t-1} + i ⊙ g
             tanh_c[int64_t(n) * H + j] = std::tanh(c);
-            out[int64_t(n) * 2 * H + j] = o * tanh_c[int64_t(n) * H + j];  // h_t = o ⊙ tanh(c_t)
-            out[int64_t(n) * 2 * H + H + j] = c;
+            hc[int64_t(n) * 2 * H + j] = o * tanh_c[int64_t(n) * H + j];  // h_t = o ⊙ tanh(c_t)
+            hc[int64_t(n) * 2 * H + H + j] = c;
         }
-    return record("lstm_gates", std::move(out), {a, c_prev}, [a, c_prev, gates, tanh_c, B, H](Node& out) {
+    return record("lstm_gates", std::move(hc), {a, c_prev}, [a, c_prev, gates, tanh_c, B, H](Node& out) {
         const Real* dout = out.grad.ptr();                                  // (B, 2H): [dh | dc]
         const Real* pc = c_prev.value().ptr();                              // (B, H): c_{t-1}
         Real* da = a.requires_grad() ? a.grad().ptr() : nullptr;            // (B, 4H), to add into
