@@ -6,6 +6,8 @@
 #   make gradcheck  print the gradient-check table of every op
 #   make bench      run the benchmark (speed, not correctness)
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make exercise EX=name   grade your exercises/<name>.cpp (see exercises/README.md)
+#   make exercises  grade every exercise, one row each (SOLUTIONS=1: grade the reference solutions instead)
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
 # pkg-config gives for OpenBLAS and fmt in build/config.mk.
@@ -21,8 +23,12 @@ CHAPTER_SRC := $(wildcard chapters/ch[0-9]*.cpp)
 # chapters/ch0_tape.cpp → ch0
 chapter_name = $(firstword $(subst _, ,$(basename $(notdir $(1)))))
 CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
+# The graded exercises in the chapters' order: exercises/<name>.cpp (yours) and exercises/solutions/<name>.cpp,
+# one program each (a new exercise is added here).
+EXERCISES := masked_softmax lstm_step weight_sum attention_weight_dot attention_weight_additive layer_norm scaled_dot_product_attention
+GRADER := exercises/grade.o exercises/main.o
 
-.PHONY: all test asan gradcheck bench clean deps $(CHAPTERS)
+.PHONY: all test asan gradcheck bench clean deps exercise exercises $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -42,11 +48,11 @@ deps: build/config.mk
 define VARIANT
 build/$(1)/%.o: %.cpp build/config.mk
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXFLAGS_BASE) $(2) $$(PKG_CFLAGS) -DS2A_BUILD_DIR='"build/$(1)"' -c $$< -o $$@
+	$$(CXX) $$(CXXFLAGS_BASE) $(2) $$(EXTRA_FLAGS) $$(PKG_CFLAGS) -DS2A_BUILD_DIR='"build/$(1)"' -c $$< -o $$@
 build/$(1)/libs2a.a: $$(SRC:%.cpp=build/$(1)/%.o)
 	@rm -f $$@
 	ar rcs $$@ $$^
-build/$(1)/bin/tests: $$(TEST_SRC:%.cpp=build/$(1)/%.o) build/$(1)/libs2a.a
+build/$(1)/bin/tests: $$(TEST_SRC:%.cpp=build/$(1)/%.o) build/$(1)/exercises/grade.o build/$(1)/libs2a.a
 	@mkdir -p $$(@D)
 	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
 build/$(1)/bin/bench: build/$(1)/bench/bench.o build/$(1)/libs2a.a
@@ -60,6 +66,17 @@ build/$(1)/bin/$(call chapter_name,$(c)): build/$(1)/$(c:.cpp=.o) build/$(1)/lib
 	@mkdir -p $$(@D)
 	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
 )
+# Each exercise twice, with its cases and the grader: exercise_<name> from your exercises/<name>.cpp and
+# solution_<name> from exercises/solutions/<name>.cpp. A blank leaves variables unused by design: not warned.
+$(EXERCISES:%=build/$(1)/exercises/%.o): EXTRA_FLAGS := -Wno-unused-parameter -Wno-unused-variable
+$(foreach e,$(EXERCISES),
+build/$(1)/bin/exercise_$(e): build/$(1)/exercises/$(e).o build/$(1)/exercises/checks/$(e).o $(GRADER:%=build/$(1)/%) build/$(1)/libs2a.a
+	@mkdir -p $$(@D)
+	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
+build/$(1)/bin/solution_$(e): build/$(1)/exercises/solutions/$(e).o build/$(1)/exercises/checks/$(e).o $(GRADER:%=build/$(1)/%) build/$(1)/libs2a.a
+	@mkdir -p $$(@D)
+	$$(CXX) $(2) $$^ $$(PKG_LIBS) -o $$@
+)
 endef
 
 F32_FLAGS := -O2
@@ -69,11 +86,13 @@ $(eval $(call VARIANT,f32,$(F32_FLAGS)))
 $(eval $(call VARIANT,f64,$(F64_FLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_FLAGS)))
 
-# The chapter programs the tests run in --quick mode are built in the same variant as the test binary.
-test: build/f64/bin/tests $(CHAPTERS:%=build/f64/bin/%)
+# The chapter programs the tests run in --quick mode, and every exercise's two grading programs, are built in
+# the same variant as the test binary.
+EXERCISE_PROGRAMS := $(EXERCISES:%=exercise_%) $(EXERCISES:%=solution_%)
+test: build/f64/bin/tests $(CHAPTERS:%=build/f64/bin/%) $(EXERCISE_PROGRAMS:%=build/f64/bin/%)
 	./build/f64/bin/tests $(ARGS)
 
-asan: build/asan/bin/tests $(CHAPTERS:%=build/asan/bin/%)
+asan: build/asan/bin/tests $(CHAPTERS:%=build/asan/bin/%) $(EXERCISE_PROGRAMS:%=build/asan/bin/%)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/bin/tests $(ARGS)
 
 gradcheck: build/f64/bin/gradcheck
@@ -87,6 +106,22 @@ ch0: build/f64/bin/ch0
 	./build/f64/bin/ch0 $(ARGS)
 $(filter-out ch0,$(CHAPTERS)): %: build/f32/bin/%
 	./build/f32/bin/$@ $(ARGS)
+
+# Grading needs double precision (the gradient check does), so the exercises build in build/f64.
+ifneq ($(filter exercise,$(MAKECMDGOALS)),)
+ifeq ($(filter $(EX),$(EXERCISES)),)
+$(error make exercise EX=<name>: EX="$(EX)" is not an exercise; the exercises are: $(EXERCISES))
+endif
+endif
+exercise: build/f64/bin/exercise_$(EX)
+	./build/f64/bin/exercise_$(EX)
+
+# One row per exercise, then how many pass; fails unless all do. SOLUTIONS=1 grades exercises/solutions/.
+GRADED := $(if $(SOLUTIONS),solution,exercise)
+exercises: $(EXERCISES:%=build/f64/bin/$(GRADED)_%)
+	@printf '%-28s %-6s %s\n' exercise result 'worst rel. error'
+	@n=0; for e in $(EXERCISES); do ./build/f64/bin/$(GRADED)_$$e --summary && n=$$((n + 1)); done; \
+	echo "$$n of $(words $(EXERCISES)) pass"; test $$n -eq $(words $(EXERCISES))
 
 clean:
 	rm -rf build

@@ -47,6 +47,7 @@ GradcheckReport gradcheck(const std::function<Var(const std::vector<Var>&)>& f, 
         GradcheckInput in;
         in.name = x.name().empty() ? fmt::format("input {}", k) : x.name();
         in.shape = x.shape();
+        in.numeric = Tensor(x.shape());
         std::vector<int64_t> which;
         if (x.numel() <= opt.max_elements)
             for (int64_t i = 0; i < x.numel(); ++i) which.push_back(i);
@@ -61,6 +62,7 @@ GradcheckReport gradcheck(const std::function<Var(const std::vector<Var>&)>& f, 
             const double minus = project(f(inputs).value(), r);
             x.value()[i] = saved;
             const double numeric = (plus - minus) / (2 * opt.step), a = analytic[k][i];
+            in.numeric[i] = static_cast<Real>(numeric);
             const double err = std::fabs(a - numeric), scale = std::max(std::fabs(a), std::fabs(numeric));
             const double ratio = err / (opt.atol + opt.rtol * scale);  // ≤ 1 passes
             in.max_abs = std::max(in.max_abs, err);
@@ -76,6 +78,7 @@ GradcheckReport gradcheck(const std::function<Var(const std::vector<Var>&)>& f, 
             }
         }
         in.checked = static_cast<int64_t>(which.size());
+        in.analytic = std::move(analytic[k]);
         report.pass = report.pass && in.pass;
         report.max_abs = std::max(report.max_abs, in.max_abs);
         report.max_rel = std::max(report.max_rel, in.max_rel);

@@ -38,6 +38,8 @@ struct GradcheckInput {
     int64_t worst = -1;           // flat index of the element with the largest error relative to its tolerance
     double worst_analytic = 0, worst_numeric = 0;
     bool pass = true;
+    Tensor analytic, numeric;     // both gradients in full, for a caller's own diagnosis (exercises/grade.cpp);
+                                  // numeric is 0 at the elements left out of a sample
 };
 
 struct GradcheckReport {
