@@ -13,6 +13,7 @@
 
 #include <chrono>
 
+#include "autodiff/profile.h"
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
 #include "io/cli.h"
@@ -51,6 +52,13 @@ int main(int argc, char** argv) {
             auto model = std::make_unique<Seq2seq>(vocab.size(), f.embed, f.hidden, peeky, init);
             if (eval_only) load(*model, checkpoint_path(f.out, "ch1", name));
             models.push_back(make_contender(name, std::move(model), sets, vocab, f.batch, reversed, Real(f.lr), f.seed));
+        }
+
+        if (f.profile) {  // --profile: where an epoch of the baseline's training spends its time, then stop
+            profile_epoch(models[0].train->num_batches(), [&](int i) {
+                train_step(*models[0].model, models[0].train->batch(i), *models[0].optimizer, Real(f.clip));
+            });
+            return 0;
         }
 
         // 3. Training. One epoch of one model is this loop: a fresh order of the batches (the same for every

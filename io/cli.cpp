@@ -139,6 +139,8 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
     cli.option("clip", &clip, "gradient clipping: max global norm").above(0);
     cli.option("out", &out, "folder for plots and checkpoints", "DIR");
     cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
+    cli.flag("profile", &profile, "profile one epoch of the main model's training (after a warm-up step), print where "
+             "the time went, and stop");
     // A file brings its own number of examples; generated ones must leave some to train on.
     cli.require([this] {
         return data.empty() && test >= examples
