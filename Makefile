@@ -4,7 +4,8 @@
 #   make test       build and run the doctest suite (double precision: every gradient check is in double)
 #   make ch0 … ch5  build and run a chapter program (ARGS="--help" to pass flags)
 #   make gradcheck  print the gradient-check table of every op
-#   make bench      run the benchmark (speed, not correctness)
+#   make bench      run the benchmark (speed, not correctness; ARGS=--profile: where each step's time goes)
+#   make bench-compare  the benchmark beside PyTorch's (bench/pytorch_reference.py), interleaved, medians
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
@@ -22,7 +23,7 @@ CHAPTER_SRC := $(wildcard chapters/ch[0-9]*.cpp)
 chapter_name = $(firstword $(subst _, ,$(basename $(notdir $(1)))))
 CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 
-.PHONY: all test asan gradcheck bench clean deps $(CHAPTERS)
+.PHONY: all test asan gradcheck bench bench-compare clean deps $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -81,6 +82,9 @@ gradcheck: build/f64/bin/gradcheck
 
 bench: build/f32/bin/bench
 	./build/f32/bin/bench $(ARGS)
+
+bench-compare: build/f32/bin/bench
+	python3 bench/compare.py $(ARGS)
 
 # Chapter 0 checks gradients, which needs double precision; the other chapters train in float.
 ch0: build/f64/bin/ch0
