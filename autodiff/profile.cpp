@@ -88,11 +88,11 @@ std::string Profile::report(double peak_gflops) const {
     const auto rate = [](double flops, double seconds) {
         return flops > 0 && seconds > 0 ? fmt::format("{:.1f}", flops / seconds * 1e-9) : std::string("-");
     };
-    std::string s = fmt::format("{:<18} {:>7} {:>11} {:>11} {:>10} {:>7} {:>10} {:>9} {:>10}\n", "op", "calls", "forward ms",
+    std::string s = fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10} {:>7} {:>10} {:>9} {:>10}\n", "op", "calls", "forward ms",
                                 "backward ms", "total ms", "share", "GFLOP", "GFLOP/s", "MB alloc");
     const auto row = [&](const std::string& name, const std::string& calls, const std::string& fwd, const std::string& bwd,
                          const OpStats& o) {
-        s += fmt::format("{:<18} {:>7} {:>11} {:>11} {:>10.2f} {:>6.1f}% {:>10.3f} {:>9} {:>10.1f}\n", name, calls, fwd, bwd,
+        s += fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10.2f} {:>6.1f}% {:>10.3f} {:>9} {:>10.1f}\n", name, calls, fwd, bwd,
                          o.seconds() * 1e3, share(o.seconds()), o.flops * 1e-9, rate(o.flops, o.seconds()), o.bytes / 1e6);
     };
     OpStats sum = outside_;
