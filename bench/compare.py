@@ -78,7 +78,10 @@ def main():
     bench = str(ROOT / "build/f32/bin/bench")
     if not Path(bench).exists():
         sys.exit(f"bench-compare: {bench} is missing; run `make bench-compare` (it builds it)")
-    has_torch = subprocess.run([args.python, "-c", "import torch"], capture_output=True).returncode == 0
+    try:
+        has_torch = subprocess.run([args.python, "-c", "import torch"], capture_output=True).returncode == 0
+    except OSError:  # no such Python
+        has_torch = False
     if not has_torch:
         print(f"PyTorch is not installed for {args.python} (Debian: apt-get install python3-torch): "
               "only seq2attn's side is shown.\n")
