@@ -178,5 +178,8 @@ TEST_CASE("profile: --profile on the chapters") {
                               {"Profile of an epoch of training (22 steps, after a warm-up step)", "lstm_recurrence",
                                "A step (of 22)"});
     CHECK_FALSE(has(ch1.output, "test exact match"));  // it stops after the profile
+    const Run ch5 = check_run("ch5", "--quick --profile --out " + out.path(), 0,
+                              {"Profile of an epoch of training", "multi_head_attention", "layer_norm"});
+    CHECK_FALSE(has(ch5.output, "chapter-3 LSTM"));  // no race after the profile
     check_run("ch3", "--help", 0, {"--profile"});
 }
