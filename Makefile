@@ -4,7 +4,8 @@
 #   make test       build and run the doctest suite (double precision: every gradient check is in double)
 #   make ch0 … ch5  build and run a chapter program (ARGS="--help" to pass flags)
 #   make gradcheck  print the gradient-check table of every op
-#   make bench      run the benchmark (speed, not correctness)
+#   make bench      run the benchmark (speed, not correctness; ARGS=--profile: where each step's time goes)
+#   make bench-compare  the benchmark beside PyTorch's (bench/pytorch_reference.py), interleaved, medians
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make exercise EX=name   grade your exercises/<name>.cpp (see exercises/README.md)
 #   make exercises  grade every exercise, one row each (SOLUTIONS=1: grade the reference solutions instead)
@@ -28,7 +29,7 @@ CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 EXERCISES := masked_softmax lstm_step weight_sum attention_weight_dot attention_weight_additive layer_norm scaled_dot_product_attention
 GRADER := exercises/grade.o exercises/main.o
 
-.PHONY: all test asan gradcheck bench clean deps exercise exercises $(CHAPTERS)
+.PHONY: all test asan gradcheck bench bench-compare clean deps exercise exercises $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -100,6 +101,9 @@ gradcheck: build/f64/bin/gradcheck
 
 bench: build/f32/bin/bench
 	./build/f32/bin/bench $(ARGS)
+
+bench-compare: build/f32/bin/bench
+	python3 bench/compare.py $(ARGS)
 
 # Chapter 0 checks gradients, which needs double precision; the other chapters train in float.
 ch0: build/f64/bin/ch0

@@ -21,7 +21,9 @@ Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
     const Real *pa = a.value().ptr(), *pb = b.value().ptr();
     Real* py = y.ptr();
     for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { py[o] = f(pa[ia], pb[ib]); });
+    count_flops(y.numel());  // for the profiler: one per element here, a multiply-add per element per gradient below
     return record(op, std::move(y), {a, b}, [a, b, bc, dfda, dfdb](Node& out) {
+        count_flops(2.0 * out.value.numel() * (a.requires_grad() + b.requires_grad()));
         const Real *pa = a.value().ptr(), *pb = b.value().ptr(), *py = out.value.ptr(), *dy = out.grad.ptr();
         if (a.requires_grad()) {
             Real* da = a.grad().ptr();
@@ -40,7 +42,9 @@ Var unary(const char* op, const Var& x, F f, DF dfdx) {
     Tensor y = Tensor::uninitialized(x.shape());
     const Real* px = x.value().ptr();
     for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = f(px[i]);
+    count_flops(y.numel());  // for the profiler, as in binary
     return record(op, std::move(y), {x}, [x, dfdx](Node& out) {
+        count_flops(2.0 * out.value.numel());
         const Real *px = x.value().ptr(), *py = out.value.ptr(), *dy = out.grad.ptr();
         Real* dx = x.grad().ptr();
         for (int64_t i = 0, n = out.value.numel(); i < n; ++i) dx[i] += dy[i] * dfdx(px[i], py[i]);

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "autodiff/profile.h"
+
 namespace s2a {
 
 namespace {
@@ -69,6 +71,7 @@ static void check_finite(const char* op, const Tensor& value, const std::vector<
 }
 
 Var record(const char* op, Tensor value, std::vector<Var> inputs, BackwardFn backward) {
+    if (g_profile) g_profile->forward_done(op);  // the op's forward has just finished (profile.h)
     if (g_check_finite) check_finite(op, value, inputs);
     auto n = std::make_shared<Node>();
     n->value = std::move(value);
@@ -93,12 +96,15 @@ void Tape::append(const std::shared_ptr<Node>& n) {
 void Tape::backward(const Var& loss) {
     if (loss.numel() != 1) shape_error("backward", "the loss must be a single number", {loss.shape()});
     if (!loss.requires_grad()) throw std::runtime_error("backward: the loss does not depend on any parameter (was it computed under NoGrad?)");
+    if (g_profile) g_profile->outside_done();  // from the last op to here is no op's time
     loss.grad().fill(1);  // d loss / d loss = 1
     for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
         Node& n = **it;
         if (n.grad.empty() || !n.backward) continue;  // the loss does not depend on this node
         n.backward(n);
+        if (g_profile) g_profile->backward_done(n.op);
     }
+    if (g_profile) g_profile->backward_pass();
 }
 
 void Tape::clear() {
@@ -110,6 +116,7 @@ void Tape::clear() {
         n->backward = nullptr;
     }
     nodes_.clear();
+    if (g_profile) g_profile->outside_done();  // clipping and the optimizer ran since backward
 }
 
 std::string Tape::str() const {

@@ -23,6 +23,8 @@ static const bool g_keep_freed_memory = [] {
     return true;
 }();
 
+thread_local WorkCounters* g_work = nullptr;
+
 // ---------------------------------------------------------------- Shape
 
 Shape::Shape(std::initializer_list<int> d) {
@@ -209,6 +211,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
             for (int j = 0; j < N; ++j) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
         return;
     }
+    count_flops(2.0 * M * N * K);  // a multiply and an add for each of K terms of each of M·N outputs
     blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
               beta, C, ldc);
 }

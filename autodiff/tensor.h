@@ -51,11 +51,24 @@ struct Shape {
     std::string str() const;  // "(2, 3)"
 };
 
+// The profiler's hooks (autodiff/profile.h). While a Profile is alive on this thread, g_work points at its
+// counters: every storage allocation adds its bytes and every matrix product (gemm) its 2·M·N·K FLOPs, and
+// an op whose arithmetic is not a product declares its own with count_flops. With no Profile it is null,
+// and each hook costs one predictable branch.
+struct WorkCounters {
+    double flops = 0;   // floating-point operations, a multiply-add counting two
+    int64_t bytes = 0;  // tensor storage allocated
+};
+extern thread_local WorkCounters* g_work;
+inline void count_flops(double n) {
+    if (g_work) g_work->flops += n;
+}
+
 // The storage allocator. Its one difference from std::allocator: growing a buffer without a fill value
 // leaves the new elements uninitialised instead of zeroing them. An op whose output it overwrites
 // completely (a matrix product, a pointwise map) asks for such a buffer with Tensor::uninitialized; zeroing
 // megabytes that are about to be overwritten cost about a tenth of a training step. The one place storage
-// is allocated, so an arena can replace it.
+// is allocated, so an arena can replace it (and so the profiler counts the bytes here).
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
     template <class U>
@@ -63,6 +76,10 @@ struct UninitializedAllocator : std::allocator<T> {
         using other = UninitializedAllocator<U>;
     };
     using std::allocator<T>::allocator;
+    T* allocate(size_t n) {
+        if (g_work) g_work->bytes += static_cast<int64_t>(n * sizeof(T));
+        return std::allocator<T>::allocate(n);
+    }
     template <class U>
     void construct(U* p) noexcept {
         ::new (static_cast<void*>(p)) U;  // default-initialisation: for a number, no write at all

@@ -4,17 +4,25 @@
 //            the difference is the op's own cost (output allocation, shape checks, the node).
 //   tape     nanoseconds per recorded op on tiny tensors: the fixed cost every op pays, forward and backward.
 //   models   one training step (forward + backward + clip + Adam) of each chapter's model on random ids of
-//            the date task's sizes: ms/step and training tokens (source + target) per second.
+//            the date task's sizes: ms/step, training tokens (source + target) per second, the step's FLOPs
+//            (counted by the profiler from the shapes of every product, autodiff/profile.h), the model FLOP
+//            utilisation (MFU: FLOPs per second as a fraction of the sgemm peak measured at the start) and the
+//            process's peak resident memory after the steps (getrusage; run one benchmark with --only to
+//            see its own). For the date models also the time to decode 5,000 test dates greedily, in batches.
+//   --profile  after each model's timing, a profile of a few of its steps: where the time goes, op by op.
 //
 // Each measurement repeats its work until at least --seconds have passed and reports the mean.
+// bench/compare.py (`make bench-compare`) runs it beside bench/pytorch_reference.py and reads these lines.
 #include <cblas.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <functional>
 
 #include "autodiff/ops.h"
+#include "autodiff/profile.h"
 #include "io/cli.h"
 #include "models/attention_seq2seq.h"
 #include "models/seq2seq.h"
@@ -85,35 +93,77 @@ IndexTensor random_ids(const Shape& s, int V, Rng& rng) {
     return ids;
 }
 
+// The most resident memory the process has had so far, in MB (Linux reports ru_maxrss in KiB).
+double peak_rss_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0;
+}
+
+// What a model benchmark does besides timing its training step.
+struct Extras {
+    bool profile = false;  // print a profile of a few steps
+    int decode = 0;        // > 0: time greedy decoding of this many random sources, in batches of B
+};
+
 // One training step of a seq2seq model on random ids: train_step (forward + backward + clip + Adam), the
-// step every chapter takes.
-void bench_model(const std::string& name, Seq2seqModel& model, int V, int B, int S, int T, double budget) {
+// step every chapter takes. A header line that starts with the name, then indented lines of figures (the
+// lines compare.py reads).
+void bench_model(const std::string& name, Seq2seqModel& model, int V, int B, int S, int T, double budget, const Extras& extras) {
     Rng rng(3);
     Batch batch;
     batch.src = random_ids(Shape{B, S}, V, rng);
     batch.tgt = random_ids(Shape{B, T}, V, rng);
     Adam adam(model.parameters(), 1e-3);
     const double t = time_per_call([&] { train_step(model, batch, adam, 5); }, budget);
+    const double rss = peak_rss_mb();
+    Profile count;  // one more step, only to count its FLOPs
+    train_step(model, batch, adam, 5);
+    count.stop();
+    const double flops = count.total_flops();
     fmt::print("{}: V {} B {} source {} target {}, {} parameters\n", name, V, B, S, T, model.num_parameters());
-    fmt::print("  {:>8.2f} ms/step  {:>10.0f} training tokens/s\n", t * 1e3, B * (S + T) / t);
+    fmt::print("  {:>8.2f} ms/step  {:>10.0f} training tokens/s  {:.2f} GFLOP/step  MFU {:.1f}%  peak RSS {:.0f} MB\n",
+               t * 1e3, B * (S + T) / t, flops * 1e-9, 100 * flops / t * 1e-9 / sgemm_peak_gflops(), rss);
+    if (extras.decode > 0) {
+        // Greedy decoding as the chapters test: T - 1 tokens after the start symbol, a batch of sources at a time.
+        const IndexTensor sources = random_ids(Shape{extras.decode, S}, V, rng);
+        const double t_decode = time_per_call([&] {
+            for (int first = 0; first < extras.decode; first += B) {
+                const int rows = std::min(B, extras.decode - first);
+                IndexTensor src(Shape{rows, S});
+                std::copy_n(sources.data.begin() + int64_t(first) * S, int64_t(rows) * S, src.data.begin());
+                model.generate(src, 0, T - 1);
+            }
+        }, 0);
+        fmt::print("  greedy decoding of {} sources ({} tokens each, batches of {}): {:.1f} ms\n", extras.decode,
+                   T - 1, B, t_decode * 1e3);
+    }
+    if (extras.profile) {
+        const int steps = 5;
+        Profile p;
+        for (int i = 0; i < steps; ++i) train_step(model, batch, adam, 5);
+        p.stop();
+        fmt::print("  profile of {} steps:\n{}\n", steps, p.report());
+    }
 }
 
-void bench_seq2seq_date(double budget) {
+void bench_seq2seq_date(double budget, Extras extras) {
     Rng rng(1);
     Seq2seq model(59, 16, 256, false, rng);
-    bench_model("seq2seq-date (E 16, H 256)", model, 59, 128, 29, 11, budget);
+    extras.decode = 0;
+    bench_model("seq2seq-date (E 16, H 256)", model, 59, 128, 29, 11, budget, extras);
 }
 
-void bench_attention_date(double budget) {
+void bench_attention_date(double budget, const Extras& extras) {
     Rng rng(1);
     AttentionConfig cfg;  // the textbook's model: Luong wiring, dot score
     cfg.V = 59, cfg.E = 16, cfg.H = 256;
     AttentionSeq2seq model(cfg, rng);
-    bench_model("attention-date (E 16, H 256, Luong, dot)", model, 59, 128, 29, 11, budget);
+    bench_model("attention-date (E 16, H 256, Luong, dot)", model, 59, 128, 29, 11, budget, extras);
 }
 
 // The Transformer of chapter 5 at two sizes; dropout off, so a step's work does not depend on the draw.
-void bench_transformer(const std::string& name, int V, int layers, int B, int S, int T, double budget) {
+void bench_transformer(const std::string& name, int V, int layers, int B, int S, int T, double budget, const Extras& extras) {
     Rng rng(1);
     TransformerConfig cfg;
     cfg.V = V;
@@ -124,7 +174,8 @@ void bench_transformer(const std::string& name, int V, int layers, int B, int S,
     cfg.decoder_layers = layers;
     cfg.dropout = 0;
     TransformerSeq2seq model(cfg, rng);
-    bench_model(fmt::format("{} (D 256, 4 heads, {}+{} layers, F 1024)", name, layers, layers), model, V, B, S, T, budget);
+    bench_model(fmt::format("{} (D 256, 4 heads, {}+{} layers, F 1024)", name, layers, layers), model, V, B, S, T, budget,
+                extras);
 }
 
 }  // namespace
@@ -132,20 +183,29 @@ void bench_transformer(const std::string& name, int V, int layers, int B, int S,
 int main(int argc, char** argv) {
     double seconds = 0.3;
     std::string only;
+    Extras extras;
+    extras.decode = 5000;  // the date task's test set
     Cli cli("bench", "Speed of the framework: sgemm through matmul vs OpenBLAS, and the tape's per-op overhead.");
     cli.option("seconds", &seconds, "time spent on each measurement").above(0).at_most(3600);
     cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date, transformer-date, transformer-long (default: all)");
+    cli.flag("profile", &extras.profile, "after each model's timing, profile a few of its steps op by op");
     cli.parse(argc, argv);
     const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date", "transformer-date", "transformer-long"};
     if (std::find(known.begin(), known.end(), only) == known.end()) {
         fmt::print(stderr, "bench: unknown benchmark '{}' (see --help)\n", only);
         return 2;
     }
+    fmt::print("sgemm peak: {:.1f} GFLOP/s (OpenBLAS, 1024³, best of 3, {} threads): the MFU's denominator\n",
+               sgemm_peak_gflops(), openblas_get_num_threads());
     if (only.empty() || only == "sgemm") bench_sgemm(seconds);
     if (only.empty() || only == "tape") bench_tape(seconds);
-    if (only.empty() || only == "seq2seq-date") bench_seq2seq_date(std::max(seconds, 2.0));
-    if (only.empty() || only == "attention-date") bench_attention_date(std::max(seconds, 2.0));
-    if (only.empty() || only == "transformer-date") bench_transformer("transformer-date", 59, 2, 128, 29, 11, std::max(seconds, 2.0));
-    if (only.empty() || only == "transformer-long") bench_transformer("transformer-long", 64, 3, 64, 64, 64, std::max(seconds, 2.0));
+    const double model_seconds = std::max(seconds, 2.0);
+    if (only.empty() || only == "seq2seq-date") bench_seq2seq_date(model_seconds, extras);
+    if (only.empty() || only == "attention-date") bench_attention_date(model_seconds, extras);
+    if (only.empty() || only == "transformer-date")
+        bench_transformer("transformer-date", 59, 2, 128, 29, 11, model_seconds, extras);
+    extras.decode = 0;  // no test set of long strings
+    if (only.empty() || only == "transformer-long")
+        bench_transformer("transformer-long", 64, 3, 64, 64, 64, model_seconds, extras);
     return 0;
 }

@@ -16,9 +16,11 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <optional>
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
+#include "autodiff/profile.h"
 #include "io/cli.h"
 
 using namespace s2a;
@@ -90,7 +92,7 @@ static void read_points(const std::string& path, Tensor& points, IndexTensor& la
 int main(int argc, char** argv) {
     int seed = 0, epochs = 300, hidden = 16;
     double lr = 1.0;
-    bool quick = false;
+    bool quick = false, profile_training = false;
     std::string data;
     Cli cli("ch0", "Chapter 0: the tape. Records a small expression, runs backward, checks the gradients, "
                    "then fits a two-layer network to two rings of points.");
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
     cli.option("lr", &lr, "learning rate of plain gradient descent").above(0).at_most(100);
     cli.option("data", &data, "a file of 'x,y,label' lines to fit instead of the generated rings", "FILE");
     cli.flag("quick", &quick, "tiny run (a few epochs), for tests");
+    cli.flag("profile", &profile_training, "time every op of the training and print where the time went");
     cli.parse(argc, argv);
     return guarded("ch0", [&] {
     if (quick) epochs = std::min(epochs, 20);
@@ -132,6 +135,8 @@ int main(int argc, char** argv) {
     Var W2 = parameter(randn(Shape{hidden, 2}, rng, Real(1 / std::sqrt(hidden))), "W2"), b2 = parameter(Tensor(Shape{2}), "b2");
     const std::vector<Var> params = {W1, b1, W2, b2};
     double first_loss = 0, last_loss = 0;
+    std::optional<Profile> profile;  // --profile: every op of the training timed and counted (autodiff/profile.h)
+    if (profile_training) profile.emplace();
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         Var h = tanh(matmul(X, W1) + b1);   // h: (N, H)
         Var logits = matmul(h, W2) + b2;    // logits: (N, C)
@@ -146,6 +151,10 @@ int main(int argc, char** argv) {
             throw std::runtime_error(fmt::format("epoch {}: the loss is {}; try a smaller --lr", epoch, last_loss));
         if (epoch == 1) first_loss = last_loss;
         if (epoch == 1 || epoch % std::max(1, epochs / 10) == 0) fmt::print("  epoch {:>4}  loss {:.4f}\n", epoch, last_loss);
+    }
+    if (profile) {
+        profile->stop();
+        fmt::print("\nWhere the training's time went, op by op:\n{}", profile->report());
     }
     NoGrad no_grad;  // evaluation: nothing recorded
     const Tensor logits = (matmul(tanh(matmul(X, W1) + b1), W2) + b2).value();

@@ -13,6 +13,7 @@
 
 #include <chrono>
 
+#include "autodiff/profile.h"
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
 #include "io/cli.h"
@@ -54,6 +55,13 @@ int main(int argc, char** argv) {
             models.push_back(make_contender(name, std::move(model), sets, vocab, f.batch, reversed, Real(f.lr), f.seed));
         }
         if (!eval_only) resumable(models, f, "ch1");  // OUT/ch1_NAME.resume.npz after every epoch; --resume reads them
+
+        if (f.profile) {  // --profile: where an epoch of the baseline's training spends its time, then stop
+            profile_epoch(models[0].train->num_batches(), [&](int i) {
+                train_step(*models[0].model, models[0].train->batch(i), *models[0].optimizer, Real(f.clip));
+            });
+            return 0;
+        }
 
         // 3. Training. One epoch of one model is this loop: one train_step per batch (forward, backward, clip,
         //    Adam), a fresh order of the batches for the next epoch (the same for every model), then the test

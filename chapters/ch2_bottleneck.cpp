@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "autodiff/ops.h"
+#include "autodiff/profile.h"
 #include "experiments/side_by_side.h"
 #include "io/cli.h"
 
@@ -75,6 +76,13 @@ int main(int argc, char** argv) {
         Rng same_init(f.seed);
         auto mean_of_hs = std::make_unique<Seq2seq>(vocab.size(), f.embed, f.hidden, true, same_init, Summary::Mean);
         models.push_back(make_contender("mean of hs", std::move(mean_of_hs), sets, vocab, f.batch, true, Real(f.lr), f.seed));
+
+        if (f.profile) {  // --profile: where an epoch of the last-state model's training spends its time, then stop
+            profile_epoch(models[0].train->num_batches(), [&](int i) {
+                train_step(*models[0].model, models[0].train->batch(i), *models[0].optimizer, Real(f.clip));
+            });
+            return 0;
+        }
 
         // 3. Training, as in chapter 1: one epoch of one model is this loop; the models share the cores.
         resumable(models, f, "ch2");

@@ -15,6 +15,7 @@
 #include <chrono>
 
 #include "autodiff/ops.h"
+#include "autodiff/profile.h"
 #include "experiments/attention.h"
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
@@ -110,6 +111,13 @@ int main(int argc, char** argv) {
         Contender& attention = models[0];
         resumable(models, o, "ch3");  // OUT/ch3_attention.resume.npz after every epoch; --resume reads it
         fmt::print("3. The model: {} parameters, Adam lr {}, gradient norm clipped to {}\n\n", model.num_parameters(), o.lr, o.clip);
+
+        if (o.profile) {  // --profile: where an epoch of the attention model's training spends its time, then stop
+            profile_epoch(attention.train->num_batches(), [&](int i) {
+                train_step(model, attention.train->batch(i), *attention.optimizer, Real(o.clip));
+            });
+            return 0;
+        }
 
         // 4. Training: every epoch one train_step per batch (forward with teacher forcing, backward, clip, Adam),
         //    a fresh order of the batches for the next, then exact match on the test dates. Ctrl-C stops it

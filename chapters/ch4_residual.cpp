@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "autodiff/profile.h"
 #include "experiments/attention.h"
 #include "experiments/depth.h"
 #include "io/checkpoint.h"
@@ -75,6 +76,14 @@ int main(int argc, char** argv) {
             models.push_back(
                 make_contender(v.name(), deep_model(base, v, dropout, o.seed), sets, vocab, o.batch, true, Real(o.lr), o.seed));
         resumable(models, o, "ch4");
+
+        if (o.profile) {  // --profile: where an epoch of the first model's training spends its time, then stop
+            profile_epoch(models[0].train->num_batches(), [&](int i) {
+                train_step(*models[0].model, models[0].train->batch(i), *models[0].optimizer, Real(o.clip));
+            });
+            return 0;
+        }
+
         train_side_by_side(models, o.epochs, [&](Contender& c) {
             for (; c.batch < c.train->num_batches(); ++c.batch) train_step(*c.model, c.train->batch(c.batch), *c.optimizer, Real(o.clip));
             end_epoch(c);

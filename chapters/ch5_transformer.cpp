@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "autodiff/ops.h"
+#include "autodiff/profile.h"
 #include "data/tasks_hard.h"
 #include "experiments/attention.h"
 #include "experiments/race.h"
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
         tape().clear();
 
         // 2. Part 1 (dates), then 3. part 2 (the race).
-        const double dates_seconds = o.epochs > 0 ? dates_part(o) : 0;
+        const double dates_seconds = o.epochs > 0 || o.profile ? dates_part(o) : 0;
+        if (o.profile) return 0;  // --profile: only the dates' Transformer, profiled
         if (o.seconds > 0) race_part(o);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         fmt::print("\nEvery head: {0}/ch5_date_heads.svg, {0}/ch5_{1}_heads.svg; the race: {0}/ch5_race.svg, {0}/ch5_by_length.svg.\n"
@@ -142,6 +144,13 @@ double dates_part(const Options& o) {
                "Adam (β₂ 0.98), lr warm-up over {} steps to {:.2e}, then ∝ 1/√step; label smoothing {}, dropout {}\n\n",
                sets.train.size(), sets.test.size(), vocab.size(), o.D, o.heads, o.F, o.layers, o.layers,
                o.post_norm ? "post-norm" : "pre-norm", model.num_parameters(), o.warmup, schedule.peak(), o.smoothing, o.dropout);
+
+    if (o.profile) {  // --profile: where an epoch of the Transformer's training spends its time, then stop
+        profile_epoch(c.train->num_batches(), [&](int i) {
+            train_step(model, c.train->batch(i), *c.optimizer, Real(o.clip));
+        });
+        return 0;
+    }
 
     // Training: every epoch one train_step per batch (the optimizer takes its learning rate from the schedule),
     // a fresh order for the next, then exact match and BLEU of greedy decoding on the test dates. Ctrl-C stops

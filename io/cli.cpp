@@ -144,6 +144,8 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
                "OUT/interrupted (after Ctrl-C); with the same flags it ends with the weights of a run never stopped; "
                "--epochs counts the epochs already done", "DIR");
     cli.flag("quick", &quick, "tiny sizes, a few seconds (for tests)");
+    cli.flag("profile", &profile, "profile one epoch of the main model's training (after a warm-up step), print where "
+             "the time went, and stop");
     // A file brings its own number of examples; generated ones must leave some to train on.
     cli.require([this] {
         return data.empty() && test >= examples

@@ -2,7 +2,7 @@
 // flags every training chapter shares (TrainingFlags), registered through it.
 //
 //     int main(int argc, char** argv) {
-//         TrainingFlags f;   // --seed --epochs --data --examples ... --quick
+//         TrainingFlags f;   // --seed --epochs --data --examples ... --quick --profile
 //         f.epochs = 20;     // defaults are whatever the variables hold before parse()
 //         int show = 10;
 //         Cli cli("ch1", "the plain encoder-decoder on addition");
@@ -133,6 +133,7 @@ struct TrainingFlags {
     std::string out = "out";  // folder for plots and checkpoints
     std::string resume;    // a folder of resume files (OUT/chN_NAME.resume.npz) to continue the run from
     bool quick = false;    // a tiny run that finishes in seconds (the tests run every chapter this way)
+    bool profile = false;  // profile one epoch of training and stop (autodiff/profile.h)
     // Registers the flags with their bounds, and the rule that generated data keeps a training set.
     void add_to(Cli& cli, const std::string& data_help);
     // The sizes of a --quick run: fewer examples, a smaller model, fewer epochs.

@@ -1,0 +1,145 @@
+// autodiff/profile.cpp — the Profile's buckets, its report, and the sgemm peak it is compared to.
+#include "autodiff/profile.h"
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace s2a {
+
+thread_local Profile* g_profile = nullptr;
+
+Profile::Profile() : last_(Clock::now()), previous_(g_profile), previous_work_(g_work) {
+    g_profile = this;
+    g_work = &work_;
+}
+
+Profile::~Profile() { stop(); }
+
+void Profile::stop() {
+    if (!recording_) return;
+    outside_done();  // the time since the last op, up to now
+    recording_ = false;
+    g_profile = previous_;
+    g_work = previous_work_;
+}
+
+// Everything since the last event (time, FLOPs, bytes) goes to one bucket, and the clock restarts.
+void Profile::charge(OpStats& to, bool backward) {
+    const Clock::time_point now = Clock::now();
+    (backward ? to.backward_s : to.forward_s) += std::chrono::duration<double>(now - last_).count();
+    to.flops += work_.flops;
+    to.bytes += work_.bytes;
+    work_ = WorkCounters{};
+    last_ = now;
+}
+
+void Profile::forward_done(const char* op) {
+    OpStats& s = by_op_[op];
+    ++s.calls;
+    charge(s, false);
+}
+
+void Profile::backward_done(const char* op) { charge(by_op_[op], true); }
+
+void Profile::outside_done() { charge(outside_, false); }
+
+std::vector<std::pair<std::string, OpStats>> Profile::ops() const {
+    std::map<std::string, OpStats> merged;
+    for (const auto& [name, s] : by_op_) {
+        OpStats& m = merged[name];
+        m.calls += s.calls;
+        m.forward_s += s.forward_s;
+        m.backward_s += s.backward_s;
+        m.flops += s.flops;
+        m.bytes += s.bytes;
+    }
+    std::vector<std::pair<std::string, OpStats>> rows(merged.begin(), merged.end());
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.seconds() > b.second.seconds(); });
+    return rows;
+}
+
+OpStats Profile::op(const std::string& name) const {
+    for (const auto& [n, s] : ops())
+        if (n == name) return s;
+    return OpStats{};
+}
+
+double Profile::total_seconds() const {
+    double t = outside_.seconds();
+    for (const auto& entry : by_op_) t += entry.second.seconds();
+    return t;
+}
+
+double Profile::total_flops() const {
+    double f = outside_.flops;
+    for (const auto& entry : by_op_) f += entry.second.flops;
+    return f;
+}
+
+std::string Profile::report() const { return report(sgemm_peak_gflops()); }
+
+std::string Profile::report(double peak_gflops) const {
+    const double total = total_seconds();
+    const auto share = [&](double seconds) { return total > 0 ? 100 * seconds / total : 0.0; };
+    const auto rate = [](double flops, double seconds) {
+        return flops > 0 && seconds > 0 ? fmt::format("{:.1f}", flops / seconds * 1e-9) : std::string("-");
+    };
+    std::string s = fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10} {:>7} {:>10} {:>9} {:>10}\n", "op", "calls", "forward ms",
+                                "backward ms", "total ms", "share", "GFLOP", "GFLOP/s", "MB alloc");
+    const auto row = [&](const std::string& name, const std::string& calls, const std::string& fwd, const std::string& bwd,
+                         const OpStats& o) {
+        s += fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10.2f} {:>6.1f}% {:>10.3f} {:>9} {:>10.1f}\n", name, calls, fwd, bwd,
+                         o.seconds() * 1e3, share(o.seconds()), o.flops * 1e-9, rate(o.flops, o.seconds()), o.bytes / 1e6);
+    };
+    OpStats sum = outside_;
+    for (const auto& [name, o] : ops()) {
+        row(name, fmt::format("{}", o.calls), fmt::format("{:.2f}", o.forward_s * 1e3), fmt::format("{:.2f}", o.backward_s * 1e3), o);
+        sum.calls += o.calls;
+        sum.backward_s += o.backward_s;
+        sum.forward_s += o.forward_s;
+        sum.flops += o.flops;
+        sum.bytes += o.bytes;
+    }
+    row("(outside ops)", "", "", "", outside_);
+    row("total", fmt::format("{}", sum.calls), "", "", sum);
+    const double flop_rate = total > 0 ? sum.flops / total * 1e-9 : 0;
+    if (steps_ > 0)
+        s += fmt::format("A step (of {}): {:.2f} ms, {:.3f} GFLOP, {:.1f} MB allocated\n", steps_, total / steps_ * 1e3,
+                         sum.flops / steps_ * 1e-9, sum.bytes / 1e6 / steps_);
+    s += fmt::format("{:.1f} GFLOP/s = {:.1f}% of the measured sgemm peak ({:.1f} GFLOP/s)\n", flop_rate,
+                     peak_gflops > 0 ? 100 * flop_rate / peak_gflops : 0.0, peak_gflops);
+    return s;
+}
+
+double sgemm_peak_gflops() {
+    static const double peak = [] {
+        const int n = 1024;
+        Rng rng(1);
+        std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
+        for (float& v : a) v = static_cast<float>(rng.uniform(-1, 1));
+        for (float& v : b) v = static_cast<float>(rng.uniform(-1, 1));
+        double best = std::numeric_limits<double>::infinity();
+        for (int run = 0; run < 4; ++run) {  // run 0 only wakes OpenBLAS's threads and warms its buffers
+            const auto start = std::chrono::steady_clock::now();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data(), n, b.data(), n, 0, c.data(), n);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (run > 0) best = std::min(best, seconds);
+        }
+        return 2.0 * n * n * n / best * 1e-9;
+    }();
+    return peak;
+}
+
+void profile_epoch(int batches, const std::function<void(int batch)>& step) {
+    step(0);
+    Profile p;
+    for (int i = 0; i < batches; ++i) step(i);
+    p.stop();
+    fmt::print("Profile of an epoch of training ({} steps, after a warm-up step):\n{}", batches, p.report());
+}
+
+}  // namespace s2a

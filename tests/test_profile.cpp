@@ -1,0 +1,185 @@
+// tests/test_profile.cpp — the profiler: what it counts (calls, FLOPs, bytes), that its shares add up, that its
+// report names every op, and that nothing is recorded while no Profile is alive.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <sstream>
+
+#include "autodiff/ops.h"
+#include "autodiff/profile.h"
+#include "nn/fused_lstm.h"
+#include "tests/run_program.h"
+#include "tests/util.h"
+
+using namespace s2a;
+
+namespace {
+
+// loss = Σ (h·h + h), h = tanh(x·W): one each of matmul, tanh, mul, add, sum per pass.
+Var tiny_graph(const Var& x, const Var& W) {
+    Var h = tanh(matmul(x, W));
+    return sum(h * h + h);
+}
+
+}  // namespace
+
+TEST_CASE("profile: counts the calls of each op of a known graph, and one step per backward pass") {
+    tape().clear();
+    Rng rng(1);
+    Var x = constant(randn(Shape{2, 3}, rng), "x"), W = parameter(randn(Shape{3, 4}, rng), "W");
+    Profile p;
+    for (int step = 0; step < 3; ++step) {
+        backward(tiny_graph(x, W));
+        tape().clear();
+    }
+    p.stop();
+    for (const char* op : {"matmul", "tanh", "mul", "add", "sum"}) {
+        INFO(op);
+        CHECK(p.op(op).calls == 3);
+    }
+    CHECK(p.ops().size() == 5);
+    CHECK(p.op("bmm").calls == 0);
+    CHECK(p.steps() == 3);
+    CHECK(p.op("matmul").backward_s > 0);  // backward was timed, and charged to the op
+    CHECK(p.total_seconds() > 0);
+}
+
+TEST_CASE("profile: a matmul's FLOPs are exactly 2·M·N·K per product, forward and backward; its bytes are its buffers") {
+    tape().clear();
+    const int M = 3, K = 5, N = 4;
+    Rng rng(2);
+    Var a = parameter(randn(Shape{M, K}, rng), "a"), b = parameter(randn(Shape{K, N}, rng), "b");
+    Var b_const = constant(b.value(), "b");
+    SUBCASE("both inputs need gradients: C = A·B, then dA = dC·Bᵀ and dB = Aᵀ·dC") {
+        Profile p;
+        backward(sum(matmul(a, b)));
+        p.stop();
+        CHECK(p.op("matmul").flops == 3 * 2.0 * M * N * K);
+        // forward: C (M, N); backward: the gradients of A (M, K) and B (K, N), allocated on first use
+        CHECK(p.op("matmul").bytes == int64_t(M * N + M * K + K * N) * int64_t(sizeof(Real)));
+    }
+    SUBCASE("B is a constant: the backward skips dB") {
+        Profile p;
+        backward(sum(matmul(a, b_const)));
+        p.stop();
+        CHECK(p.op("matmul").flops == 2 * 2.0 * M * N * K);
+    }
+    SUBCASE("under NoGrad only the forward product runs") {
+        Profile p;
+        NoGrad no_grad;
+        matmul(a, b);
+        p.stop();
+        CHECK(p.op("matmul").calls == 1);
+        CHECK(p.op("matmul").flops == 2.0 * M * N * K);
+        CHECK(p.steps() == 0);
+    }
+    tape().clear();
+}
+
+TEST_CASE("profile: the shares of the ops and of the time outside them add up to 100%, and to the wall time") {
+    tape().clear();
+    Rng rng(3);
+    Var x = constant(randn(Shape{64, 32}, rng), "x"), W = parameter(randn(Shape{32, 32}, rng), "W");
+    const auto start = std::chrono::steady_clock::now();
+    Profile p;
+    for (int step = 0; step < 20; ++step) {
+        backward(tiny_graph(x, W));
+        W.grad().fill(0);  // a stand-in for the optimizer: time outside every op
+        tape().clear();
+    }
+    p.stop();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(p.outside().seconds() > 0);
+    double sum = p.outside().seconds();
+    for (const auto& [name, o] : p.ops()) sum += o.seconds();
+    CHECK(sum == doctest::Approx(p.total_seconds()).epsilon(1e-9));
+    CHECK(p.total_seconds() <= wall);  // every interval charged lies between start and stop
+    CHECK(p.total_seconds() > 0.5 * wall);
+
+    // The report's share column: each op's row and the outside row add up to 100% (each rounded to 0.1%).
+    const std::string report = p.report(100.0);
+    std::istringstream lines(report);
+    std::string line;
+    double shares = 0;
+    int rows = 0;
+    std::getline(lines, line);  // the header
+    while (std::getline(lines, line) && line.rfind("total", 0) != 0) {
+        const size_t percent = line.find('%');
+        REQUIRE(percent != std::string::npos);
+        const size_t begin = line.rfind(' ', percent) + 1;
+        shares += std::stod(line.substr(begin, percent - begin));
+        ++rows;
+    }
+    CHECK(rows == 6);  // five ops and "(outside ops)"
+    CHECK(shares == doctest::Approx(100).epsilon(0.05 * rows / 100));
+    CHECK(has(line, "100.0%"));  // the total row
+}
+
+TEST_CASE("profile: the report names every op, fused ones under their own names, and the sgemm peak") {
+    tape().clear();
+    const int B = 2, T = 3, H = 4;
+    Rng rng(4);
+    Var xw = parameter(randn(Shape{B, T, 4 * H}, rng), "xw"), Wh = parameter(randn(Shape{H, 4 * H}, rng), "Wh");
+    Var h0 = constant(Tensor(Shape{B, H}), "h0"), c0 = constant(Tensor(Shape{B, H}), "c0");
+    Var x = constant(randn(Shape{2, 3}, rng), "x"), W = parameter(randn(Shape{3, 4}, rng), "W");
+    Profile p;
+    backward(sum(lstm_recurrence(xw, Wh, h0, c0).hs));
+    tape().clear();
+    backward(tiny_graph(x, W));
+    tape().clear();
+    p.stop();
+    const std::string report = p.report(123.4);
+    INFO(report);
+    for (const char* op : {"lstm_recurrence", "matmul", "tanh", "mul", "add", "sum", "(outside ops)", "total"})
+        CHECK_MESSAGE(has(report, op), "missing: ", op);
+    CHECK(p.op("lstm_recurrence").calls == 1);
+    CHECK(p.op("lstm_recurrence").flops >= 2.0 * B * 4 * H * H * T);  // at least its forward products
+    CHECK(has(report, "A step (of 2)"));
+    CHECK(has(report, "of the measured sgemm peak (123.4 GFLOP/s)"));
+    tape().clear();
+}
+
+TEST_CASE("profile: nothing is recorded while no Profile is alive") {
+    tape().clear();
+    Rng rng(5);
+    Var x = constant(randn(Shape{2, 3}, rng), "x"), W = parameter(randn(Shape{3, 4}, rng), "W");
+    CHECK(g_profile == nullptr);
+    CHECK(g_work == nullptr);
+    Profile outer;
+    CHECK(g_profile == &outer);
+    backward(tiny_graph(x, W));
+    tape().clear();
+    {
+        Profile inner;  // takes over until it ends
+        backward(tiny_graph(x, W));
+        tape().clear();
+        CHECK(inner.op("matmul").calls == 1);
+    }
+    CHECK(g_profile == &outer);
+    CHECK(outer.op("matmul").calls == 1);
+    outer.stop();
+    CHECK(g_profile == nullptr);
+    CHECK(g_work == nullptr);
+    const OpStats before = outer.op("matmul");
+    const double flops = outer.total_flops();
+    backward(tiny_graph(x, W));  // after stop: not counted anywhere
+    tape().clear();
+    CHECK(outer.op("matmul").calls == before.calls);
+    CHECK(outer.op("matmul").bytes == before.bytes);
+    CHECK(outer.total_flops() == flops);
+    CHECK(outer.steps() == 1);
+}
+
+TEST_CASE("profile: --profile on the chapters") {
+    check_run("ch0", "--quick --profile", 0, {"Where the training's time went", "matmul", "(outside ops)",
+                                              "A step (of 20)", "training accuracy"});
+    const s2a::TempDir out("profile");
+    const Run ch1 = check_run("ch1", "--quick --profile --out " + out.path(), 0,
+                              {"Profile of an epoch of training (22 steps, after a warm-up step)", "lstm_recurrence",
+                               "A step (of 22)"});
+    CHECK_FALSE(has(ch1.output, "test exact match"));  // it stops after the profile
+    const Run ch5 = check_run("ch5", "--quick --profile --out " + out.path(), 0,
+                              {"Profile of an epoch of training", "multi_head_attention", "layer_norm"});
+    CHECK_FALSE(has(ch5.output, "chapter-3 LSTM"));  // no race after the profile
+    check_run("ch3", "--help", 0, {"--profile"});
+}
