@@ -21,34 +21,41 @@ std::string hex_bytes(const std::string& s, size_t at, size_t n) {
     return out;
 }
 
+// The multi-byte rows of the table in utf8.h: which lead bytes start them, how many bytes they take, the
+// lead byte's bits that belong to the code point, and the first code point that needs this many bytes
+// (anything smaller written this long is overlong).
+struct Form {
+    unsigned char first_lead, last_lead;
+    int bytes;
+    uint32_t lead_bits, smallest;
+};
+constexpr Form kForms[] = {
+    {0xC0, 0xDF, 2, 0x1F, 0x80},     // 110xxxxx 10xxxxxx
+    {0xE0, 0xEF, 3, 0x0F, 0x800},    // 1110xxxx 10xxxxxx 10xxxxxx
+    {0xF0, 0xF7, 4, 0x07, 0x10000},  // 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx
+};
+
 }  // namespace
 
 Utf8Char decode_char(const std::string& s, size_t at) {
     const unsigned char lead = static_cast<unsigned char>(s[at]);
     if (lead < 0x80) return {lead, 1, ""};
-    // The lead byte says the length n, and holds the top bits of the code point; `smallest` is the first
-    // code point that needs n bytes (anything below it in n bytes is overlong).
-    int n;
-    uint32_t c, smallest;
     if (is_continuation(lead))
         return {0, 1, fmt::format("byte {:02x} continues a character, but no character started", lead)};
-    if (lead < 0xE0) {
-        n = 2, c = lead & 0x1F, smallest = 0x80;  // 110xxxxx
-    } else if (lead < 0xF0) {
-        n = 3, c = lead & 0x0F, smallest = 0x800;  // 1110xxxx
-    } else if (lead < 0xF8) {
-        n = 4, c = lead & 0x07, smallest = 0x10000;  // 11110xxx
-    } else {
-        return {0, 1, fmt::format("byte {:02x} never occurs in UTF-8", lead)};
-    }
+    const Form* form = nullptr;
+    for (const Form& f : kForms)
+        if (lead >= f.first_lead && lead <= f.last_lead) form = &f;
+    if (form == nullptr) return {0, 1, fmt::format("byte {:02x} never occurs in UTF-8", lead)};
+    const int n = form->bytes;
+    uint32_t c = lead & form->lead_bits;
     for (int k = 1; k < n; ++k) {
         if (at + k >= s.size() || !is_continuation(static_cast<unsigned char>(s[at + k])))
-            return {0, k, fmt::format("bytes {} are cut short: {:02x} starts a character of {} bytes",
-                                      hex_bytes(s, at, k), lead, n)};
+            return {0, k, fmt::format("character cut short: {:02x} starts {} bytes, but only {} came", lead, n,
+                                      hex_bytes(s, at, k))};
         c = (c << 6) | (static_cast<unsigned char>(s[at + k]) & 0x3F);  // six more bits
     }
     const std::string bytes = hex_bytes(s, at, n);
-    if (c < smallest) return {0, n, fmt::format("bytes {} are an overlong encoding of U+{:04X}", bytes, c)};
+    if (c < form->smallest) return {0, n, fmt::format("bytes {} are an overlong encoding of U+{:04X}", bytes, c)};
     if (c >= 0xD800 && c <= 0xDFFF)
         return {0, n, fmt::format("bytes {} encode U+{:04X}, a UTF-16 surrogate, not a character", bytes, c)};
     if (c > 0x10FFFF) return {0, n, fmt::format("bytes {} encode U+{:X}, beyond U+10FFFF", bytes, c)};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 #include <stdexcept>
 
 #include "data/utf8.h"
@@ -47,18 +48,17 @@ std::string describe_char(char32_t c) {
 }
 
 Vocab Vocab::from_texts(const std::vector<std::string>& texts) {
-    Vocab v;
+    std::set<char32_t> seen;  // each character once, in sorted order: the order of the ids
     for (const std::string& text : texts) {
         for (char32_t c : characters_of(text, "Vocab::from_texts")) {
             if (!is_printable(c))
                 throw std::runtime_error(fmt::format("Vocab::from_texts: non-printable character ({}) in \"{}\"",
                                                      describe_char(c), printable_text(text)));
-            v.code_points_ += c;
+            seen.insert(c);
         }
     }
-    // Sorted and each character once: then a character's id is its place in the list.
-    std::sort(v.code_points_.begin(), v.code_points_.end());
-    v.code_points_.erase(std::unique(v.code_points_.begin(), v.code_points_.end()), v.code_points_.end());
+    Vocab v;
+    v.code_points_.assign(seen.begin(), seen.end());
     v.chars_ = utf8_encode(v.code_points_);
     return v;
 }

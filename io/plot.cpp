@@ -40,22 +40,19 @@ std::string xml_escape(const std::string& s) {
     for (size_t at = 0; at < s.size();) {
         const Utf8Char ch = decode_char(s, at);
         const char32_t c = ch.code_point;
-        if (!ch.problem.empty())
-            out += "\uFFFD";
-        else if (c == '&')
-            out += "&amp;";
-        else if (c == '<')
-            out += "&lt;";
-        else if (c == '>')
-            out += "&gt;";
-        else if (c == '"')
-            out += "&quot;";
-        else if (c == '\'')
-            out += "&apos;";
-        else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0xFFFE || c == 0xFFFF)
-            out += '?';
-        else
-            out += s.substr(at, ch.bytes);
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&apos;"; break;
+            default:
+                const bool forbidden = (c < 0x20 && c != '\t' && c != '\n') || c == 0xFFFE || c == 0xFFFF;
+                if (!ch.problem.empty())
+                    out += "\uFFFD";
+                else
+                    out += forbidden ? std::string("?") : s.substr(at, ch.bytes);
+        }
         at += ch.bytes;
     }
     return out;

@@ -434,7 +434,7 @@ TEST_CASE("data: malformed files give file:line: what") {
         {"\n1+2  _3 \n", "1", "blank line between examples"},
         {"\n \n", "1", "no examples, only blank lines"},
         {"1+2  _3 \n1\t2  _3 \n", "2:2", "non-printable character (code 9)"},
-        {"1+2  _3 \n1\xc3" "2  _3 \n", "2:2", "invalid UTF-8: bytes c3 are cut short"},  // 'é' without its 2nd byte
+        {"1+2  _3 \n1\xc3" "2  _3 \n", "2:2", "invalid UTF-8: character cut short: c3 starts 2 bytes, but only c3 came"},  // 'é' without its 2nd byte
         {"1+2  _3 \n\xc3\xa9\xc3\xa9\xe5\xb9_3 \n", "2:3", "invalid UTF-8"},              // "éé" then 2 of '年''s 3 bytes
         {"1+2  _3 \n" + std::string(5000, '1') + "_3 \n", "2", "line is longer than 4096 bytes, the limit"},
         {"1+2  _3 \n1+3  _  \n", "2", "empty answer"},
