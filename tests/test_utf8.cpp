@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/textfile.h"
 #include "data/utf8.h"
 #include "data/vocab.h"
 #include "io/plot.h"
@@ -148,6 +149,21 @@ TEST_CASE("utf8: the vocabulary holds any printable character, ids in code-point
     CHECK_FALSE(v.contains(U'日'));
 }
 
+// ---------------------------------------------------------------- the text format in characters
+
+TEST_CASE("utf8: the text format counts characters, not bytes or columns") {
+    const TempDir tmp("utf8_text");
+    // README.zh-CN.md's example: both questions are 10 characters (9 ideographs and a space; 7 digits and
+    // 3 ideographs), though the first is 28 bytes and 19 columns, the second 16 bytes and 13 columns.
+    const TextData t = read_text(tmp.write("zh.txt", "九四年九月二十七号 _1994-09-27\n1994年9月27日_1994-09-27\n"));
+    REQUIRE(t.size() == 2);
+    CHECK(t.questions[1] == "1994年9月27日");
+    const Vocab vocab = make_vocab(t);
+    CHECK(Batcher(t, vocab, 2, false).source_len() == 10);
+    const std::string path = tmp.write("bad.txt", "九四年_1\n1994_1\n");
+    CHECK(contains(error_of([&] { read_text(path); }), path + ":2: question is 4 characters wide, but the first line's is 3"));
+}
+
 // ---------------------------------------------------------------- pictures with Chinese labels
 
 TEST_CASE("utf8: terminal heat maps line up wide characters") {
@@ -187,4 +203,12 @@ TEST_CASE("utf8: chapter 3 trains on the Chinese dates and draws them") {
     CHECK(contains(svg, ">年</text>"));  // …and every question has 年, drawn as a column label in the SVG
     s2a_test::check_run("ch3", "--quick --task klingon --out " + out.path(), 1, {"klingon", "zh-dates"});
     s2a_test::check_run("ch3", "--help", 0, {"zh-dates"});
+}
+
+TEST_CASE("utf8: chapter 5 draws every head over the Chinese dates") {
+    const TempDir out("utf8_ch5");
+    s2a_test::check_run("ch5", "--quick --task zh-dates --out " + out.path(), 0, {"cross, layer 2 head 4", "chapter-3 LSTM"});
+    const std::string svg = read_all(out.file("ch5_date_heads.svg"));
+    CHECK(utf8_problem(svg).column == 0);
+    CHECK(contains(svg, ">年</text>"));  // one character a label, never a byte of one
 }
