@@ -33,6 +33,7 @@ struct Options : TrainingFlags {
         hidden = 256;
     }
     int maps = 3;
+    std::string task = "dates";
     std::string score = "dot";
     std::string wiring = "luong";
     bool bidirectional = false;
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     Cli cli("ch3", "Chapter 3: attention seq2seq on dates, heat maps; flags add chapter 1's models, every score "
                    "function, and the accuracy-by-length experiment.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
+    cli.option("task", &o.task, fmt::format("the generated task: {} (zh-dates: dates written in Chinese)", kTaskNames));
     cli.option("score", &o.score, "score function: dot, general, additive, concat");
     cli.option("wiring", &o.wiring, "luong (attend after the LSTM) or bahdanau (attend before, feed the context in)");
     cli.flag("bidirectional", &o.bidirectional, "a bidirectional encoder");
@@ -94,8 +96,9 @@ int main(int argc, char** argv) {
                    a.shape().str(), a.value().str(), context.shape().str(), context.value().str());
         tape().clear();
 
-        // 2. The data: dates in 22 formats → "1994-09-27"; questions reversed, padding masked.
-        const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.test, o.seed);
+        // 2. The data: dates in 22 formats (--task zh-dates: 14 Chinese ones) → "1994-09-27"; questions reversed,
+        //    padding masked.
+        const Split sets = split(load_or_generate(o.task, o.data, o.examples, o.seed), o.test, o.seed);
         const Vocab vocab = make_vocab(sets.train);
         const int start_id = vocab.id('_');
         fmt::print("2. Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, {} wiring, {} score{}\n\n",

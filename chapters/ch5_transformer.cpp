@@ -50,6 +50,7 @@ struct Options : TrainingFlags {
     bool post_norm = false, learned = false, separate = false;
     int beam = 4;                                  // beam search: width k and length penalty α
     double alpha = 0.6;
+    std::string dates = "dates";                   // part 1's task: dates, or zh-dates (in Chinese)
     // the race on the harder task
     std::string task = "reverse";
     int min_len = 8, max_len = 50, race_examples = 50000, race_test = 1000;
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
     return guarded("ch5", [&] {
         if (o.quick) o.quick_run_sizes();
+        if (o.task == "dates" || o.task == "zh-dates") o.dates = std::exchange(o.task, "reverse");  // --task of part 1
         const auto start = std::chrono::steady_clock::now();
         o.create_out_folder();
 
@@ -129,7 +131,7 @@ std::unique_ptr<TransformerSeq2seq> transformer(const Options& o, int D, int F, 
 // Part 1: a Transformer on dates, decoded greedily and by beam search, every head drawn. Returns the
 // training time in seconds.
 double dates_part(const Options& o) {
-    const Split sets = split(load_or_generate("dates", o.data, o.examples, o.seed), o.test, o.seed);
+    const Split sets = split(load_or_generate(o.dates, o.data, o.examples, o.seed), o.test, o.seed);
     const Vocab vocab = make_vocab(sets.train);
     const int start_id = vocab.id('_');
     Rng rng(o.seed);
@@ -245,7 +247,7 @@ void Options::add_to(Cli& cli) {
     cli.flag("separate-embeddings", &separate, "separate source, target and output tables instead of one shared");
     cli.option("beam", &beam, "beam size k for beam search").range(1, 64);
     cli.option("alpha", &alpha, "length-penalty exponent α of beam search").range(0, 10);
-    cli.option("task", &task, "the harder task: reverse or sort");
+    cli.option("task", &task, "part 1's dates (dates, or zh-dates: in Chinese) or part 2's harder task (reverse or sort)");
     cli.option("race-d-model", &race_D, "d_model of the Transformer on the harder task").range(1, kMaxWidth);
     cli.option("race-ffn", &race_F, "its feed-forward width").range(1, kMaxWidth);
     cli.option("race-batch", &race_batch, "batch size of both models on the harder task").range(1, kMaxBatch);

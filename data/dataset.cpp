@@ -2,6 +2,8 @@
 #include "data/dataset.h"
 
 #include "data/tasks.h"
+#include "data/tasks_zh.h"
+#include "data/utf8.h"
 
 #include <fmt/format.h>
 
@@ -66,21 +68,21 @@ Batcher::Batcher(const TextData& data, const Vocab& vocab, int batch_size, bool 
         throw std::invalid_argument(fmt::format("Batcher: {} questions but {} answers", data.questions.size(),
                                                 data.answers.size()));
     if (n_ == 0) throw std::invalid_argument("Batcher: no examples");
-    src_len_ = static_cast<int>(data.questions[0].size());
-    tgt_len_ = static_cast<int>(data.answers[0].size());
+    // Widths in characters: a row holds one id per character, however many bytes UTF-8 gave it.
+    src_len_ = static_cast<int>(utf8_length(data.questions[0]));
+    tgt_len_ = static_cast<int>(utf8_length(data.answers[0]));
 
     src_.reserve(static_cast<size_t>(n_) * src_len_);
     tgt_.reserve(static_cast<size_t>(n_) * tgt_len_);
     for (int i = 0; i < n_; ++i) {
         // Rows of a batch must all be equally long: that is what the padding was for.
-        const int q_len = static_cast<int>(data.questions[i].size());
-        const int a_len = static_cast<int>(data.answers[i].size());
+        std::vector<int> q = encode(vocab, data, i, data.questions[i]);
+        const std::vector<int> a = encode(vocab, data, i, data.answers[i]);
+        const int q_len = static_cast<int>(q.size()), a_len = static_cast<int>(a.size());
         if (q_len != src_len_ || a_len != tgt_len_)
             throw std::invalid_argument(fmt::format("Batcher: {} is {} -> {} characters wide, {} is {} -> {}",
                                                     data.where(i), q_len, a_len, data.where(0), src_len_, tgt_len_));
-        std::vector<int> q = encode(vocab, data, i, data.questions[i]);
         if (reverse_source) std::reverse(q.begin(), q.end());
-        const std::vector<int> a = encode(vocab, data, i, data.answers[i]);
         src_.insert(src_.end(), q.begin(), q.end());
         tgt_.insert(tgt_.end(), a.begin(), a.end());
     }
@@ -124,12 +126,15 @@ Batch Batcher::batch(int i) const {
 
 namespace s2a {
 
+const char* const kTaskNames = "addition, dates, zh-dates, copy";
+
 TextData load_or_generate(const std::string& task, const std::string& path, int n, uint64_t seed) {
     if (!path.empty()) return read_text(path);
     if (task == "addition") return pad(make_addition(n, seed), kAdditionQuestionWidth, kAdditionAnswerWidth);
     if (task == "dates") return pad(make_dates(n, seed), kDateQuestionWidth, kDateAnswerWidth);
+    if (task == "zh-dates") return pad(make_zh_dates(n, seed), kZhDateQuestionWidth, kDateAnswerWidth);
     if (task == "copy") return pad(make_copy(n, kCopyMinLength, kCopyMaxLength, seed), kCopyMaxLength, kCopyMaxLength);
-    throw std::invalid_argument(fmt::format("unknown task '{}' (known: addition, dates, copy)", task));
+    throw std::invalid_argument(fmt::format("unknown task '{}' (known: {})", task, kTaskNames));
 }
 
 }  // namespace s2a

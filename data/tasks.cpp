@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "autodiff/tensor.h"  // Rng
+#include "data/utf8.h"
 
 namespace s2a {
 
@@ -51,7 +52,7 @@ std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed) {
 int max_len(const std::vector<Example>& examples, bool answers) {
     int longest = 0;
     for (const Example& e : examples)
-        longest = std::max(longest, static_cast<int>(answers ? e.answer.size() : e.question.size()));
+        longest = std::max(longest, static_cast<int>(utf8_length(answers ? e.answer : e.question)));  // characters
     return longest;
 }
 
@@ -161,12 +162,12 @@ std::string format_date(const Date& d, int format) {
     throw std::invalid_argument(fmt::format("format_date: format {} not in 0..{}", format, kNumDateFormats - 1));
 }
 
-std::vector<Example> make_dates(int n, uint64_t seed) {
+std::vector<Example> make_date_examples(int n, uint64_t seed, int num_formats, DateFormat format) {
     const int num_days = days_since_1970(Date{2030, 1, 1});  // 1970-01-01 .. 2029-12-31
     // A few (date, format) pairs write the same question ("May 5, 1994" is both the full and the short
-    // month name), so not all of num_days * kNumDateFormats are distinct. Asking for at most half of
-    // them keeps drawing-until-unique quick and sure to finish; it is still over 200,000.
-    const int max_n = num_days * kNumDateFormats / 2;
+    // month name), so not all of num_days * num_formats are distinct. Asking for at most half of them keeps
+    // drawing-until-unique quick and sure to finish; for the English dates it is still over 200,000.
+    const int max_n = num_days * num_formats / 2;
     if (n < 0 || n > max_n) throw std::invalid_argument(fmt::format("make_dates: n = {} must be in 0..{}", n, max_n));
 
     Rng rng(seed);
@@ -175,11 +176,13 @@ std::vector<Example> make_dates(int n, uint64_t seed) {
     examples.reserve(n);
     while (static_cast<int>(examples.size()) < n) {
         const Date date = date_from_days(rng.randint(num_days));
-        std::string question = format_date(date, rng.randint(kNumDateFormats));
+        std::string question = format(date, rng.randint(num_formats));
         if (!seen.insert(question).second) continue;
         examples.push_back({std::move(question), iso_date(date)});
     }
     return examples;
 }
+
+std::vector<Example> make_dates(int n, uint64_t seed) { return make_date_examples(n, seed, kNumDateFormats, format_date); }
 
 }  // namespace s2a

@@ -44,7 +44,7 @@ constexpr int kCopyMinLength = 4;
 constexpr int kCopyMaxLength = 36;
 std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed);
 
-// The length of the longest question (answers = false) or answer (answers = true); 0 for no examples.
+// The length in characters of the longest question (answers = false) or answer (answers = true); 0 for none.
 int max_len(const std::vector<Example>& examples, bool answers);
 
 // ---- the calendar behind make_dates, public so the tests (and curious readers) can use it
@@ -73,5 +73,11 @@ std::string iso_date(const Date& d); // "1994-09-27"
 // and day-first formats never use '/', so "5/6/94" can only be May 6.
 constexpr int kNumDateFormats = 22;
 std::string format_date(const Date& d, int format);
+
+// What make_dates does, for any set of formats (data/tasks_zh.h writes the dates in Chinese with it): n
+// unique questions format(date, f), the date uniform in 1970..2029 and f in 0..num_formats-1; answer the ISO
+// date. n may be at most half of all (date, format) pairs.
+using DateFormat = std::string (*)(const Date& d, int format);
+std::vector<Example> make_date_examples(int n, uint64_t seed, int num_formats, DateFormat format);
 
 }  // namespace s2a

@@ -7,44 +7,51 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "data/vocab.h"  // describe_char
+#include "data/utf8.h"
+#include "data/vocab.h"  // is_printable, describe_char
 
 namespace s2a {
 
 namespace {
 
-bool is_printable(char c) { return c >= ' ' && c <= '~'; }
-
 bool is_blank(const std::string& s) { return s.find_first_not_of(' ') == std::string::npos; }
 
-// What is wrong with one line of the format, or "" if nothing. question_width and answer_width are the
-// first line's, or -1 while the first line itself is checked (it sets the widths for the rest).
-std::string line_problem(const std::string& line, int question_width, int answer_width) {
+// What is wrong with one line of the format: `what` ("" if nothing), and the column of the character at
+// fault (counted in characters from 1), or 0 when the fault is not one character's.
+struct LineProblem {
+    int column = 0;
+    std::string what;
+    // "column 2: what", for a message that names an example rather than a file's line.
+    std::string str() const { return column ? fmt::format("column {}: {}", column, what) : what; }
+};
+
+// The problem with one line, if any. question_width and answer_width are the first line's (in characters),
+// or -1 while the first line itself is checked (it sets the widths for the rest).
+LineProblem line_problem(const std::string& line, int question_width, int answer_width) {
     if (line.size() > static_cast<size_t>(kMaxLineBytes))
-        return fmt::format("line is longer than {} bytes, the limit", kMaxLineBytes);
-    for (size_t col = 0; col < line.size(); ++col) {
-        const unsigned char byte = static_cast<unsigned char>(line[col]);
-        if (byte >= 0x80)
-            return fmt::format("byte {:#04x} in column {} is not ASCII (only printable ASCII, ' ' to '~', is allowed)",
-                               byte, col + 1);
-        if (!is_printable(line[col]))
-            return fmt::format("non-printable character ({}) in column {}", describe_char(line[col]), col + 1);
-    }
+        return {0, fmt::format("line is longer than {} bytes, the limit", kMaxLineBytes)};
+    if (const Utf8Problem bad = utf8_problem(line); bad.column)
+        return {bad.column, fmt::format("invalid UTF-8: {}", bad.what)};
+    const std::u32string characters = utf8_decode(line);
+    for (size_t col = 0; col < characters.size(); ++col)
+        if (!is_printable(characters[col]))
+            return {static_cast<int>(col + 1), fmt::format("non-printable character ({})", describe_char(characters[col]))};
     const size_t sep = line.find('_');
-    if (sep == std::string::npos) return "no '_' between question and answer";
+    if (sep == std::string::npos) return {0, "no '_' between question and answer"};
     const std::string question = line.substr(0, sep);
     const std::string answer = line.substr(sep + 1);
-    if (is_blank(question)) return "empty question (only spaces before the '_')";
-    if (is_blank(answer)) return "empty answer (only spaces after the '_')";
-    if (question_width >= 0 && static_cast<int>(question.size()) != question_width)
-        return fmt::format("question is {} characters wide, but the first line's is {} "
-                           "(pad every question to the same width)",
-                           question.size(), question_width);
-    if (answer_width >= 0 && static_cast<int>(answer.size()) != answer_width)
-        return fmt::format("answer is {} characters wide, but the first line's is {} "
-                           "(pad every answer to the same width)",
-                           answer.size(), answer_width);
-    return "";
+    if (is_blank(question)) return {0, "empty question (only spaces before the '_')"};
+    if (is_blank(answer)) return {0, "empty answer (only spaces after the '_')"};
+    const int q = static_cast<int>(utf8_length(question)), a = static_cast<int>(utf8_length(answer));
+    if (question_width >= 0 && q != question_width)
+        return {0, fmt::format("question is {} characters wide, but the first line's is {} "
+                               "(pad every question to the same width)",
+                               q, question_width)};
+    if (answer_width >= 0 && a != answer_width)
+        return {0, fmt::format("answer is {} characters wide, but the first line's is {} "
+                               "(pad every answer to the same width)",
+                               a, answer_width)};
+    return {};
 }
 
 // Reads the next line into `line`, without its '\n', but stops after kMaxLineBytes + 2 bytes (the limit,
@@ -83,8 +90,8 @@ TextData pad(const std::vector<Example>& examples, int question_width, int answe
     data.answers.reserve(examples.size());
     for (size_t i = 0; i < examples.size(); ++i) {
         const Example& e = examples[i];
-        const int q = static_cast<int>(e.question.size());
-        const int a = static_cast<int>(e.answer.size());
+        const int q = static_cast<int>(utf8_length(e.question));  // widths count characters, not bytes
+        const int a = static_cast<int>(utf8_length(e.answer));
         if (q > question_width || a > answer_width)
             throw std::invalid_argument(fmt::format("pad: example {} (\"{}\" -> \"{}\") is {} -> {} characters wide, "
                                                     "more than {} -> {}",
@@ -96,8 +103,8 @@ TextData pad(const std::vector<Example>& examples, int question_width, int answe
         std::string question = e.question + std::string(question_width - q, kPadding);
         std::string answer = '_' + e.answer + std::string(answer_width - a, kPadding);
         // The same checks read_text makes (empty parts, non-printable characters), so what pad makes loads.
-        const std::string problem = line_problem(question + answer, question_width, answer_width);
-        if (!problem.empty()) throw std::invalid_argument(fmt::format("pad: example {}: {}", i, problem));
+        const LineProblem problem = line_problem(question + answer, question_width, answer_width);
+        if (!problem.what.empty()) throw std::invalid_argument(fmt::format("pad: example {}: {}", i, problem.str()));
         data.questions.push_back(std::move(question));
         data.answers.push_back(std::move(answer));
     }
@@ -118,17 +125,17 @@ void write_text(const std::string& path, const TextData& data) {
                                                 path, bytes, kMaxTextFileBytes));
 
     // Check every line as read_text will, so that whatever is written reads back unchanged.
-    const int question_width = static_cast<int>(data.questions[0].size());
-    const int answer_width = static_cast<int>(data.answers[0].size()) - 1;  // without the '_'
+    const int question_width = static_cast<int>(utf8_length(data.questions[0]));
+    const int answer_width = static_cast<int>(utf8_length(data.answers[0])) - 1;  // without the '_'
     for (int i = 0; i < data.size(); ++i) {
         const std::string& q = data.questions[i];
         const std::string& a = data.answers[i];
         if (q.find('_') != std::string::npos || a.empty() || a[0] != '_')
             throw std::invalid_argument(fmt::format(
                 "write_text {}: example {}: the answer must start with '_' and the question have none", path, i));
-        const std::string problem = line_problem(q + a, question_width, answer_width);
-        if (!problem.empty())
-            throw std::invalid_argument(fmt::format("write_text {}: example {}: {}", path, i, problem));
+        const LineProblem problem = line_problem(q + a, question_width, answer_width);
+        if (!problem.what.empty())
+            throw std::invalid_argument(fmt::format("write_text {}: example {}: {}", path, i, problem.str()));
     }
 
     const std::string tmp = path + ".tmp";
@@ -176,12 +183,15 @@ TextData read_text(const std::string& path) {
             throw std::runtime_error(
                 fmt::format("{}:{}: blank line between examples (only the end of the file may have blank lines)", path,
                             first_blank));
-        const std::string problem = line_problem(line, question_width, answer_width);
-        if (!problem.empty()) throw std::runtime_error(fmt::format("{}:{}: {}", path, line_no, problem));
+        const LineProblem problem = line_problem(line, question_width, answer_width);
+        if (!problem.what.empty()) {
+            const std::string column = problem.column ? fmt::format(":{}", problem.column) : "";
+            throw std::runtime_error(fmt::format("{}:{}{}: {}", path, line_no, column, problem.what));
+        }
         const size_t sep = line.find('_');
         if (question_width < 0) {
-            question_width = static_cast<int>(sep);
-            answer_width = static_cast<int>(line.size() - sep - 1);
+            question_width = static_cast<int>(utf8_length(line.substr(0, sep)));
+            answer_width = static_cast<int>(utf8_length(line.substr(sep + 1)));
         }
         data.questions.push_back(line.substr(0, sep));
         data.answers.push_back(line.substr(sep));  // keeps the '_': the decoder's start symbol

@@ -11,12 +11,17 @@
 // vocabulary: the model learns to produce them, so every sequence in a set has the same length and a
 // batch needs no masks.
 //
+// Files are UTF-8, so a task may be in any script: "九四年九月二十七号_1994-09-27". Widths count characters
+// (code points), not bytes: '年' is one character of the question as 'y' is, though UTF-8 writes it in three
+// bytes. Any printable character is allowed; control characters and invalid UTF-8 are not.
+//
 // Any file in this format loads, so a teacher can bring a task of their own. A malformed file stops
-// loading with "FILE:LINE: what was wrong".
+// loading with "FILE:LINE: what was wrong", or "FILE:LINE:COLUMN: what" when one character is at fault
+// (the column counts characters from 1).
 //
 // Limits, so that a wrong file fails at once instead of taking the machine's memory: a line may hold at
 // most kMaxLineBytes bytes (a model unrolls one step per character, and every example of a set is as wide
-// as the widest), a file at most kMaxTextFileBytes. Only printable ASCII is allowed: ' ' to '~'.
+// as the widest), a file at most kMaxTextFileBytes.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +37,8 @@ constexpr int64_t kMaxTextFileBytes = int64_t(64) << 20;  // 64 MiB, some 30 tim
 constexpr char kPadding = ' ';                             // what questions and answers are padded with
 
 struct TextData {
-    std::vector<std::string> questions;  // each padded to the same width Q, no '_'      e.g. "16+75  "
-    std::vector<std::string> answers;    // each '_' + the answer padded to width A       e.g. "_91  "
+    std::vector<std::string> questions;  // each padded to the same width Q (in characters), no '_'   e.g. "16+75  "
+    std::vector<std::string> answers;    // each '_' + the answer padded to width A                   e.g. "_91  "
     // Where the examples came from, so that an error can point there: the file and the line of each example.
     // Both are empty for generated examples. ("= {}": so TextData{questions, answers} compiles without a warning.)
     std::string path = {};
@@ -47,9 +52,9 @@ struct TextData {
     std::string where(int i) const;
 };
 
-// Pads every example to the longest question and the longest answer of the set.
+// Pads every example to the longest question and the longest answer of the set (widths in characters).
 TextData pad(const std::vector<Example>& examples);
-// Pads to the given widths; throws if an example is longer, empty, not printable, or has '_' in its question,
+// Pads to the given widths; throws if an example is longer, empty, not printable or not UTF-8, or has '_' in its question,
 // or if a line would be longer than kMaxLineBytes (checked first, before anything is allocated).
 TextData pad(const std::vector<Example>& examples, int question_width, int answer_width);
 

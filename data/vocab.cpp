@@ -3,78 +3,89 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <set>
 #include <stdexcept>
+
+#include "data/utf8.h"
 
 namespace s2a {
 
 namespace {
 
-bool is_printable(char c) { return c >= ' ' && c <= '~'; }
-
-// The text as it can be shown inside quotes in a message: non-printable characters become \xNN.
+// The text as it can be shown inside quotes in a message: control characters and invalid bytes become \xNN.
 std::string printable_text(const std::string& s) {
     std::string out;
-    for (char c : s) {
-        if (is_printable(c))
-            out += c;
+    for (size_t at = 0; at < s.size();) {
+        const Utf8Char ch = decode_char(s, at);
+        if (ch.problem.empty() && is_printable(ch.code_point))
+            out += s.substr(at, ch.bytes);
         else
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+            for (int k = 0; k < ch.bytes; ++k) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[at + k]));
+        at += ch.bytes;
     }
     return out;
 }
 
+// The characters of `text`; throws, naming the text, if it is not valid UTF-8. `who` starts the message.
+std::u32string characters_of(const std::string& text, const char* who) {
+    try {
+        return utf8_decode(text);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}: {} of \"{}\"", who, e.what(), printable_text(text)));
+    }
+}
+
 }  // namespace
 
-std::string describe_char(char c) {
-    if (is_printable(c)) return fmt::format("'{}'", c);
-    return fmt::format("code {}", static_cast<int>(static_cast<unsigned char>(c)));
+bool is_printable(char32_t c) { return c >= 0x20 && c != 0x7F && !(c >= 0x80 && c < 0xA0); }
+
+std::string describe_char(char32_t c) {
+    if (!is_printable(c)) return fmt::format("code {}", static_cast<uint32_t>(c));
+    if (c < 0x80) return fmt::format("'{}'", static_cast<char>(c));
+    return fmt::format("'{}' (U+{:04X})", utf8_encode(c), static_cast<uint32_t>(c));
 }
 
 Vocab Vocab::from_texts(const std::vector<std::string>& texts) {
-    // Mark which of the 128 ASCII codes occur; walking the codes in order then gives sorted ids.
-    std::array<bool, 128> seen{};
+    std::set<char32_t> seen;  // each character once, in sorted order: the order of the ids
     for (const std::string& text : texts) {
-        for (char c : text) {
+        for (char32_t c : characters_of(text, "Vocab::from_texts")) {
             if (!is_printable(c))
                 throw std::runtime_error(fmt::format("Vocab::from_texts: non-printable character ({}) in \"{}\"",
                                                      describe_char(c), printable_text(text)));
-            seen[static_cast<int>(c)] = true;
+            seen.insert(c);
         }
     }
     Vocab v;
-    for (int code = 0; code < 128; ++code) {
-        if (!seen[code]) continue;
-        v.ids_[code] = v.size();
-        v.chars_ += static_cast<char>(code);
-    }
+    v.code_points_.assign(seen.begin(), seen.end());
+    v.chars_ = utf8_encode(v.code_points_);
     return v;
 }
 
-bool Vocab::contains(char c) const {
-    // char may be signed: bytes above 127 come out negative and are never in the vocabulary.
-    const int code = static_cast<unsigned char>(c);
-    return code < 128 && ids_[code] >= 0;
-}
+bool Vocab::contains(char32_t c) const { return std::binary_search(code_points_.begin(), code_points_.end(), c); }
 
-int Vocab::id(char c) const {
+int Vocab::id(char32_t c) const {
     if (!contains(c)) throw std::runtime_error(fmt::format("Vocab: unknown character {}", describe_char(c)));
-    return ids_[static_cast<int>(c)];
+    // The list is sorted, so the character's place is found by binary search.
+    return static_cast<int>(std::lower_bound(code_points_.begin(), code_points_.end(), c) - code_points_.begin());
 }
 
-char Vocab::ch(int id) const {
+std::string Vocab::ch(int id) const {
     if (id < 0 || id >= size())
         throw std::runtime_error(fmt::format("Vocab: id {} out of range 0..{}", id, size() - 1));
-    return chars_[id];
+    return utf8_encode(code_points_[id]);
 }
 
 std::vector<int> Vocab::encode(const std::string& s) const {
+    const std::u32string characters = characters_of(s, "Vocab::encode");
     std::vector<int> ids;
-    ids.reserve(s.size());
-    for (char c : s) {
+    ids.reserve(characters.size());
+    for (char32_t c : characters) {
         if (!contains(c))
             throw std::runtime_error(fmt::format("Vocab::encode: unknown character {} in \"{}\"", describe_char(c),
                                                  printable_text(s)));
-        ids.push_back(ids_[static_cast<int>(c)]);
+        ids.push_back(id(c));
     }
     return ids;
 }

@@ -29,9 +29,9 @@ void show_heat_maps(AttentionSeq2seq& model, const Batcher& test, const TextData
     std::vector<HeatMap> maps;
     for (int i = 0; i < std::min(n, batch.src.shape[0]); ++i) {
         HeatMap m{fmt::format("\"{}\" → {}", data.questions[i], data.answers[i].substr(1)), {}, {}, {}};
-        for (int s = 0; s < S; ++s) m.col_labels.push_back(std::string(1, vocab.ch(batch.src[i * S + s])));
+        for (int s = 0; s < S; ++s) m.col_labels.push_back(vocab.ch(batch.src[i * S + s]));  // "9", or "年"
         for (int t = 0; t < T; ++t) {
-            m.row_labels.push_back(std::string(1, vocab.ch(guess[i * T + t])));
+            m.row_labels.push_back(vocab.ch(guess[i * T + t]));
             for (int s = 0; s < S; ++s) m.values.push_back(a[(int64_t(i) * T + t) * S + s]);
         }
         fmt::print("\n{} (source read reversed, left to right; rows: the answer written)\n{}", m.title,

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "data/utf8.h"
 #include "io/checkpoint.h"
 #include "io/interrupt.h"
 #include "io/progress.h"
@@ -272,7 +273,10 @@ std::vector<bool> correct_answers(Contender& c, const TextData& test, const Voca
 
 void print_predictions(std::vector<Contender>& contenders, const TextData& test, const Vocab& vocab, int n) {
     n = std::min(n, test.size());
-    const size_t q_width = test.questions[0].size(), a_width = std::max<size_t>(test.answers[0].size(), 6);
+    // Widths in terminal columns, as fmt pads: a Chinese character takes two ('年'), a digit one.
+    size_t q_width = 0;
+    for (int i = 0; i < n; ++i) q_width = std::max(q_width, static_cast<size_t>(display_width(test.questions[i])));
+    const size_t a_width = std::max<size_t>(display_width(test.answers[0]), 6);
     fmt::print("\nSome test questions (✓ right, ✗ wrong):\n{:<{}}  {:<{}}", "question", q_width, "answer", a_width);
     std::vector<size_t> widths;  // one column per contender: "✓ " + its answer, or its name if longer
     std::vector<std::vector<std::vector<int>>> guesses(contenders.size());

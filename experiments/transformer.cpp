@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "data/utf8.h"
 #include "models/bleu.h"
 
 namespace s2a {
@@ -63,20 +64,21 @@ void show_heads(TransformerSeq2seq& model, const Batcher& test, const Vocab& voc
         model.logits(src, tgt_in);
         model.train();
     }
-    std::string source, answer;
-    for (int s = 0; s < S; ++s) source += vocab.ch(src[s]);
-    for (int t = 0; t < T; ++t) answer += vocab.ch(guess[t]);
+    // The texts as characters (code points), so that a position is a character even where UTF-8 takes 3 bytes.
+    std::u32string source, answer;
+    for (int s = 0; s < S; ++s) source += utf8_decode(vocab.ch(src[s]));
+    for (int t = 0; t < T; ++t) answer += utf8_decode(vocab.ch(guess[t]));
     // The maps leave the padding out: source columns first..last, answer rows 0..t_len-1.
-    const int first = static_cast<int>(std::min(source.find_first_not_of(' '), source.size() - 1));
-    const int s_len = static_cast<int>(source.find_last_not_of(' ') + 1) - first;
-    const int t_len = std::max<int>(1, static_cast<int>(bleu_tokens(answer).size()));
-    auto labels = [](const std::string& text, int from, int n) {
+    const int first = static_cast<int>(std::min(source.find_first_not_of(U' '), source.size() - 1));
+    const int s_len = static_cast<int>(source.find_last_not_of(U' ') + 1) - first;
+    const int t_len = std::max<int>(1, static_cast<int>(answer.find_last_not_of(U' ') + 1));
+    auto labels = [](const std::u32string& text, int from, int n) {
         std::vector<std::string> out;
-        for (int i = from; i < from + n; ++i) out.push_back(std::string(1, text[i]));
+        for (int i = from; i < from + n; ++i) out.push_back(utf8_encode(text[i]));
         return out;
     };
     const std::vector<std::string> src_cols = labels(source, first, s_len), ans_rows = labels(answer, 0, t_len),
-                                   in_cols = labels("_" + answer, 0, t_len);
+                                   in_cols = labels(U"_" + answer, 0, t_len);
     // w (B, h, Tq, Tk) → sentence 0, head j: the rows × cols block starting at key column `col0`
     auto map = [&](const std::string& title, const Tensor& w, int j, const std::vector<std::string>& rows, int row0,
                    const std::vector<std::string>& cols, int col0) {
@@ -94,7 +96,7 @@ void show_heads(TransformerSeq2seq& model, const Batcher& test, const Vocab& voc
         for (int j = 0; j < h; ++j) maps.push_back(map(fmt::format("decoder self, layer {} head {}", l + 1, j + 1), dec[l], j, ans_rows, 0, in_cols, 0));
     for (size_t l = 0; l < cross.size(); ++l)
         for (int j = 0; j < h; ++j) maps.push_back(map(fmt::format("cross, layer {} head {}", l + 1, j + 1), cross[l], j, ans_rows, 0, src_cols, first));
-    fmt::print("\n\"{}\" → \"{}\": {} heat maps in {}\n", source.substr(first, s_len), answer.substr(0, t_len), maps.size(), path);
+    fmt::print("\n\"{}\" → \"{}\": {} heat maps in {}\n", utf8_encode(source.substr(first, s_len)), utf8_encode(answer.substr(0, t_len)), maps.size(), path);
     if (print) {
         fmt::print("The last layer's cross-attention, head by head (rows: the answer written; columns: the source):\n");
         for (int j = 0; j < h; ++j) fmt::print("{}\n{}", maps[maps.size() - h + j].title, heat_map_text(maps[maps.size() - h + j], stdout_is_terminal()));

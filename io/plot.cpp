@@ -22,6 +22,8 @@
 
 #include <unistd.h>  // isatty, fileno
 
+#include "data/utf8.h"
+
 namespace s2a {
 
 namespace {
@@ -29,11 +31,15 @@ namespace {
 // ---------------------------------------------------------------------------------------------------
 // Text and files
 
-// Replaces the five characters XML gives a meaning to with their entities. Control characters (other than
-// tab and newline) are not allowed anywhere in an XML 1.0 file, so they become '?'.
+// Replaces the five characters XML gives a meaning to with their entities. The file is UTF-8 (XML's default),
+// so other characters are written as they are; but it must stay valid UTF-8 and valid XML 1.0: invalid bytes
+// become U+FFFD (the replacement character '�'), and the characters XML forbids (control characters other
+// than tab and newline, U+FFFE and U+FFFF) become '?'.
 std::string xml_escape(const std::string& s) {
     std::string out;
-    for (char c : s) {
+    for (size_t at = 0; at < s.size();) {
+        const Utf8Char ch = decode_char(s, at);
+        const char32_t c = ch.code_point;
         switch (c) {
             case '&': out += "&amp;"; break;
             case '<': out += "&lt;"; break;
@@ -41,28 +47,15 @@ std::string xml_escape(const std::string& s) {
             case '"': out += "&quot;"; break;
             case '\'': out += "&apos;"; break;
             default:
-                const bool control = static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n';
-                out += control ? '?' : c;
+                const bool forbidden = (c < 0x20 && c != '\t' && c != '\n') || c == 0xFFFE || c == 0xFFFF;
+                if (!ch.problem.empty())
+                    out += "\uFFFD";
+                else
+                    out += forbidden ? std::string("?") : s.substr(at, ch.bytes);
         }
+        at += ch.bytes;
     }
     return out;
-}
-
-// The number of characters in a UTF-8 string. A character is one to four bytes; every byte but the first
-// of a character looks like 10xxxxxx, so counting the bytes that do not counts the characters.
-size_t utf8_length(const std::string& s) {
-    size_t n = 0;
-    for (char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
-}
-
-// The first `count` characters of a UTF-8 string (the whole string if it is shorter).
-std::string utf8_prefix(const std::string& s, size_t count) {
-    size_t seen = 0;
-    for (size_t i = 0; i < s.size(); ++i)
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == count) return s.substr(0, i);
-    return s;
 }
 
 // A label as it is drawn. The toy tasks pad with spaces, and a space label would be an invisible gap, so
@@ -212,7 +205,7 @@ void write_line_plot(const std::string& path, const LinePlot& plot) {
     // 2. The layout: title on top, tick labels and axis labels below and left, the legend on the right,
     //    sized to the longest series name. A very long name widens the picture rather than being cut.
     size_t longest_name = 0;
-    for (const Series& s : plot.series) longest_name = std::max(longest_name, utf8_length(s.name));
+    for (const Series& s : plot.series) longest_name = std::max(longest_name, static_cast<size_t>(display_width(s.name)));
     const double legend_w = plot.series.empty() ? 0 : 44 + kSansCharWidth * static_cast<double>(longest_name);
     const double left = 76, top = 44, right_margin = legend_w + 24, bottom_margin = 56;
     const double width = std::max(kPlotWidth, left + 400 + right_margin), height = kPlotHeight;
@@ -343,15 +336,16 @@ struct Panel {
 };
 
 Panel layout(const HeatMap& m) {
-    size_t row_chars = 1, col_chars = 0;  // col_chars: the longest column label that must be written upwards
-    for (const std::string& l : m.row_labels) row_chars = std::max(row_chars, utf8_length(visible(l)));
+    // Widths in terminal columns: a CJK character is drawn about twice as wide as a Latin one in a monospace font.
+    int row_chars = 1, col_chars = 0;  // col_chars: the longest column label that must be written upwards
+    for (const std::string& l : m.row_labels) row_chars = std::max(row_chars, display_width(visible(l)));
     for (const std::string& l : m.col_labels)
-        if (utf8_length(visible(l)) > 2) col_chars = std::max(col_chars, utf8_length(visible(l)));
+        if (display_width(visible(l)) > 2) col_chars = std::max(col_chars, display_width(visible(l)));
     Panel p;
     p.label_width = 10 + kMonoCharWidth * static_cast<double>(row_chars);
     p.header_height = std::max(20.0, 10 + kMonoCharWidth * static_cast<double>(col_chars));  // room for upward labels
     const double cells_width = p.label_width + kCell * static_cast<double>(m.col_labels.size());
-    p.width = std::max(cells_width, kTitleCharWidth * static_cast<double>(utf8_length(m.title)));
+    p.width = std::max(cells_width, kTitleCharWidth * static_cast<double>(display_width(m.title)));
     p.height = kTitleHeight + p.header_height + kCell * static_cast<double>(m.row_labels.size());
     return p;
 }
@@ -366,9 +360,9 @@ std::string draw_panel(const HeatMap& m, const Panel& p, double ox, double oy) {
     for (size_t c = 0; c < cols; ++c) {
         const double x = gx + kCell * (static_cast<double>(c) + 0.5);
         const std::string label = xml_escape(visible(m.col_labels[c]));
-        // Up to two characters fit across a cell; a longer label ("<eos>") is turned a quarter left and reads
-        // upwards from just above its column.
-        if (utf8_length(visible(m.col_labels[c])) > 2)
+        // A label of up to two columns ("9", "10", "年") fits across a cell; a longer one ("<eos>") is turned a
+        // quarter left and reads upwards from just above its column.
+        if (display_width(visible(m.col_labels[c])) > 2)
             svg += fmt::format("<text transform=\"translate({} {}) rotate(-90)\">{}</text>\n", px(x + 4), px(gy - 6),
                                label);
         else
@@ -438,15 +432,13 @@ void write_heat_map(const std::string& path, const std::vector<HeatMap>& maps) {
 std::string heat_map_text(const HeatMap& m, bool color) {
     check_size(m);
     const size_t rows = m.row_labels.size(), cols = m.col_labels.size();
-    size_t label_width = 0;
-    for (const std::string& l : m.row_labels) label_width = std::max(label_width, utf8_length(visible(l)));
+    // Widths are terminal columns, not characters: '年' takes two, as a whole cell does.
+    int label_width = 0;
+    for (const std::string& l : m.row_labels) label_width = std::max(label_width, display_width(visible(l)));
 
-    // Header: the column labels, each in a two-character slot above its cell.
-    std::string out(label_width + 1, ' ');
-    for (const std::string& l : m.col_labels) {
-        const std::string shown = utf8_prefix(visible(l), 2);
-        out += shown + std::string(2 - utf8_length(shown), ' ');
-    }
+    // Header: the column labels, each in a two-column slot above its cell.
+    std::string out(static_cast<size_t>(label_width) + 1, ' ');
+    for (const std::string& l : m.col_labels) out += pad_to_width(prefix_of_width(visible(l), 2), 2);
     out += '\n';
 
     // The shade blocks cover 0, ¼, ½, ¾ and all of a character cell, so rounding v·4 picks the block whose
@@ -454,7 +446,7 @@ std::string heat_map_text(const HeatMap& m, bool color) {
     const char* const shades[] = {" ", "░", "▒", "▓", "█"};
     for (size_t r = 0; r < rows; ++r) {
         const std::string label = visible(m.row_labels[r]);
-        out += std::string(label_width - utf8_length(label), ' ') + label + ' ';
+        out += std::string(static_cast<size_t>(label_width - display_width(label)), ' ') + label + ' ';
         for (size_t c = 0; c < cols; ++c) {
             const double v = m.values[r * cols + c];
             if (std::isnan(v)) {

@@ -56,7 +56,8 @@ struct HeatMap {
 };
 
 // Writes all the maps into one SVG file, laid out in a grid, each with its title, its source characters
-// along the top and its output characters down the left, in a monospace font. A space is shown as '␣'.
+// along the top and its output characters down the left, in a monospace font. A space is shown as '␣'. The
+// file is valid UTF-8 whatever the labels hold (an invalid byte is drawn as '�').
 // Cells go from white (0) to deep blue (1), a key at the bottom says so, and hovering over a cell in a
 // browser shows its exact weight. A NaN weight (a bug upstream) is drawn red.
 // Throws std::invalid_argument (naming the map's title) if rows × cols is not values.size(), or if `maps`
@@ -66,8 +67,8 @@ void write_heat_map(const std::string& path, const std::vector<HeatMap>& maps);
 // The map drawn with text: one header line of column labels, then one line per row, each cell two
 // characters wide. Without colour a cell is the shade block nearest its value (' ' ░ ▒ ▓ █ for 0, ¼, ½,
 // ¾, 1); with colour it is a 256-colour ANSI background on a grey ramp from black (0) to white (1).
-// Column labels longer than two characters are cut to two; a NaN weight shows as "??". Ends with a
-// newline. Throws std::invalid_argument (naming the map's title) if rows × cols is not values.size().
+// Widths are terminal columns: an East Asian wide character ('年') fills a cell's two, and column labels
+// wider than two columns are cut to two; a NaN weight shows as "??". Ends with a newline. Throws std::invalid_argument (naming the map's title) if rows × cols is not values.size().
 std::string heat_map_text(const HeatMap& m, bool color);
 
 // True when standard output is a terminal (not a file or a pipe): only then are ANSI colours worth sending.
