@@ -6,6 +6,8 @@
 #   make gradcheck  print the gradient-check table of every op
 #   make bench      run the benchmark (speed, not correctness)
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make figures    rerun chapters 1-5's default runs (seed 1) and write their SVG figures to docs/figures/chN
+#                   (FIGURES_QUICK=1: the --quick runs, into build/figures-quick; the tests run that)
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
 # pkg-config gives for OpenBLAS and fmt in build/config.mk.
@@ -22,7 +24,7 @@ CHAPTER_SRC := $(wildcard chapters/ch[0-9]*.cpp)
 chapter_name = $(firstword $(subst _, ,$(basename $(notdir $(1)))))
 CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 
-.PHONY: all test asan gradcheck bench clean deps $(CHAPTERS)
+.PHONY: all test asan gradcheck bench figures clean deps $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -87,6 +89,25 @@ ch0: build/f64/bin/ch0
 	./build/f64/bin/ch0 $(ARGS)
 $(filter-out ch0,$(CHAPTERS)): %: build/f32/bin/%
 	./build/f32/bin/$@ $(ARGS)
+
+# The lessons' figures (docs/), drawn by the chapter programs themselves from their default runs with seed 1.
+# Each chapter writes its SVGs (and checkpoints, which docs/figures/.gitignore leaves out) to FIGURES_OUT/chN and
+# what it printed to FIGURES_OUT/chN/run.txt. Chapter 3 adds --lengths, the only one of its comparisons that
+# draws a figure (ch3_by_length.svg); chapter 0 draws none. FIGURES_BIN picks the build the programs come from
+# (the tests pass their own variant's).
+FIGURES_QUICK ?=
+FIGURES_BIN ?= build/f32/bin
+FIGURES_OUT ?= $(if $(FIGURES_QUICK),build/figures-quick,docs/figures)
+FIGURE_FLAGS := --seed 1 $(if $(FIGURES_QUICK),--quick)
+FIGURE_CHAPTERS := $(filter-out ch0,$(CHAPTERS))
+figures: $(FIGURE_CHAPTERS:%=$(FIGURES_BIN)/%)
+	@set -e; for c in $(FIGURE_CHAPTERS); do \
+	    mkdir -p $(FIGURES_OUT)/$$c; \
+	    args="$(FIGURE_FLAGS) --out $(FIGURES_OUT)/$$c $$(case $$c in ch3) echo --lengths;; esac)"; \
+	    echo "== $(FIGURES_BIN)/$$c $$args"; \
+	    $(FIGURES_BIN)/$$c $$args > $(FIGURES_OUT)/$$c/run.txt; \
+	    cat $(FIGURES_OUT)/$$c/run.txt; \
+	done
 
 clean:
 	rm -rf build
