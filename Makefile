@@ -9,6 +9,8 @@
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make exercise EX=name   grade your exercises/<name>.cpp (see exercises/README.md)
 #   make exercises  grade every exercise, one row each (SOLUTIONS=1: grade the reference solutions instead)
+#   make figures    rerun chapters 1-5's default runs (seed 1) and write their SVG figures to docs/figures/chN
+#                   (FIGURES_QUICK=1: the --quick runs, into build/figures-quick; the tests run that)
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
 # pkg-config gives for OpenBLAS and fmt in build/config.mk.
@@ -29,7 +31,7 @@ CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 EXERCISES := masked_softmax lstm_step weight_sum attention_weight_dot attention_weight_additive layer_norm scaled_dot_product_attention
 GRADER := exercises/grade.o exercises/main.o
 
-.PHONY: all test asan gradcheck bench bench-compare clean deps exercise exercises $(CHAPTERS)
+.PHONY: all test asan gradcheck bench bench-compare figures clean deps exercise exercises $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -126,6 +128,25 @@ exercises: $(EXERCISES:%=build/f64/bin/$(GRADED)_%)
 	@printf '%-28s %-6s %s\n' exercise result 'worst rel. error'
 	@n=0; for e in $(EXERCISES); do ./build/f64/bin/$(GRADED)_$$e --summary && n=$$((n + 1)); done; \
 	echo "$$n of $(words $(EXERCISES)) pass"; test $$n -eq $(words $(EXERCISES))
+
+# The lessons' figures (docs/), drawn by the chapter programs themselves from their default runs with seed 1.
+# Each chapter writes its SVGs (and checkpoints, which docs/figures/.gitignore leaves out) to FIGURES_OUT/chN and
+# what it printed to FIGURES_OUT/chN/run.txt. Chapter 3 adds --lengths, the only one of its comparisons that
+# draws a figure (ch3_by_length.svg); chapter 0 draws none. FIGURES_BIN picks the build the programs come from
+# (the tests pass their own variant's).
+FIGURES_QUICK ?=
+FIGURES_BIN ?= build/f32/bin
+FIGURES_OUT ?= $(if $(FIGURES_QUICK),build/figures-quick,docs/figures)
+FIGURE_FLAGS := --seed 1 $(if $(FIGURES_QUICK),--quick)
+FIGURE_CHAPTERS := $(filter-out ch0,$(CHAPTERS))
+figures: $(FIGURE_CHAPTERS:%=$(FIGURES_BIN)/%)
+	@set -e; for c in $(FIGURE_CHAPTERS); do \
+	    mkdir -p $(FIGURES_OUT)/$$c; \
+	    args="$(FIGURE_FLAGS) --out $(FIGURES_OUT)/$$c $$(case $$c in ch3) echo --lengths;; esac)"; \
+	    echo "== $(FIGURES_BIN)/$$c $$args"; \
+	    $(FIGURES_BIN)/$$c $$args > $(FIGURES_OUT)/$$c/run.txt; \
+	    cat $(FIGURES_OUT)/$$c/run.txt; \
+	done
 
 clean:
 	rm -rf build

@@ -17,8 +17,9 @@ struct Run {
     std::string output;  // stdout and stderr together
 };
 
-inline Run run(const std::string& program, const std::string& args) {
-    const std::string cmd = fmt::format("{}/bin/{} {} 2>&1", S2A_BUILD_DIR, program, args);
+// Runs a shell command line and captures what it prints.
+inline Run run_command(const std::string& command) {
+    const std::string cmd = command + " 2>&1";
     FILE* pipe = popen(cmd.c_str(), "r");
     REQUIRE(pipe != nullptr);
     std::string out;
@@ -27,6 +28,10 @@ inline Run run(const std::string& program, const std::string& args) {
     while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
     const int status = pclose(pipe);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline Run run(const std::string& program, const std::string& args) {
+    return run_command(fmt::format("{}/bin/{} {}", S2A_BUILD_DIR, program, args));
 }
 
 inline bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -47,3 +52,4 @@ using s2a_test::check_run;
 using s2a_test::Run;
 using s2a_test::has;
 using s2a_test::run;
+using s2a_test::run_command;
