@@ -6,6 +6,7 @@
 #   make gradcheck  print the gradient-check table of every op
 #   make bench      run the benchmark (speed, not correctness)
 #   make asan       the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make reproduce  every chapter's default run again, its tables written to docs/results/chN.md
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
 # pkg-config gives for OpenBLAS and fmt in build/config.mk.
@@ -22,7 +23,7 @@ CHAPTER_SRC := $(wildcard chapters/ch[0-9]*.cpp)
 chapter_name = $(firstword $(subst _, ,$(basename $(notdir $(1)))))
 CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 
-.PHONY: all test asan gradcheck bench clean deps $(CHAPTERS)
+.PHONY: all test asan gradcheck bench reproduce clean deps $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -87,6 +88,11 @@ ch0: build/f64/bin/ch0
 	./build/f64/bin/ch0 $(ARGS)
 $(filter-out ch0,$(CHAPTERS)): %: build/f32/bin/%
 	./build/f32/bin/$@ $(ARGS)
+
+# tools/reproduce.py says what it leaves out (columns of seconds, chapter 5's race) and why. ARGS="--quick" runs
+# every chapter's quick run instead (into build/reproduce-quick); ARGS="--only ch1,ch4" some chapters.
+reproduce: $(filter-out build/f32/bin/ch0,$(CHAPTERS:%=build/f32/bin/%)) build/f64/bin/ch0
+	python3 tools/reproduce.py --f32 build/f32/bin --f64 build/f64/bin $(ARGS)
 
 clean:
 	rm -rf build
