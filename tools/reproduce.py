@@ -35,7 +35,6 @@ NOTES = {
 # Lines quoted as they are (not tables): a regular expression per chapter.
 QUOTES = {
     "ch0": r"^((W|b) +\(.* (pass|FAIL)|→ .*|loss \S+ → .*training accuracy.*)$",
-    "ch2": r"^.*overall.*$",
     "ch4": r"^(Depth \d+:.*|Best residual .*)$",
     "ch5": r"^Beam search with k = 1 .*$",
 }
