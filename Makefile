@@ -11,6 +11,7 @@
 #   make exercises  grade every exercise, one row each (SOLUTIONS=1: grade the reference solutions instead)
 #   make figures    rerun chapters 1-5's default runs (seed 1) and write their SVG figures to docs/figures/chN
 #                   (FIGURES_QUICK=1: the --quick runs, into build/figures-quick; the tests run that)
+#   make reproduce  every chapter's default run again, its tables written to docs/results/chN.md
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
 # pkg-config gives for OpenBLAS and fmt in build/config.mk.
@@ -31,7 +32,7 @@ CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 EXERCISES := masked_softmax lstm_step weight_sum attention_weight_dot attention_weight_additive layer_norm scaled_dot_product_attention
 GRADER := exercises/grade.o exercises/main.o
 
-.PHONY: all test asan gradcheck bench bench-compare figures clean deps exercise exercises $(CHAPTERS)
+.PHONY: all test asan gradcheck bench bench-compare figures reproduce clean deps exercise exercises $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -147,6 +148,11 @@ figures: $(FIGURE_CHAPTERS:%=$(FIGURES_BIN)/%)
 	    $(FIGURES_BIN)/$$c $$args > $(FIGURES_OUT)/$$c/run.txt; \
 	    cat $(FIGURES_OUT)/$$c/run.txt; \
 	done
+
+# tools/reproduce.py says what it leaves out (columns of seconds, chapter 5's race) and why. ARGS="--quick" runs
+# every chapter's quick run instead (into build/reproduce-quick); ARGS="--only ch1,ch4" some chapters.
+reproduce: $(filter-out build/f32/bin/ch0,$(CHAPTERS:%=build/f32/bin/%)) build/f64/bin/ch0
+	python3 tools/reproduce.py --f32 build/f32/bin --f64 build/f64/bin $(ARGS)
 
 clean:
 	rm -rf build

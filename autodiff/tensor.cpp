@@ -7,8 +7,10 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 namespace s2a {
 
@@ -187,12 +189,43 @@ Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi) {
 }
 
 // ---------------------------------------------------------------- matrix products
+//
+// The threading policy: one place, for every product in the project. OpenBLAS, left to itself, splits a large
+// product over as many threads as it is told to use, and the split decides which of its kernels computes
+// which element of C (a full tile or an edge one, each adding up its K terms in its own order). So the last
+// bits of a product, and after a few hundred steps the whole training run, depend on the thread count: on
+// this project's test machine, a model trained alone (OpenBLAS on both cores) and the same model trained
+// beside others (one thread each) ended with different weights (tests/test_determinism.cpp).
+//
+// So OpenBLAS always runs on one thread, and gemm splits a large product itself: into blocks of rows of C
+// whose boundaries depend on the product's shape alone. Each block is one single-threaded OpenBLAS call,
+// whichever thread makes it, so 1 thread or 8, alone or beside other models, every element of C is added up
+// in the same order and a seed gives the same weights to the last bit.
 
-int blas_threads() { return openblas_get_num_threads(); }
-void set_blas_threads(int n) { openblas_set_num_threads(std::max(n, 1)); }
+static const bool g_blas_single_threaded = [] {
+    openblas_set_num_threads(1);
+    return true;
+}();
+
+// How many threads one product may use (blas_threads): the cores, unless a program lowers it.
+static std::atomic<int> g_product_threads{std::max(1, static_cast<int>(std::thread::hardware_concurrency()))};
+
+int blas_threads() { return g_product_threads; }
+void set_blas_threads(int n) { g_product_threads = std::max(n, 1); }
+
+namespace {
+
+// The rows of C in one block: all M below about 2²⁰ multiply-adds (starting a thread would cost more than it
+// saves); above, M in at most kMaxBlocks blocks, each of at least 32 rows and a multiple of 16 (whole tiles
+// of OpenBLAS's widest kernels), so that each call still runs at full speed.
+int block_rows(int M, int N, int K) {
+    constexpr int kMaxBlocks = 8;
+    if (double(M) * N * K < double(1 << 20)) return M;
+    const int rows = (M + kMaxBlocks - 1) / kMaxBlocks;
+    return std::max(32, (rows + 15) / 16 * 16);
+}
 
 // One overload per precision; only the one matching Real is called in a given build.
-namespace {
 inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const float* A, int lda,
                       const float* B, int ldb, float beta, float* C, int ldc) {
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -212,8 +245,21 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
         return;
     }
     count_flops(2.0 * M * N * K);  // a multiply and an add for each of K terms of each of M·N outputs
-    blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
-              beta, C, ldc);
+    const int rows = block_rows(M, N, K), blocks = (M + rows - 1) / rows;
+    const int threads = std::min(blocks, blas_threads());
+    // Thread t makes the calls of blocks t, t + threads, …: C[r : r + m] = alpha op(A)[r : r + m] op(B) + beta C[r : r + m].
+    auto run_blocks = [&](int t) {
+        for (int b = t; b < blocks; b += threads) {
+            const int r = b * rows, m = std::min(rows, M - r);
+            const Real* A_rows = trans_a ? A + r : A + int64_t(r) * lda;  // op(A)'s row r: A's column r if transposed
+            blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, N, K, alpha, A_rows, lda,
+                      B, ldb, beta, C + int64_t(r) * ldc, ldc);
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (int t = 1; t < threads; ++t) helpers.emplace_back(run_blocks, t);
+    run_blocks(0);
+    for (std::thread& h : helpers) h.join();
 }
 
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B,

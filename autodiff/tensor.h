@@ -154,13 +154,16 @@ class Rng {
 Tensor randn(const Shape& s, Rng& rng, Real std = 1);
 Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi);
 
-// How many threads OpenBLAS may split one matrix product over (its default: one per core). Programs that
-// train several models at once, one per core, set it to 1 (see experiments/side_by_side.h).
+// How many threads gemm may split one matrix product over (default: one per core). Programs that train
+// several models at once, one per core, set it to 1 (see experiments/side_by_side.h). It changes only the
+// speed, never a bit of the result (see gemm).
 int blas_threads();
 void set_blas_threads(int n);
 
 // C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C, row-major, through OpenBLAS.
-// op(X) is X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored.
+// op(X) is X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored. A large product is cut into
+// blocks of rows of C fixed by its shape, one single-threaded OpenBLAS call each, shared among blas_threads()
+// threads: the result is the same bits whatever the thread count (tensor.cpp says why).
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
           const Real* B, int ldb, Real beta, Real* C, int ldc);
 // The same product as three plain loops: the readable reference the tests hold gemm to.

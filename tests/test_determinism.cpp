@@ -1,0 +1,182 @@
+// tests/test_determinism.cpp — a seed fixes the trained weights, bit for bit, whatever the threads do: a
+// matrix product split over 1, 2 or 3 threads, and a model trained alone (its products split over the
+// cores) or beside two others (each product on one thread), all give exactly the same numbers.
+//
+// The products are large enough (2²⁰ multiply-adds and more) that OpenBLAS, left to itself, would split them
+// over its threads, and gemm splits them into blocks: below that, every thread count would agree anyway and the
+// test could not fail. (It did fail on the code before gemm's threading policy: 1 and 2 threads disagreed in
+// most of these products and in 16 of the LSTM's and 43 of the Transformer's parameters.)
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "experiments/side_by_side.h"
+#include "experiments/transformer.h"
+#include "models/attention_seq2seq.h"
+#include "models/transformer_seq2seq.h"
+#include "tests/training.h"
+#include "tests/util.h"
+
+using namespace s2a;
+
+namespace {
+
+// Sets the threads of one matrix product for as long as it lives.
+struct ProductThreads {
+    int before = blas_threads();
+    explicit ProductThreads(int n) { set_blas_threads(n); }
+    ~ProductThreads() { set_blas_threads(before); }
+};
+
+// The model under test, built from the same seed every time: V the vocabulary size, pad its padding id.
+using MakeModel = std::function<std::unique_ptr<Seq2seqModel>(int V, int pad)>;
+
+// A 2-layer residual LSTM encoder-decoder with dot attention (chapter 4's model): its recurrence multiplies
+// (B, H) · (H, 4H) = (64, 64) · (64, 256) at every step.
+std::unique_ptr<Seq2seqModel> lstm_model(int V, int pad) {
+    AttentionConfig c;
+    c.V = V;
+    c.E = 16;
+    c.H = 64;
+    c.layers = 2;
+    c.residual = true;
+    c.pad_id = pad;
+    c.reversed_source = true;
+    Rng init(5);
+    return std::make_unique<AttentionSeq2seq>(c, init);
+}
+
+// A small pre-norm Transformer with dropout (chapter 5's model): its projections multiply (B·S, D) · (D, D).
+std::unique_ptr<Seq2seqModel> transformer_model(int V, int pad) {
+    TransformerConfig c;
+    c.V = V;
+    c.D = 32;
+    c.heads = 4;
+    c.F = 64;
+    c.encoder_layers = c.decoder_layers = 1;
+    c.dropout = Real(0.1);
+    c.pre_norm = true;
+    c.pad_id = pad;
+    Rng init(5);
+    return std::make_unique<TransformerSeq2seq>(c, init);
+}
+
+// 336 training and 64 test dates: a few steps of batch 64.
+struct Dates {
+    Split sets = split(load_or_generate("dates", "", 400, 3), 64, 3);
+    Vocab vocab = make_vocab(sets.train);
+};
+
+// Every parameter of a model after one epoch of `dates`, trained side by side with `beside` more copies of it,
+// each product allowed `threads` threads (the harness lowers that to one when models train side by side).
+std::vector<Tensor> trained_weights(const MakeModel& make, const Dates& dates, int threads, int beside) {
+    const Split& sets = dates.sets;
+    const Vocab& vocab = dates.vocab;
+    std::vector<Contender> cs;
+    for (int i = 0; i <= beside; ++i)
+        cs.push_back(make_contender(fmt::format("model {}", i), make(vocab.size(), vocab.id(' ')), sets, vocab, 64, true,
+                                    Real(3e-3), 11));
+    const ProductThreads hold(threads);
+    train_side_by_side(cs, 1, [](Contender& c) {
+        train_one_epoch(*c.model, *c.train, *c.optimizer, 5, c.shuffle);
+        return exact_match(*c.model, *c.test, c.start_id);
+    });
+    std::vector<Tensor> weights;
+    for (const Var& p : cs.back().model->parameters()) weights.push_back(p.value());
+    return weights;
+}
+
+// Holds `got` to `want` bit for bit, parameter by parameter; the first difference is printed.
+void check_identical(const std::vector<Tensor>& got, const std::vector<Tensor>& want, const std::string& what) {
+    REQUIRE(got.size() == want.size());
+    for (size_t p = 0; p < got.size(); ++p) {
+        REQUIRE(got[p].shape == want[p].shape);
+        for (int64_t i = 0; i < got[p].numel(); ++i)
+            if (got[p][i] != want[p][i]) {
+                FAIL_CHECK(fmt::format("{}: parameter {} element {} is {:.17g}, not {:.17g}", what, p, i, got[p][i], want[p][i]));
+                break;
+            }
+    }
+}
+
+// The whole of a text file ("" if it cannot be read).
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("determinism: a large matrix product gives the same bits on 1, 2 or 3 threads, and the right numbers") {
+    Rng rng(9);
+    for (auto [M, N, K] : {std::array{1856, 32, 32}, {64, 256, 64}, {67, 255, 130}, {32, 1024, 900}})
+        for (int ta = 0; ta < 2; ++ta)
+            for (int tb = 0; tb < 2; ++tb) {
+                const Tensor A = randn(ta ? Shape{K, M} : Shape{M, K}, rng), B = randn(tb ? Shape{N, K} : Shape{K, N}, rng);
+                const Tensor C0 = randn(Shape{M, N}, rng);
+                std::vector<Tensor> C(3, C0);
+                for (int t = 1; t <= 3; ++t) {
+                    const ProductThreads hold(t);
+                    gemm(ta, tb, M, N, K, 1, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 1, C[t - 1].ptr(), N);
+                }
+                INFO("M ", M, " N ", N, " K ", K, " ta ", ta, " tb ", tb);
+                CHECK(C[1].data == C[0].data);
+                CHECK(C[2].data == C[0].data);
+                Tensor ref = C0;
+                gemm_naive(ta, tb, M, N, K, 1, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 1, ref.ptr(), N);
+                CHECK(max_abs_diff(C[0], ref) < 1e-9 * K);
+            }
+}
+
+TEST_CASE("determinism: a model trained alone on 1 or 2 threads or beside two others ends with the same weights") {
+    for (auto [name, make] : {std::pair<const char*, MakeModel>{"LSTM", lstm_model}, {"Transformer", transformer_model}}) {
+        INFO(name);
+        const Dates dates;
+        const std::vector<Tensor> alone1 = trained_weights(make, dates, 1, 0);
+        check_identical(trained_weights(make, dates, 2, 0), alone1, fmt::format("{} alone on 2 threads", name));
+        check_identical(trained_weights(make, dates, 2, 2), alone1, fmt::format("{} beside two others", name));
+        // Training moved the weights (the comparisons above would hold trivially otherwise).
+        const std::vector<Var> initial = make(dates.vocab.size(), dates.vocab.id(' '))->parameters();
+        for (size_t p = 0; p < initial.size(); ++p) CHECK(initial[p].value().data != alone1[p].data);
+    }
+}
+
+TEST_CASE("determinism: make reproduce's quick run writes every chapter's tables, and the same ones again") {
+    const TempDir first("reproduce_1"), second("reproduce_2");
+    const std::string bin = std::string(S2A_BUILD_DIR) + "/bin";
+    auto reproduce = [&](const std::string& out, const std::string& only) {
+        const std::string cmd = fmt::format("python3 tools/reproduce.py --quick --f32 {0} --f64 {0} --out {1} --only {2} "
+                                            "> {1}/log 2>&1", bin, out, only);
+        const int status = std::system(cmd.c_str());
+        INFO(cmd, " printed:\n", file_text(out + "/log"));
+        REQUIRE(status == 0);
+    };
+    reproduce(first.path(), "ch0,ch1,ch2,ch3,ch4,ch5");
+    // Each file names its command and seed, and holds the tables README quotes.
+    const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+        {"ch0", {"ch0 --seed 0 --quick`", "## Training loss", "| epoch | loss |"}},
+        {"ch1", {"ch1 --seed 1 --out OUT --quick`", "| epoch | baseline | reversed | peeky+reversed |\n|---:|---:|---:|---:|\n| 1 | "}},
+        {"ch2", {"| length | last state | mean of hs |\n|---:|---:|---:|\n| 1..4 | "}},
+        {"ch3", {"| epoch | loss | exact match |"}},
+        {"ch4", {"| model | stack | layer 1 |", "| epoch | 1 layer | 3 plain | 3 residual |"}},
+        {"ch5", {"--seconds 0", "time-dependent", "| epoch | loss | exact | BLEU |\n", "| greedy | "}},
+    };
+    for (const auto& [ch, parts] : expected) {
+        const std::string text = file_text(first.file(ch + ".md"));
+        INFO(ch, ".md:\n", text);
+        CHECK(contains(text, "<!-- Generated by tools/reproduce.py"));
+        for (const std::string& part : parts) CHECK_MESSAGE(contains(text, part), "missing: ", part);
+        CHECK(!contains(text, "seconds |"));  // time columns are left out
+        CHECK(!contains(text, "reverse task"));  // nor chapter 5's race (--quick runs one, of a second)
+    }
+    // Chapter 4 trains five models side by side: run again, it prints the same tables to the last digit.
+    reproduce(second.path(), "ch4");
+    CHECK(file_text(second.file("ch4.md")) == file_text(first.file("ch4.md")));
+}
