@@ -2,6 +2,7 @@
 #include "data/dataset.h"
 
 #include "data/tasks.h"
+#include "data/tasks_parse.h"
 
 #include <fmt/format.h>
 
@@ -120,7 +121,8 @@ TextData load_or_generate(const std::string& task, const std::string& path, int 
     if (task == "addition") return pad(make_addition(n, seed), kAdditionQuestionWidth, kAdditionAnswerWidth);
     if (task == "dates") return pad(make_dates(n, seed), kDateQuestionWidth, kDateAnswerWidth);
     if (task == "copy") return pad(make_copy(n, kCopyMinLength, kCopyMaxLength, seed), kCopyMaxLength, kCopyMaxLength);
-    throw std::invalid_argument(fmt::format("unknown task '{}' (known: addition, dates, copy)", task));
+    if (task == "parse") return pad(make_parse(n, kParseMaxOps, seed), parse_question_width(kParseMaxOps), parse_answer_width(kParseMaxOps));
+    throw std::invalid_argument(fmt::format("unknown task '{}' (known: addition, dates, copy, parse)", task));
 }
 
 }  // namespace s2a
