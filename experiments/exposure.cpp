@@ -10,37 +10,40 @@
 
 namespace s2a {
 
-double teacher_forced_accuracy(Seq2seqModel& model, const Batcher& data, int start_id) {
+void ExposureMeter::measure(Seq2seqModel& model, const Batcher& test, int start_id) {
     NoGrad no_grad;
     EvalMode eval(model);
-    int correct = 0;
-    for (int i = 0; i < data.num_batches(); ++i) {
-        const Batch batch = data.batch(i);
-        const int B = batch.tgt.shape[0], L = batch.tgt.shape[1];
+    int64_t counted = 0, forced_right = 0, free_right = 0;
+    for (int i = 0; i < test.num_batches(); ++i) {
+        const Batch batch = test.batch(i);
+        const int B = batch.tgt.shape[0], T = batch.tgt.shape[1] - 1;
+        const IndexTensor targets = answer_targets(batch.tgt, model.end_id());  // (B, T), -1 after the end
+        const IndexTensor own = model.generate(batch.src, start_id, T);        // (B, T) free-running
         const DecoderSteps decoder = model.steps(batch.src, 1);
         IndexTensor prev(Shape{B}, start_id);  // (B): the true previous tokens, the start symbol first
-        std::vector<bool> right(B, true), ended(B, false);
-        for (int t = 1; t < L; ++t) {
-            const Tensor logp = decoder.step(prev);  // (B, V)
+        for (int t = 0; t < T; ++t) {
+            const Tensor logp = decoder.step(prev);  // (B, V) given the true prefix
             const int V = logp.dim(1);
             for (int b = 0; b < B; ++b) {
+                const int target = targets[int64_t(b) * T + t];
+                prev[b] = batch.tgt[int64_t(b) * (T + 1) + t + 1];
+                if (target < 0) continue;  // after the end: forced in decoding, not judged
                 const Real* row = logp.ptr() + int64_t(b) * V;
-                prev[b] = batch.tgt[int64_t(b) * L + t];
-                if (ended[b]) continue;  // after the end: forced in decoding, not judged
-                right[b] = right[b] && std::max_element(row, row + V) - row == prev[b];
-                ended[b] = prev[b] == model.end_id();
+                ++counted;
+                forced_right += std::max_element(row, row + V) - row == target;
+                free_right += own[int64_t(b) * T + t] == target;
             }
         }
-        correct += static_cast<int>(std::count(right.begin(), right.end(), true));
     }
-    return data.size() ? static_cast<double>(correct) / data.size() : 0;
+    forced.push_back(counted ? static_cast<double>(forced_right) / counted : 0);
+    free.push_back(counted ? static_cast<double>(free_right) / counted : 0);
 }
 
 void report_exposure(const std::vector<Contender>& contenders, const std::vector<ExposureMeter>& meters, const std::string& path) {
-    fmt::print("\nThe exposure-bias meter (test exact match: teacher-forced, free-running, and the gap):\n{:>6}", "epoch");
+    fmt::print("\nThe exposure-bias meter (test token accuracy: teacher-forced, free-running, and the gap):\n{:>6}", "epoch");
     for (const Contender& c : contenders) fmt::print("  {:>30}", c.name + ": forced / free / gap");
     fmt::print("\n");
-    LinePlot plot{"Teacher-forced and free-running exact match", "epoch", "test exact match (%)", {}};
+    LinePlot plot{"Teacher-forced and free-running token accuracy", "epoch", "test token accuracy (%)", {}};
     for (const Contender& c : contenders)
         for (const char* kind : {"forced", "free"}) plot.series.push_back({c.name + ", " + kind, {}, {}});
     for (size_t e = 0; e < meters[0].free.size(); ++e) {

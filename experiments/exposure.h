@@ -14,15 +14,16 @@
 
 namespace s2a {
 
-// Teacher-forced exact match: every step is given the true previous token (as in training), and an example
-// counts when each step's most probable token is the target, up to and including its end symbol. The gap
-// between this and the free-running exact match (train.h's exact_match: the model reads its own tokens) is
-// the exposure-bias meter: what the model's own mistakes cost it once it has to live with them.
-double teacher_forced_accuracy(Seq2seqModel& model, const Batcher& data, int start_id);
-
-// The meter's readings of one contender, one per epoch.
+// The exposure-bias meter: per-token accuracy over the answers' tokens (up to and including the end symbol),
+//   teacher-forced: every step is given the true previous token, as in training;
+//   free-running:   the model writes the whole answer from its own tokens (greedy), compared position by position.
+// Exact match cannot show the gap: an answer is all right under teacher forcing exactly when greedy decoding,
+// never leaving the true prefix, writes it all right too. Per token it shows: after a first mistake, teacher
+// forcing judges each later step from the true prefix, while free-running the model must go on from its own
+// mistake, and every mistake it makes because of the first one is the cost of exposure bias.
 struct ExposureMeter {
-    std::vector<double> forced, free;  // teacher-forced and free-running test exact match
+    std::vector<double> forced, free;  // per epoch: teacher-forced and free-running token accuracy on the test set
+    void measure(Seq2seqModel& model, const Batcher& test, int start_id);  // appends one reading
 };
 // The readings of every contender, a row per epoch (forced, free, and the gap forced - free), printed and
 // drawn as an SVG (two curves per contender).

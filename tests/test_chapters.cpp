@@ -70,7 +70,7 @@ TEST_CASE("chapters: ch6 runs in quick mode") {
                "Exact match by nesting depth",          // greedy against beam, broken down
                "beam k=8",
                "log P",                                 // the n-best lists
-               "addition with an end symbol"});         // the second task
+               "dates with an end symbol"});            // the second task
     check_run("ch6", "--quick --decay cosine --out " + out.path(), 2, {"cosine"});
     check_run("ch6", "--quick --decay exponential --out " + out.path(), 2, {"--k must be at most 1"});
     check_run("ch6", "--quick --other sort --out " + out.path(), 2, {"--other sort"});

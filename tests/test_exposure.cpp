@@ -1,5 +1,6 @@
 // tests/test_exposure.cpp — chapter 6's pieces: the parsing task, the end symbol in the LSTM models' loss,
-// scheduled sampling (its schedules, its inputs, its gradients with the choices fixed), in double precision.
+// scheduled sampling (its schedules, its inputs, its gradients with the choices fixed, in double precision),
+// and the exposure-bias meter.
 //
 // Dimensions: B batch (2), S source (5), T answer (4 after the start symbol), V vocabulary (7).
 #include <doctest/doctest.h>
@@ -13,6 +14,7 @@
 #include "data/dataset.h"
 #include "data/tasks_parse.h"
 #include "data/textfile.h"
+#include "experiments/exposure.h"
 #include "models/attention_seq2seq.h"
 #include "models/transformer_seq2seq.h"
 #include "tests/util.h"
@@ -253,5 +255,27 @@ TEST_CASE("scheduled sampling: gradient check with a fixed sampling mask, every 
             CHECK(model.loss(kSrc, kTgt).item() != doctest::Approx(sampled).epsilon(1e-12));
             tape().clear();
         }
+    }
+}
+
+// ---------------------------------------------------------------- the exposure-bias meter
+
+TEST_CASE("exposure meter: one-token answers read only the start symbol, so forced and free agree; longer ones may not") {
+    Rng rng(10);
+    auto models = every_model(kPad, rng);
+    TextData one, three;  // questions of 5 characters from the ids' alphabet "abcde", answers after '_'
+    for (const char* q : {"abcde", "edcba", "aabbc", "ccbba", "deade"}) {
+        one.questions.push_back(q), one.answers.push_back(std::string("_") + q[0]);
+        three.questions.push_back(q), three.answers.push_back(std::string("_") + q[2] + q[1] + q[0]);
+    }
+    const Vocab vocab = Vocab::from_texts({" abcde_"});
+    REQUIRE(vocab.size() == kV);
+    for (size_t m = 0; m < models.size(); ++m) {
+        INFO(kNames[m]);
+        ExposureMeter meter;
+        meter.measure(*models[m], Batcher(one, vocab, 2, false), vocab.id('_'));
+        meter.measure(*models[m], Batcher(three, vocab, 2, false), vocab.id('_'));
+        CHECK(meter.forced[0] == meter.free[0]);
+        for (double a : {meter.forced[1], meter.free[1]}) CHECK((a >= 0 && a <= 1));
     }
 }
