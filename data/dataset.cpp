@@ -2,6 +2,7 @@
 #include "data/dataset.h"
 
 #include "data/tasks.h"
+#include "data/tasks_parse.h"
 #include "data/tasks_zh.h"
 #include "data/utf8.h"
 
@@ -126,7 +127,7 @@ Batch Batcher::batch(int i) const {
 
 namespace s2a {
 
-const char* const kTaskNames = "addition, dates, zh-dates, copy";
+const char* const kTaskNames = "addition, dates, zh-dates, copy, parse";
 
 TextData load_or_generate(const std::string& task, const std::string& path, int n, uint64_t seed) {
     if (!path.empty()) return read_text(path);
@@ -134,6 +135,7 @@ TextData load_or_generate(const std::string& task, const std::string& path, int 
     if (task == "dates") return pad(make_dates(n, seed), kDateQuestionWidth, kDateAnswerWidth);
     if (task == "zh-dates") return pad(make_zh_dates(n, seed), kZhDateQuestionWidth, kDateAnswerWidth);
     if (task == "copy") return pad(make_copy(n, kCopyMinLength, kCopyMaxLength, seed), kCopyMaxLength, kCopyMaxLength);
+    if (task == "parse") return pad(make_parse(n, kParseMaxOps, seed), parse_question_width(kParseMaxOps), parse_answer_width(kParseMaxOps));
     throw std::invalid_argument(fmt::format("unknown task '{}' (known: {})", task, kTaskNames));
 }
 

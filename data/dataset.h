@@ -76,6 +76,6 @@ namespace s2a {
 // The examples a chapter trains on: `path` if given (any file in the textbook format), otherwise `n`
 // generated examples of `task` (one of kTaskNames), padded to the task's fixed widths.
 TextData load_or_generate(const std::string& task, const std::string& path, int n, uint64_t seed);
-extern const char* const kTaskNames;  // "addition, dates, zh-dates, copy": for --help and error messages
+extern const char* const kTaskNames;  // "addition, dates, zh-dates, copy, parse": for --help and error messages
 
 }  // namespace s2a

@@ -129,29 +129,57 @@ AttentionSeq2seq::AttentionSeq2seq(const AttentionConfig& c, Rng& rng) : encoder
 Var AttentionSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
     const int L = tgt.shape[1];
     const Tensor mask = source_mask(src, cfg.pad_id, cfg.reversed_source);
+    const Tensor* m = cfg.pad_id >= 0 ? &mask : nullptr;
     auto [hs, state] = encoder.forward(src);
-    const Var logits = decoder.forward(columns(tgt, 0, L - 1), hs, cfg.pad_id >= 0 ? &mask : nullptr, state);
-    return cross_entropy(logits, columns(tgt, 1, L));
+    const IndexTensor tgt_in = columns(tgt, 0, L - 1);
+    Var logits;  // (B, T, V)
+    if (sampling_on()) {  // step by step: each step's input may be the model's own previous token
+        const Var keys = decoder.keys(hs);
+        logits = sampled_logits(tgt_in, [&](const IndexTensor& prev) { return decoder.step(prev, hs, keys, m, state, nullptr); });
+    } else {
+        logits = decoder.forward(tgt_in, hs, m, state);
+    }
+    return cross_entropy(logits, answer_targets(tgt, cfg.end_id));
+}
+
+DecoderSteps AttentionSeq2seq::steps(const IndexTensor& src, int copies) {
+    // What the steps share, each sentence's rows repeated `copies` times: the source side (hs, its keys, its
+    // mask) and the decoder's state.
+    struct Shared {
+        Var hs, keys;      // (R, S, H), the keys' shape set by the score function
+        Tensor mask;       // (R, S)
+        StackState state;  // every layer's (h, c), and s (R, H)
+    };
+    const std::vector<int> rows = repeated_rows(src.shape[0], copies);
+    auto [hs, state] = encoder.forward(src);
+    auto shared = std::make_shared<Shared>();
+    shared->hs = take_rows(hs, rows);
+    shared->keys = take_rows(decoder.keys(hs), rows);
+    shared->mask = take_rows(source_mask(src, cfg.pad_id, cfg.reversed_source), rows);
+    const auto move_rows = [](StackState& s, const std::vector<int>& r) {
+        for (LSTMState& layer : s.layers) layer = {take_rows(layer.h, r), take_rows(layer.c, r)};
+        s.out = take_rows(s.out, r);
+    };
+    shared->state = state;
+    move_rows(shared->state, rows);
+    step_weights_.clear();
+    return {[this, shared](const IndexTensor& prev) {
+                Tensor a;  // (R, 1, S)
+                const Var logits = decoder.step(prev, shared->hs, shared->keys, cfg.pad_id >= 0 ? &shared->mask : nullptr,
+                                                shared->state, &a);
+                step_weights_.push_back(a);
+                return log_softmax(logits).value();  // (R, V)
+            },
+            [shared, move_rows](const std::vector<int>& parents) { move_rows(shared->state, parents); }};
 }
 
 IndexTensor AttentionSeq2seq::generate(const IndexTensor& src, int start_id, int length) {
-    NoGrad no_grad;
+    const IndexTensor result = Seq2seqModel::generate(src, start_id, length);  // (B, length); fills step_weights_
     const int B = src.shape[0], S = src.shape[1];
-    const Tensor mask = source_mask(src, cfg.pad_id, cfg.reversed_source);
-    auto [hs, state] = encoder.forward(src);
-    const Var keys = decoder.keys(hs);
-    IndexTensor prev(Shape{B}, start_id), result(Shape{B, length});
     attention_map_ = Tensor(Shape{B, length, S});
-    Tensor a;
-    for (int t = 0; t < length; ++t) {
-        const Tensor logits = decoder.step(prev, hs, keys, cfg.pad_id >= 0 ? &mask : nullptr, state, &a).value();
-        const int V = logits.dim(1);
-        for (int b = 0; b < B; ++b) {
-            const Real* row = logits.ptr() + int64_t(b) * V;
-            prev[b] = result[b * length + t] = static_cast<int>(std::max_element(row, row + V) - row);
-            std::copy_n(a.ptr() + int64_t(b) * S, S, attention_map_.ptr() + (int64_t(b) * length + t) * S);
-        }
-    }
+    for (int t = 0; t < length; ++t)
+        for (int b = 0; b < B; ++b)
+            std::copy_n(step_weights_[t].ptr() + int64_t(b) * S, S, attention_map_.ptr() + (int64_t(b) * length + t) * S);
     return result;
 }
 

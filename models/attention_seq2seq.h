@@ -36,6 +36,7 @@ struct AttentionConfig {
     bool residual = false;    // residual connections from the second layer up
     Real dropout = 0;         // between layers
     int pad_id = -1;          // source padding to mask (-1: none)
+    int end_id = -1;          // the symbol that ends an answer (-1: answers are always T tokens; models/seq2seq.h)
     bool reversed_source = false;  // the padding run is at the start of a reversed source, at the end otherwise
 };
 
@@ -87,6 +88,9 @@ class AttentionSeq2seq : public Seq2seqModel {
   public:
     AttentionSeq2seq(const AttentionConfig& cfg, Rng& rng);
     Var loss(const IndexTensor& src, const IndexTensor& tgt) override;
+    DecoderSteps steps(const IndexTensor& src, int copies) override;
+    int end_id() const override { return cfg.end_id; }
+    // Greedy decoding, keeping the attention weights of every step for attention_map().
     IndexTensor generate(const IndexTensor& src, int start_id, int length) override;
     // The attention weights of the last generate(): (B, length, S), row t = where step t looked.
     const Tensor& attention_map() const { return attention_map_; }
@@ -97,6 +101,7 @@ class AttentionSeq2seq : public Seq2seqModel {
   private:
     AttentionConfig cfg;
     Tensor attention_map_;
+    std::vector<Tensor> step_weights_;  // every decoding step's attention weights (R, 1, S), since the last generate()
 };
 
 }  // namespace s2a

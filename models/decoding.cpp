@@ -69,7 +69,7 @@ bool ranks_before(const Candidate& a, const Candidate& c) {
 
 }  // namespace
 
-IndexTensor beam_search(const DecodeTask& task, int k, Real alpha, const DecodeStep& step, const ReorderRows& reorder) {
+BeamResult beam_search(const DecodeTask& task, int k, Real alpha, const DecodeStep& step, const ReorderRows& reorder) {
     if (k < 1) throw std::invalid_argument(fmt::format("beam_search: the beam size must be at least 1, got {}", k));
     const int B = task.batch, R = B * k, L = task.length, end_id = task.end_id;
     const double dead = -std::numeric_limits<double>::infinity();
@@ -132,10 +132,19 @@ IndexTensor beam_search(const DecodeTask& task, int k, Real alpha, const DecodeS
         len = std::move(new_len);
         ended = std::move(new_ended);
     }
-    // The candidates were sorted by their keys, so each sentence's beam 0 is its best hypothesis.
+    // The candidates were sorted by their keys, so each sentence's beams are its n-best list, beam 0 the best.
+    BeamResult result;
     std::vector<int> best;
-    for (int b = 0; b < B; ++b) best.push_back(b * k);
-    return take_rows(tokens, best);  // (B, L)
+    for (int b = 0; b < B; ++b) {
+        best.push_back(b * k);
+        result.nbest.emplace_back();
+        for (int r = b * k; r < (b + 1) * k && score[r] != dead; ++r) {
+            const auto first = tokens.data.begin() + int64_t(r) * L;
+            result.nbest.back().push_back({std::vector<int>(first, first + L), score[r], score[r] / penalty(len[r]), len[r]});
+        }
+    }
+    result.best = take_rows(tokens, best);  // (B, L)
+    return result;
 }
 
 // ---------------------------------------------------------------- rows
@@ -156,6 +165,8 @@ IndexTensor take_rows(const IndexTensor& x, const std::vector<int>& rows) {
         std::copy_n(x.data.begin() + int64_t(rows[i]) * L, L, out.data.begin() + int64_t(i) * L);
     return out;
 }
+
+Var take_rows(const Var& x, const std::vector<int>& rows) { return constant(take_rows(x.value(), rows)); }
 
 std::vector<int> repeated_rows(int B, int copies) {
     std::vector<int> rows;

@@ -20,13 +20,14 @@
 //   key = log P(tokens) / lp(L),   lp(L) = ((5 + L) / 6)^α,
 // L the hypothesis's length up to and including its end symbol. α = 0 ranks by log P alone, which favours
 // short answers (every token lowers log P); α ≈ 0.6..1 evens that out. Ties go to the more probable step, then
-// to the lower row and token, so that k = 1 is exactly greedy decoding.
+// to the lower row and token, so that k = 1 is exactly greedy decoding. When the search ends, each sentence's
+// k hypotheses, ranked by that key, are its n-best list.
 #pragma once
 
 #include <functional>
 #include <vector>
 
-#include "autodiff/tensor.h"
+#include "autodiff/tape.h"
 
 namespace s2a {
 
@@ -43,16 +44,39 @@ struct DecodeTask {
     int end_id = -1;   // the symbol that ends an answer (-1: none)
 };
 
+// A model's decoder, ready to write answers for R rows: its step and reorder functions, which share the
+// state they work on (the encoded source, the decoder's state) and keep it alive. Seq2seqModel::steps makes one.
+struct DecoderSteps {
+    DecodeStep step;
+    ReorderRows reorder;
+};
+
+// One hypothesis of a finished beam search.
+struct Hypothesis {
+    std::vector<int> tokens;  // L tokens; after the end symbol, more end symbols
+    double log_prob = 0;      // log P(tokens), the end symbol included, the forced ones after it not
+    double key = 0;           // log_prob / lp(length): what the search ranked it by
+    int length = 0;           // up to and including the end symbol
+};
+
+// What beam search returns: each sentence's best answer (B, L), and its n-best list, best first (up to k).
+struct BeamResult {
+    IndexTensor best;
+    std::vector<std::vector<Hypothesis>> nbest;  // B lists
+};
+
 // At each step the most probable token of each row (the first of equals), for R = B rows → (B, L).
 IndexTensor greedy_decode(const DecodeTask& task, const DecodeStep& step);
 // Beam search with k hypotheses per sentence; step and reorder work on R = B·k rows, whose state starts as k
-// copies of each sentence's (row b·k + j a copy of sentence b) → the best hypothesis of each sentence (B, L).
-// Throws std::invalid_argument if k < 1.
-IndexTensor beam_search(const DecodeTask& task, int k, Real alpha, const DecodeStep& step, const ReorderRows& reorder);
+// copies of each sentence's (row b·k + j a copy of sentence b) → the best hypothesis of each sentence (B, L) and
+// the n-best lists. Throws std::invalid_argument if k < 1.
+BeamResult beam_search(const DecodeTask& task, int k, Real alpha, const DecodeStep& step, const ReorderRows& reorder);
 
 // Rows `rows` of x (R, ...) → (rows.size(), ...): a reorder of decoder state, or k copies of each sentence.
 Tensor take_rows(const Tensor& x, const std::vector<int>& rows);
 IndexTensor take_rows(const IndexTensor& x, const std::vector<int>& rows);
+// The same for a value of the tape, as a constant: decoder state moves outside the tape (decoding needs no gradients).
+Var take_rows(const Var& x, const std::vector<int>& rows);
 // Each of B rows repeated `copies` times in a row: row b · copies + j is a copy of row b.
 std::vector<int> repeated_rows(int B, int copies);
 

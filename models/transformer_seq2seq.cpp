@@ -18,22 +18,9 @@ namespace s2a {
 
 namespace {
 
-// Evaluation mode (no dropout) while decoding, whatever mode the model was in; restored afterwards.
-class EvalMode {
-  public:
-    explicit EvalMode(Module& m) : m_(m), was_training_(m.training()) { m_.eval(); }
-    ~EvalMode() { m_.train(was_training_); }
-    EvalMode(const EvalMode&) = delete;
-    EvalMode& operator=(const EvalMode&) = delete;
-
-  private:
-    Module& m_;
-    bool was_training_;
-};
-
 // Rows `rows` of keys and values (R, T, D) each → (rows.size(), T, D) each, outside the tape.
 KeysValues take_rows(const KeysValues& kv, const std::vector<int>& rows) {
-    return {constant(take_rows(kv.k.value(), rows)), constant(take_rows(kv.v.value(), rows))};
+    return {take_rows(kv.k, rows), take_rows(kv.v, rows)};
 }
 
 }  // namespace
@@ -91,24 +78,31 @@ Var TransformerSeq2seq::logits(const IndexTensor& src, const IndexTensor& tgt_in
     return project(y);                                        // (B, T, V)
 }
 
-IndexTensor TransformerSeq2seq::loss_targets(const IndexTensor& tgt) const {
-    IndexTensor targets = columns(tgt, 1, tgt.shape[1]);  // (B, T)
-    if (cfg_.end_id < 0) return targets;
-    const int B = targets.shape[0], T = targets.shape[1];
-    for (int b = 0; b < B; ++b) {
-        bool ended = false;
-        for (int t = 0; t < T; ++t) {
-            int& id = targets[int64_t(b) * T + t];
-            if (ended) id = -1;  // after the end symbol: decoding forces these, nothing to learn
-            ended = ended || id == cfg_.end_id;
-        }
-    }
-    return targets;
-}
-
+// Under scheduled sampling the Transformer cannot go step by step as the LSTMs do (it reads all T inputs at
+// once), so it takes two passes (Mihaylova and Martins, 2019): the first, with teacher forcing and no tape,
+// gives the model's own prediction for every position; the second reads the inputs mixed from the teacher's
+// tokens and those predictions, and is the one trained.
 Var TransformerSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
-    const Var l = logits(src, columns(tgt, 0, tgt.shape[1] - 1));  // (B, T, V)
-    return cross_entropy(l, loss_targets(tgt), -1, cfg_.label_smoothing);
+    IndexTensor tgt_in = columns(tgt, 0, tgt.shape[1] - 1);  // (B, T)
+    if (sampling_on()) {
+        const int B = tgt_in.shape[0], T = tgt_in.shape[1];
+        Tensor first;  // (B, T, V): position t's logits predict the input of position t + 1
+        {
+            NoGrad no_grad;
+            first = logits(src, tgt_in).value();
+        }
+        const std::vector<bool> teacher = teacher_choices(B, T);
+        IndexTensor mixed = tgt_in;
+        for (int t = 1; t < T; ++t) {
+            Tensor step_logits(Shape{B, cfg_.V});  // (B, V): the first pass at position t - 1
+            for (int b = 0; b < B; ++b)
+                std::copy_n(first.ptr() + (int64_t(b) * T + t - 1) * cfg_.V, cfg_.V, step_logits.ptr() + int64_t(b) * cfg_.V);
+            const IndexTensor inputs = step_inputs(tgt_in, t, teacher, step_logits);
+            for (int b = 0; b < B; ++b) mixed[int64_t(b) * T + t] = inputs[b];
+        }
+        tgt_in = mixed;
+    }
+    return cross_entropy(logits(src, tgt_in), answer_targets(tgt, cfg_.end_id), -1, cfg_.label_smoothing);
 }
 
 std::vector<Tensor> TransformerSeq2seq::encoder_self_attention() const {
@@ -156,25 +150,14 @@ Tensor TransformerSeq2seq::decode_step(const IndexTensor& prev, DecoderCache& ca
     return logp;  // (R, V)
 }
 
-IndexTensor TransformerSeq2seq::generate(const IndexTensor& src, int start_id, int length) {
-    NoGrad no_grad;
-    EvalMode eval(*this);
-    DecoderCache cache = start_decoding(src, 1);
-    return greedy_decode({src.shape[0], start_id, length, cfg_.end_id},
-                         [&](const IndexTensor& prev) { return decode_step(prev, cache); });
-}
-
-IndexTensor TransformerSeq2seq::beam_search(const IndexTensor& src, int start_id, int length, int k, Real alpha) {
-    NoGrad no_grad;
-    EvalMode eval(*this);
-    DecoderCache cache = start_decoding(src, k);  // row b·k + j: hypothesis j of sentence b
-    // A hypothesis's parent is one of the same sentence's k rows, whose source is the same: only the keys and
+DecoderSteps TransformerSeq2seq::steps(const IndexTensor& src, int copies) {
+    auto cache = std::make_shared<DecoderCache>(start_decoding(src, copies));  // row b·copies + j: a copy of sentence b
+    // A hypothesis's parent is one of the same sentence's rows, whose source is the same: only the keys and
     // values of the positions decoded so far move with it.
-    const auto reorder = [&](const std::vector<int>& parents) {
-        for (DecoderLayerCache& layer : cache.layers) layer.self = take_rows(layer.self, parents);  // (R, t, D) each
-    };
-    return s2a::beam_search({src.shape[0], start_id, length, cfg_.end_id}, k, alpha,
-                            [&](const IndexTensor& prev) { return decode_step(prev, cache); }, reorder);
+    return {[this, cache](const IndexTensor& prev) { return decode_step(prev, *cache); },
+            [cache](const std::vector<int>& parents) {
+                for (DecoderLayerCache& layer : cache->layers) layer.self = take_rows(layer.self, parents);  // (R, t, D) each
+            }};
 }
 
 std::vector<double> TransformerSeq2seq::log_prob(const IndexTensor& src, int start_id, const IndexTensor& answer) {

@@ -72,19 +72,17 @@ class TransformerSeq2seq : public Seq2seqModel {
     TransformerSeq2seq(const TransformerConfig& cfg, Rng& rng);
 
     // Teacher forcing: src (B, S), tgt (B, T + 1) starting with the start symbol → the mean label-smoothed
-    // cross-entropy of predicting tgt[:, 1:] (the positions after each answer's end not counted).
+    // cross-entropy of predicting tgt[:, 1:] (the positions after each answer's end not counted). Under
+    // scheduled sampling, the two-pass variant (transformer_seq2seq.cpp).
     Var loss(const IndexTensor& src, const IndexTensor& tgt) override;
     // src (B, S), tgt_in (B, T) → logits (B, T, V); every attention's weights are kept for the heat maps.
     Var logits(const IndexTensor& src, const IndexTensor& tgt_in);
 
-    // Greedy decoding: at each step the most probable token, for all B sentences at once → (B, length).
-    IndexTensor generate(const IndexTensor& src, int start_id, int length) override;
-    // Beam search: k hypotheses per sentence, all B·k decoded at once → the best of each sentence (B, length).
-    // Hypotheses are ranked by log P / lp(L) with the length penalty lp(L) = ((5 + L) / 6)^α (Wu et al.,
-    // 2016), L the hypothesis's length up to and including its end symbol. α = 0 ranks by log P alone, which
-    // favours short answers; α ≈ 0.6..1 evens that out. k = 1 gives exactly the greedy output. The search
-    // itself is models/decoding.h's; throws std::invalid_argument if k < 1.
-    IndexTensor beam_search(const IndexTensor& src, int start_id, int length, int k, Real length_penalty_alpha);
+    // Greedy decoding (generate) and beam search (beam_search, nbest) are Seq2seqModel's, over these steps:
+    // decode_step on a cache of R rows, the cache's rows moved with the hypotheses. Beam search ranks
+    // hypotheses by log P / lp(L), lp(L) = ((5 + L) / 6)^α (Wu et al., 2016); k = 1 gives exactly the greedy output.
+    DecoderSteps steps(const IndexTensor& src, int copies) override;
+    int end_id() const override { return cfg_.end_id; }
     // log P(answer | src) of each row of answer (B, L), under teacher forcing (tokens after the end count 0,
     // as decoding forces them) → (B) in double.
     std::vector<double> log_prob(const IndexTensor& src, int start_id, const IndexTensor& answer);
@@ -115,8 +113,6 @@ class TransformerSeq2seq : public Seq2seqModel {
     const Embedding& target_table() const { return target_embed_ ? *target_embed_ : embed_; }
     // y (..., D) → logits (..., V).
     Var project(const Var& y) const;
-    // tgt[:, 1:] with every position after a row's first end_id replaced by -1, the loss's ignore_index.
-    IndexTensor loss_targets(const IndexTensor& tgt) const;
 
     TransformerConfig cfg_;
     Embedding embed_;

@@ -60,3 +60,20 @@ TEST_CASE("chapters: ch5 runs in quick mode") {
                "exact match by string length"});
     check_run("ch5", "--quick --task shuffle --out " + out.path(), 1, {"shuffle"});
 }
+
+TEST_CASE("chapters: ch6 runs in quick mode") {
+    const TempDir out("ch6");
+    check_run("ch6", "--quick --out " + out.path(), 0,
+              {"an untrained model's 3-best",         // section 1: beam search's n-best list on a toy scale
+               "teacher forcing: forced / free / gap",  // the exposure-bias meter, both models
+               "scheduled: forced / free / gap",
+               "Exact match by nesting depth",          // greedy against beam, broken down
+               "beam k=8",
+               "log P",                                 // the n-best lists
+               "dates with an end symbol"});            // the second task
+    check_run("ch6", "--quick --decay cosine --out " + out.path(), 2, {"cosine"});
+    check_run("ch6", "--quick --decay exponential --out " + out.path(), 2, {"--k must be at most 1"});
+    check_run("ch6", "--quick --other sort --out " + out.path(), 2, {"--other sort"});
+    check_run("ch6", "--quick --decay linear --k 1 --c 0.3 --floor 0.2 --argmax --other none --out " + out.path(), 0,
+              {"ε by epoch (linear decay): 1.00 0.70"});
+}
