@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -64,5 +65,8 @@ void write_text(const std::string& path, const TextData& data);
 // after reading kMaxLineBytes + 2 bytes of it, a file past kMaxTextFileBytes before reading any of it (a
 // pipe has no size to check: only its lines are limited).
 TextData read_text(const std::string& path);
+// The same from a stream (a string in memory, for tests and the fuzzer); `path` names it in the messages
+// and in TextData::path. A stream has no size to check: only its lines are limited.
+TextData read_text(std::istream& in, const std::string& path);
 
 }  // namespace s2a

@@ -551,7 +551,11 @@ void save_npz(const std::string& path, const std::vector<std::pair<std::string, 
 }
 
 std::vector<std::pair<std::string, Tensor>> load_npz(const std::string& path) {
-    const std::vector<uint8_t> bytes = read_file(path);
+    return load_npz(read_file(path), path);
+}
+
+std::vector<std::pair<std::string, Tensor>> load_npz(const std::vector<uint8_t>& bytes, const std::string& path) {
+    if (bytes.size() > kMaxNpzBytes) fail(path, too_large(bytes.size()));
     const size_t end_pos = find_end_record(bytes, path);
 
     Reader end(bytes.data() + end_pos, kEndRecordSize, path);
