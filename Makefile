@@ -93,8 +93,8 @@ $(filter-out ch0,$(CHAPTERS)): %: build/f32/bin/%
 # fuzzer's coverage instrumentation and the sanitizers (build/fuzz). fuzz/run runs one target from its seeds
 # in fuzz/corpus/ and fails on a crash, a leak, a run past 10 s or an allocation past 1 GiB; what the fuzzer
 # finds and grows stays under build/fuzz/run/. Two targets run at a time (make's -j).
-# The fuzz library is all of the library but nn/fused_lstm.cpp: clang 14 refuses its target_clones beside
-# noinline, and no loader needs the LSTM.
+# The fuzz library is what the loaders stand on, autodiff/ data/ nn/ io/, without nn/fused_lstm.cpp: clang 14
+# refuses its target_clones beside noinline, and no loader needs the LSTM.
 FUZZ_SECONDS ?= 600
 FUZZ_CXX := clang++
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the npz reader lets a wrong CRC-32 through, so that mutated
@@ -102,7 +102,7 @@ FUZZ_CXX := clang++
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
               -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.cpp)))
-FUZZ_LIB_SRC := $(filter-out nn/fused_lstm.cpp,$(SRC))
+FUZZ_LIB_SRC := $(filter-out nn/fused_lstm.cpp,$(wildcard autodiff/*.cpp data/*.cpp nn/*.cpp io/*.cpp))
 build/fuzz/%.o: %.cpp build/config.mk | build/fuzz/clang.ok
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(CXXFLAGS_BASE) $(FUZZ_FLAGS) $(PKG_CFLAGS) -c $< -o $@
