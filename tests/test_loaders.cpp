@@ -1,7 +1,7 @@
 // tests/test_loaders.cpp — the chapter programs on data files the generators never make: no space anywhere,
 // a character that only one line holds, a line far past the limit. Each must run, or stop with FILE:LINE.
 // Then the loaders' in-memory entry points, which the fuzzers (fuzz/) call: each must read exactly as its
-// path version does, and the inputs the fuzzers found.
+// path version does.
 // (The loaders themselves are tested in test_data.cpp, test_npz.cpp and, for checkpoints, test_nn.cpp.)
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -79,7 +79,7 @@ TEST_CASE("loaders: a line past the limit stops a chapter with FILE:LINE and the
 TEST_CASE("loaders: read_points reads a string as it reads the file, and names it in its errors") {
     const TempDir tmp("loaders_points");
     const std::string text = " 0.1 , -0.2 , 0\r\n\n-1e-3,2.5E+0,1\n";
-    Tensor from_file, from_memory;      // (N, F)
+    Tensor from_file, from_memory;           // (N, F)
     IndexTensor labels_file, labels_memory;  // (N)
     read_points(tmp.write("p.csv", text), from_file, labels_file);
     std::istringstream in(text);
