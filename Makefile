@@ -124,8 +124,8 @@ build/fuzz/bin/seed_checkpoint: build/fuzz/fuzz/seed_checkpoint.o build/fuzz/lib
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/bin/%
 	@bash fuzz/run $* $(FUZZ_SECONDS)
-fuzz-ci:
-	@$(MAKE) -k --no-print-directory fuzz FUZZ_SECONDS=30
+fuzz-ci: FUZZ_SECONDS = 30
+fuzz-ci: $(FUZZ_TARGETS:%=fuzz-run-%)
 # The checkpoint fuzz_npz starts from: its model (fuzz/tiny_module.h) as save() writes it.
 fuzz-seeds: build/fuzz/bin/seed_checkpoint
 	./build/fuzz/bin/seed_checkpoint fuzz/corpus/fuzz_npz/tiny.npz
