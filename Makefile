@@ -12,6 +12,7 @@
 #   make figures    rerun chapters 1-5's default runs (seed 1) and write their SVG figures to docs/figures/chN
 #                   (FIGURES_QUICK=1: the --quick runs, into build/figures-quick; the tests run that)
 #   make reproduce  every chapter's default run again, its tables written to docs/results/chN.md
+#   make fuzz       every libFuzzer target in fuzz/ for FUZZ_SECONDS each (default 600); make fuzz-ci: 30 s each
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that
 # pkg-config gives for OpenBLAS and fmt in build/config.mk.
@@ -32,7 +33,7 @@ CHAPTERS := $(foreach c,$(CHAPTER_SRC),$(call chapter_name,$(c)))
 EXERCISES := masked_softmax lstm_step weight_sum attention_weight_dot attention_weight_additive layer_norm scaled_dot_product_attention
 GRADER := exercises/grade.o exercises/main.o
 
-.PHONY: all test asan gradcheck bench bench-compare figures reproduce clean deps exercise exercises $(CHAPTERS)
+.PHONY: all test asan gradcheck bench bench-compare figures reproduce clean deps exercise exercises fuzz fuzz-ci fuzz-seeds $(CHAPTERS)
 all: build/f32/bin/bench build/f64/bin/tests build/f64/bin/gradcheck $(CHAPTERS:%=build/f32/bin/%) build/f64/bin/ch0
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
@@ -153,6 +154,47 @@ figures: $(FIGURE_CHAPTERS:%=$(FIGURES_BIN)/%)
 # every chapter's quick run instead (into build/reproduce-quick); ARGS="--only ch1,ch4" some chapters.
 reproduce: $(filter-out build/f32/bin/ch0,$(CHAPTERS:%=build/f32/bin/%)) build/f64/bin/ch0
 	python3 tools/reproduce.py --f32 build/f32/bin --f64 build/f64/bin $(ARGS)
+
+# Fuzzing: one libFuzzer target per loader (fuzz/fuzz_*.cpp), over the library built by clang with the
+# fuzzer's coverage instrumentation and the sanitizers (build/fuzz). fuzz/run runs one target from its seeds
+# in fuzz/corpus/ and fails on a crash, a leak, a run past 10 s or an allocation past 1 GiB; what the fuzzer
+# finds and grows stays under build/fuzz/run/. Two targets run at a time (make's -j).
+# The fuzz library is what the loaders stand on, autodiff/ data/ nn/ io/, without nn/fused_lstm.cpp: clang 14
+# refuses its target_clones beside noinline, and no loader needs the LSTM.
+FUZZ_SECONDS ?= 600
+FUZZ_CXX := clang++
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: the npz reader lets a wrong CRC-32 through, so that mutated
+# members get decoded (io/npz.cpp); nothing else changes.
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+              -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.cpp)))
+FUZZ_LIB_SRC := $(filter-out nn/fused_lstm.cpp,$(wildcard autodiff/*.cpp data/*.cpp nn/*.cpp io/*.cpp))
+build/fuzz/%.o: %.cpp build/config.mk | build/fuzz/clang.ok
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CXXFLAGS_BASE) $(FUZZ_FLAGS) $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/clang.ok: .ci/install-deps
+	@bash .ci/install-deps fuzz
+	@mkdir -p $(@D) && touch $@
+build/fuzz/libs2a.a: $(FUZZ_LIB_SRC:%.cpp=build/fuzz/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/bin/fuzz_%: build/fuzz/fuzz/fuzz_%.o build/fuzz/libs2a.a
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+build/fuzz/bin/seed_checkpoint: build/fuzz/fuzz/seed_checkpoint.o build/fuzz/libs2a.a
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) $^ $(PKG_LIBS) -o $@
+
+.PHONY: $(FUZZ_TARGETS:%=fuzz-run-%)
+.SECONDARY: $(FUZZ_TARGETS:%=build/fuzz/fuzz/%.o)
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+$(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/bin/%
+	@bash fuzz/run $* $(FUZZ_SECONDS)
+fuzz-ci: FUZZ_SECONDS = 30
+fuzz-ci: $(FUZZ_TARGETS:%=fuzz-run-%)
+# The checkpoint fuzz_npz starts from: its model (fuzz/tiny_module.h) as save() writes it.
+fuzz-seeds: build/fuzz/bin/seed_checkpoint
+	./build/fuzz/bin/seed_checkpoint fuzz/corpus/fuzz_npz/tiny.npz
 
 clean:
 	rm -rf build

@@ -162,7 +162,10 @@ TextData read_text(const std::string& path) {
     if (!no_size && bytes > static_cast<uintmax_t>(kMaxTextFileBytes))
         throw std::runtime_error(fmt::format("{}: {} bytes, more than the limit of a data file ({} bytes)", path, bytes,
                                              kMaxTextFileBytes));
+    return read_text(in, path);
+}
 
+TextData read_text(std::istream& in, const std::string& path) {
     TextData data;
     data.path = path;
     int question_width = -1, answer_width = -1;  // set by the first example

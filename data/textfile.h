@@ -22,9 +22,18 @@
 // Limits, so that a wrong file fails at once instead of taking the machine's memory: a line may hold at
 // most kMaxLineBytes bytes (a model unrolls one step per character, and every example of a set is as wide
 // as the widest), a file at most kMaxTextFileBytes.
+//
+// Memory, as a function of the input: read_text holds one line of at most kMaxLineBytes + 2 bytes, and per
+// example two strings and a line number (libstdc++: 68 bytes, twice that while the vectors grow) plus the
+// characters of strings past 15. The shortest example line, "a_b\n", has 4 bytes, so a file of n bytes takes
+// at most 34 × n + 8 KiB: 272 MiB at kMaxTextFileBytes (8 MiB). Measured (peak RSS, double build, when the
+// limit was 64 MiB): 1.4 GB for 64 MiB of "a_b" lines, 170 MB for 64 MiB of 64-character lines; split,
+// make_vocab and a Batcher on top take about twice as much again (4.4 GB and 580 MB in all). Memory grows
+// linearly with the file, which is why the limit is 8 MiB: the worst file then costs about 550 MB in all.
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -33,7 +42,7 @@
 namespace s2a {
 
 constexpr int kMaxLineBytes = 4096;                        // question + '_' + answer, without the line end
-constexpr int64_t kMaxTextFileBytes = int64_t(64) << 20;  // 64 MiB, some 30 times the chapters' largest set
+constexpr int64_t kMaxTextFileBytes = int64_t(8) << 20;   // 8 MiB, some 4 times the chapters' largest set
 constexpr char kPadding = ' ';                             // what questions and answers are padded with
 
 struct TextData {
@@ -69,5 +78,8 @@ void write_text(const std::string& path, const TextData& data);
 // after reading kMaxLineBytes + 2 bytes of it, a file past kMaxTextFileBytes before reading any of it (a
 // pipe has no size to check: only its lines are limited).
 TextData read_text(const std::string& path);
+// The same from a stream (a string in memory, for tests and the fuzzer); `path` names it in the messages
+// and in TextData::path. A stream has no size to check: only its lines are limited.
+TextData read_text(std::istream& in, const std::string& path);
 
 }  // namespace s2a

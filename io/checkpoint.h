@@ -36,6 +36,8 @@ void save(const Module& m, const std::string& path);
 // path, the parameter and both shapes (or the first NaN or infinity and where it is), and leaves m untouched:
 // the whole file is read and checked before any value is copied. The file's size is limited (io/npz.h).
 // Gradients are left as they are.
+// Memory: load takes what load_npz takes for the file and no more (io/npz.h: below 5 × the file's size; a
+// file past 1 GiB is refused unread); the arrays that fit then become the parameters' values without a copy.
 void load(Module& m, const std::string& path);
 
 // Named arrays, as a resumable checkpoint's run.* part holds them (names without "run.").

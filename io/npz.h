@@ -43,5 +43,7 @@ void save_npz(const std::string& path, const std::vector<std::pair<std::string, 
 // Throws std::runtime_error("PATH: what is wrong") for a missing, truncated, corrupt, unsupported or too
 // large file, naming the member and the limit where there is one.
 std::vector<std::pair<std::string, Tensor>> load_npz(const std::string& path);
+// The same from the archive's bytes in memory (for tests and the fuzzer); `path` names it in the messages.
+std::vector<std::pair<std::string, Tensor>> load_npz(const std::vector<uint8_t>& bytes, const std::string& path);
 
 }  // namespace s2a
