@@ -4,6 +4,7 @@
 // explained by the first op that made a non-finite value.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -111,11 +112,18 @@ TEST_CASE("hardening: chapter 0's data file: bad numbers, junk and labels are re
         const std::string path = dir.write("points.csv", "0.1, -0.2 ,0\r\n\n" + c.line + "\n");
         check_run("ch0", "--data " + path, 1, {(path + ":3: ").c_str(), c.error.c_str()});
     }
-    // A 10 MB line is quoted by its first 60 characters.
-    const std::string path = dir.write("long.csv", "0.1,0.2,1\n" + std::string(10'000'000, '7') + "\n");
-    const Run r = check_run("ch0", "--data " + path, 1, {(path + ":2: ").c_str(), (std::string(60, '7') + "…'").c_str()});
+    // A 5 MB line is refused by its length, and the message stays one short line.
+    const std::string path = dir.write("long.csv", "0.1,0.2,1\n" + std::string(5'000'000, '7') + "\n");
+    const Run r = check_run("ch0", "--data " + path, 1, {(path + ":2: the line has 5000000 bytes; a line may have at most 4096").c_str()});
     const size_t error = r.output.find("ch0: error:");
     CHECK(r.output.find('\n', error) - error < 200);
+    // A bad line is quoted by its first 60 characters.
+    const std::string junk = dir.write("junk.csv", "0.1,0.2,1\n" + std::string(4000, '7') + "\n");
+    check_run("ch0", "--data " + junk, 1, {(junk + ":2: ").c_str(), (std::string(60, '7') + "…'").c_str()});
+    // A file past the data-file limit is refused before it is read (a sparse file: nothing is written).
+    const std::string big = dir.write("big.csv", "0,0,0\n");
+    std::filesystem::resize_file(big, s2a::kMaxTextFileBytes + 1);
+    check_run("ch0", "--data " + big, 1, {"a points file may have at most"});
     // Spaces around the numbers and Windows line ends are fine.
     check_run("ch0", "--quick --data " + dir.write("good.csv", " 0.1 , -0.2 , 0\r\n-1e-3,2.5E+0,1\r\n"), 0,
               {"training accuracy", "on 2 points"});
