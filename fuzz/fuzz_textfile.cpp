@@ -2,7 +2,7 @@
 // chapter builds on an accepted file: the split, the vocabulary and the Batcher (data/dataset.h).
 //
 // Properties of an accepted file, read as "question_answer" lines:
-//   - every question is Q wide (Q ≥ 1) without '_', every answer '_' + A characters (A ≥ 1);
+//   - every question is Q characters wide (Q ≥ 1) without '_', every answer '_' + A characters (A ≥ 1);
 //   - any split of it, with any seed, trains: the training part's vocabulary holds every character of the
 //     file, so the Batcher of either part accepts it (issue 14, item 5);
 //   - a batch decodes back to the examples it came from.
@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "data/dataset.h"
+#include "data/utf8.h"
 #include "fuzz/fuzz.h"
 
 using namespace s2a;
@@ -22,7 +23,8 @@ namespace {
 void check_batches(const TextData& part, const Vocab& vocab, int batch_size, bool reverse) {
     if (part.size() == 0) return;
     const Batcher batcher(part, vocab, batch_size, reverse);
-    const int q = static_cast<int>(part.questions[0].size()), a = static_cast<int>(part.answers[0].size());
+    // Widths count characters (code points), not bytes: "é" is one column of a batch.
+    const int q = static_cast<int>(utf8_length(part.questions[0])), a = static_cast<int>(utf8_length(part.answers[0]));
     fuzz::fuzz_require(batcher.source_len() == q && batcher.target_len() == a, "the Batcher's widths are the data's");
     const Batch first = batcher.batch(0);
     const int rows = std::min(batch_size, part.size());
@@ -48,10 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
 
     const int n = text.size();
-    const size_t q = text.questions[0].size(), a = text.answers[0].size();
+    const size_t q = utf8_length(text.questions[0]), a = utf8_length(text.answers[0]);  // in characters
     fuzz::fuzz_require(q >= 1 && a >= 2 && text.lines.size() == static_cast<size_t>(n), "widths and line numbers");
     for (int i = 0; i < n; ++i) {
-        fuzz::fuzz_require(text.questions[i].size() == q && text.answers[i].size() == a, "one width for all");
+        fuzz::fuzz_require(utf8_length(text.questions[i]) == q && utf8_length(text.answers[i]) == a, "one width for all");
         fuzz::fuzz_require(text.questions[i].find('_') == std::string::npos && text.answers[i][0] == '_',
                            "'_' starts the answer and only there");
         fuzz::fuzz_require(i == 0 || text.lines[i] > text.lines[i - 1], "line numbers increase");
