@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5"]
+CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5", "ch6"]
 DOUBLE = {"ch0"}  # built in double precision (its gradient check needs it), as `make ch0` does
 EXTRA_FLAGS = {"ch5": ["--seconds", "0"]}  # the race trains for processor time: not reproducible by a seed
 NO_OUT_FLAG = {"ch0"}  # writes no files, so has no --out
@@ -37,6 +37,7 @@ QUOTES = {
     "ch0": r"^((W|b) +\(.* (pass|FAIL)|→ .*|loss \S+ → .*training accuracy.*)$",
     "ch4": r"^(Depth \d+:.*|Best residual .*)$",
     "ch5": r"^Beam search with k = 1 .*$",
+    "ch6": r"^(ε by epoch .*|\d\. Greedy against beam search .*|greedy against beam search .*)$",
 }
 
 
@@ -76,6 +77,8 @@ HEADERS = [
     (re.compile(r"^ *epoch .*\(test exact match\)$"), "Test exact match after each epoch"),
     (re.compile(r"^ *epoch +loss +exact"), "Each epoch: training loss and test exact match"),
     (re.compile(r"^ *length "), "{above}"),
+    (re.compile(r"^ *depth "), "{above}"),
+    (re.compile(r"^ *epoch +teacher forcing: forced"), "{above}"),
     (re.compile(r"^model +stack +layer 1"), "Gradient norm of each layer at initialisation"),
     (re.compile(r"^model +parameters +final match"), "Each model at the end"),
     (re.compile(r"^Decoding the .* exact +BLEU$"), "Decoding the test set"),
@@ -99,8 +102,9 @@ def tables(lines):
             if names[0].startswith("Decoding"):  # "Decoding the 5000 test dates:" heads the column of decodings
                 names[0] = "decoding"
             rows = []
+            numbered = names[0] in ("epoch", "length", "depth")  # such a table's rows start with their number
             for row in lines[i + 1:]:
-                if not is_row(row):
+                if not is_row(row) or (numbered and not NUMBER.match(row.split()[0])):
                     break
                 rows.append(assign(header, row))
             if rows:
