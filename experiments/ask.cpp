@@ -29,7 +29,7 @@ void AskFlags::add_to(Cli& cli, bool beam_flags) {
     cli.flag("ask", &ask, "with --load: answer questions typed or piped in, one a line");
     cli.option("explain", &explain, "with --load: one answer step by step, for a question or test example N", "N|TEXT");
     if (beam_flags) {
-        cli.option("beam", &beam, "with --ask: also beam search's K best answers (0: none)", "K").range(0, 64);
+        cli.option("beam", &beam, "with --ask: also beam search's K best answers (0: none)").range(0, 64);
         cli.option("alpha", &alpha, "with --beam: beam search's length-penalty exponent α").range(0, 10);
     }
     cli.require([this, beam_flags] {

@@ -208,7 +208,7 @@ TEST_CASE("model files: a file that is not a sound model file is refused, naming
     refused(bad, {"'vocab.codepoints'", "element 4", "ascending"});
     rewrite(good, bad, [](Arrays& a) {
         Tensor& v = array(a, "vocab.codepoints");
-        v = Tensor::from(Shape{v.numel() - 1}, std::vector<Real>(v.data.begin(), v.data.end() - 1));
+        v = Tensor::from(Shape{static_cast<int>(v.numel() - 1)}, std::vector<Real>(v.data.begin(), v.data.end() - 1));
     });
     refused(bad, {"'config.V'", "vocab.codepoints holds"});
     // An array that belongs to no part of the model.
