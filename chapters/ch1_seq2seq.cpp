@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "autodiff/profile.h"
+#include "experiments/ask.h"
 #include "experiments/side_by_side.h"
 #include "io/checkpoint.h"
 #include "io/cli.h"
@@ -25,17 +26,20 @@ int main(int argc, char** argv) {
     f.epochs = 25;
     int show = 10;
     bool eval_only = false;
+    AskFlags ask;  // --load FILE --ask: question a trained model instead (experiments/ask.h)
     Cli cli("ch1", "Chapter 1: the plain encoder-decoder on addition; baseline, reversed input, peeky decoder.");
     f.add_to(cli, "a file in the textbook format ('16+75  _91  ' per line) instead of generated addition");
     cli.option("show", &show, "test predictions to print at the end").range(0, 1000);
     cli.flag("eval-only", &eval_only, "load the three checkpoints from --out and evaluate them, no training");
     cli.require([&] { return eval_only && !f.resume.empty() ? "--eval-only trains nothing: it cannot --resume" : ""; });
+    ask.add_to(cli);
     cli.parse(argc, argv);
     return guarded("ch1", [&] {
         if (f.quick) {
             f.quick_sizes(3000, 300, 32, std::min(f.epochs, 2));
             show = 3;
         }
+        if (ask.wanted()) return question_model(ask, f, "addition");
         if (!eval_only) f.create_out_folder();  // an evaluation writes nothing there
         const auto start = std::chrono::steady_clock::now();
 
@@ -79,9 +83,9 @@ int main(int argc, char** argv) {
         //    leaves the files of the training run as they are: it has no curve to draw, only one point.
         print_predictions(models, sets.test, vocab, show);
         if (!eval_only) {
-            for (const Contender& c : models) save(*c.model, checkpoint_path(f.out, "ch1", c.name));
+            for (const Contender& c : models) save_model(c, vocab, checkpoint_path(f.out, "ch1", c.name));
             plot_accuracy(models, "Chapter 1: addition, test exact match", f.out + "/ch1_accuracy.svg");
-            fmt::print("\nLearning curves: {0}/ch1_accuracy.svg; checkpoints: {0}/ch1_*.npz (reload with --eval-only).\n", f.out);
+            fmt::print("\nLearning curves: {0}/ch1_accuracy.svg; checkpoints: {0}/ch1_*.npz (reload with --eval-only; --load FILE --ask to question one).\n", f.out);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         fmt::print("Total time {:.1f} s.\n", seconds);

@@ -16,9 +16,9 @@
 
 #include "autodiff/ops.h"
 #include "autodiff/profile.h"
+#include "experiments/ask.h"
 #include "experiments/attention.h"
 #include "experiments/side_by_side.h"
-#include "io/checkpoint.h"
 #include "io/cli.h"
 #include "io/progress.h"
 #include "models/attention_seq2seq.h"
@@ -40,6 +40,7 @@ struct Options : TrainingFlags {
     bool baselines = false;
     bool scores = false;
     bool lengths = false;
+    AskFlags ask;  // --load FILE --ask: question a trained model instead (experiments/ask.h)
 };
 
 void baselines_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch);
@@ -69,12 +70,14 @@ int main(int argc, char** argv) {
     cli.flag("baselines", &o.baselines, "also train chapter 1's reversed and peeky+reversed models on the same data");
     cli.flag("scores", &o.scores, "also train one model per score function and compare them");
     cli.flag("lengths", &o.lengths, "also rerun chapter 2's accuracy-by-length experiment with attention");
+    o.ask.add_to(cli);
     cli.parse(argc, argv);
     return guarded("ch3", [&] {
         if (o.quick) {
             o.quick_sizes(2000, 200, 32, 1);
             o.maps = 1;
         }
+        if (o.ask.wanted()) return question_model(o.ask, o, o.task);
         o.create_out_folder();
         const auto start = std::chrono::steady_clock::now();
         Rng rng(o.seed);
@@ -149,7 +152,7 @@ int main(int argc, char** argv) {
 
         // 5. What it answers, and where it looked.
         print_predictions(models, sets.test, vocab, 5);
-        save(model, o.out + "/ch3_attention.npz");
+        save_model(attention, vocab, o.out + "/ch3_attention.npz");
         if (o.maps > 0) show_heat_maps(model, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
         plot_accuracy(models, "Chapter 3: dates, test exact match", o.out + "/ch3_accuracy.svg");
 

@@ -22,9 +22,9 @@
 #include <chrono>
 
 #include "autodiff/profile.h"
+#include "experiments/ask.h"
 #include "experiments/attention.h"
 #include "experiments/depth.h"
-#include "io/checkpoint.h"
 #include "io/cli.h"
 #include "models/attention_seq2seq.h"
 
@@ -37,17 +37,20 @@ int main(int argc, char** argv) {
     o.lr = 3e-3;
     double dropout = 0;
     std::string depths = "1,4,8";
+    AskFlags ask;  // --load FILE --ask: question a trained model instead (experiments/ask.h)
     Cli cli("ch4", "Chapter 4: deep LSTM stacks with and without residual connections: gradient norm per layer "
                    "at initialisation, then test accuracy under the same training budget.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
     cli.option("depths", &depths, "LSTM layers in the encoder and in the decoder: one plain and one residual model each", "LIST");
     cli.option("dropout", &dropout, "dropout between LSTM layers").at_least(0).below(1);
+    ask.add_to(cli);
     cli.parse(argc, argv);
     return guarded("ch4", [&] {
         if (o.quick) {
             o.quick_sizes(1000, 100, 16, 1);
             depths = "1,3";
         }
+        if (ask.wanted()) return question_model(ask, o, "dates");
         o.create_out_folder();
         const auto start = std::chrono::steady_clock::now();
 
@@ -91,7 +94,7 @@ int main(int argc, char** argv) {
         });
 
         // 4. What depth and residual connections did to accuracy.
-        for (const Contender& c : models) save(*c.model, checkpoint_path(o.out, "ch4", c.name));
+        for (const Contender& c : models) save_model(c, vocab, checkpoint_path(o.out, "ch4", c.name));
         plot_accuracy(models, "Chapter 4: dates, test exact match by depth", o.out + "/ch4_accuracy.svg");
         report_depths(models, models_to_build);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

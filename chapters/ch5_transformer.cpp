@@ -29,6 +29,7 @@
 #include "autodiff/ops.h"
 #include "autodiff/profile.h"
 #include "data/tasks_hard.h"
+#include "experiments/ask.h"
 #include "experiments/attention.h"
 #include "experiments/race.h"
 #include "experiments/transformer.h"
@@ -59,6 +60,7 @@ struct Options : TrainingFlags {
     double seconds = 150;                          // processor time of each model
     int checkpoints = 5;                           // evaluations along the way
     bool lstm_reversed = false;
+    AskFlags ask;                                  // --load FILE --ask: question the dates' Transformer (experiments/ask.h)
 
     void add_to(Cli& cli);  // every flag above, and the shared ones
     void quick_run_sizes();  // --quick: sizes that run in seconds (the tests run every chapter this way)
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
     return guarded("ch5", [&] {
         if (o.quick) o.quick_run_sizes();
         if (o.task == "dates" || o.task == "zh-dates") o.dates = std::exchange(o.task, "reverse");  // --task of part 1
+        if (o.ask.wanted()) return question_model(o.ask.with_beam(o.beam, o.alpha), o, o.dates);
         const auto start = std::chrono::steady_clock::now();
         o.create_out_folder();
 
@@ -99,8 +102,8 @@ int main(int argc, char** argv) {
         if (o.profile) return 0;  // --profile: only the dates' Transformer, profiled
         if (o.seconds > 0) race_part(o);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        fmt::print("\nEvery head: {0}/ch5_date_heads.svg, {0}/ch5_{1}_heads.svg; the race: {0}/ch5_race.svg, {0}/ch5_by_length.svg.\n"
-                   "Dates: {2:.1f} s of training; total time {3:.1f} s.\n", o.out, o.task, dates_seconds, seconds);
+        fmt::print("\nEvery head: {0}/ch5_date_heads.svg, {0}/ch5_{1}_heads.svg; the race: {0}/ch5_race.svg, {0}/ch5_by_length.svg; "
+                   "the dates' model: {0}/ch5_transformer.npz (--load it, --ask it).\nDates: {2:.1f} s of training; total time {3:.1f} s.\n", o.out, o.task, dates_seconds, seconds);
         return 0;
     });
 }
@@ -192,6 +195,7 @@ double dates_part(const Options& o) {
     }
     fmt::print("Beam search with k = 1 wrote exactly the greedy answers: {}\n", by_k[1].guesses == by_k[0].guesses ? "yes" : "NO");
     print_predictions(dates, sets.test, vocab, 5);
+    save_model(c, vocab, o.out + "/ch5_transformer.npz");
     show_heads(model, *c.test, vocab, o.out + "/ch5_date_heads.svg", true);
     return train_seconds;
 }
@@ -254,6 +258,7 @@ void Options::add_to(Cli& cli) {
     cli.option("race-dropout", &race_dropout, "its dropout (random strings leave nothing to overfit)").at_least(0).below(1);
     cli.option("race-warmup", &race_warmup, "its warm-up steps").range(1, 1'000'000);
     cli.flag("lstm-reversed", &lstm_reversed, "chapter 3's model reads the source reversed (reversing becomes copying)");
+    ask.add_to(cli, false);  // --beam and --alpha above serve --ask too
     cli.option("min-len", &min_len, "shortest string of the harder task").range(1, 1000);
     cli.option("max-len", &max_len, "longest string of the harder task").range(1, 1000);
     cli.option("race-examples", &race_examples, "training examples of the harder task").range(1, kMaxExamples);

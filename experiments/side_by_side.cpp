@@ -27,6 +27,7 @@ Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> 
     c.name = name;
     c.shuffle = Rng(seed);
     c.start_id = vocab.id('_');
+    c.reversed = reversed;
     c.optimizer = std::make_unique<Adam>(model->parameters(), lr);
     c.model = std::move(model);
     c.train = std::make_unique<Batcher>(data.train, vocab, batch, reversed);

@@ -28,6 +28,7 @@ struct Contender {
     Rng shuffle;
     int batch = 0;                 // the next batch of this epoch's order: batches 0..batch-1 are trained
     int start_id = 0;              // the id of '_', the decoder's first input, in the contender's vocabulary
+    bool reversed = false;         // its questions are fed back to front
     std::vector<double> accuracy;  // test exact match after each epoch
     double seconds = 0;            // time spent in its epochs so far (training and testing)
     std::string resume_file;       // where its state goes after every epoch (resumable()); "" for nowhere

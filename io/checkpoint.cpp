@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -24,15 +25,6 @@ std::string index_text(const Shape& shape, int64_t flat) {
         flat /= shape[d];
     }
     return fmt::format("[{}]", fmt::join(index, ", "));
-}
-
-// Every array of the file at `path`, by name, refusing a name that appears twice (which one would win?).
-NamedArrays read_arrays(const std::string& path) {
-    NamedArrays in_file;
-    for (auto& [name, tensor] : load_npz(path))
-        if (!in_file.emplace(name, std::move(tensor)).second)
-            throw std::runtime_error(fmt::format("{}: array '{}' appears twice in the file", path, name));
-    return in_file;
 }
 
 // Takes array `name` out of `in_file`: it must be there, of `shape`, and hold only finite numbers (a NaN or an
@@ -90,6 +82,25 @@ void check_same_parameters(const Module& m, const Optimizer& opt) {
 
 }  // namespace
 
+NamedArrays read_checkpoint(const std::string& path) {
+    NamedArrays in_file;  // a name twice is refused: which one would win?
+    for (auto& [name, tensor] : load_npz(path))
+        if (!in_file.emplace(name, std::move(tensor)).second)
+            throw std::runtime_error(fmt::format("{}: array '{}' appears twice in the file", path, name));
+    return in_file;
+}
+
+void take_parameters(Module& m, NamedArrays& arrays, const std::string& path) {
+    std::vector<Tensor> values = take_parameters(arrays, m, path);
+    copy_parameters(m, values);
+}
+
+bool describes_model(const std::string& name) {
+    for (const char* prefix : {"config.", "vocab.", "task."})
+        if (name.rfind(prefix, 0) == 0) return true;
+    return false;
+}
+
 Tensor to_counts(const std::vector<uint64_t>& values) {
     Tensor t(Shape{static_cast<int>(values.size()), 4});  // (n, 4)
     for (size_t i = 0; i < values.size(); ++i)
@@ -110,17 +121,22 @@ std::vector<uint64_t> from_counts(const Tensor& t, const std::string& what) {
     return values;
 }
 
-void save(const Module& m, const std::string& path) {
+void save(const Module& m, const std::string& path, const NamedArrays& description) {
     std::vector<std::pair<std::string, const Tensor*>> arrays;
     for (const auto& [name, p] : m.named_parameters()) arrays.emplace_back(name, &p.value());
+    for (const auto& [name, t] : description) {
+        if (!describes_model(name)) throw std::logic_error(fmt::format("save: '{}' is not a name of a model's description", name));
+        arrays.emplace_back(name, &t);
+    }
     save_npz(path, arrays);  // refuses duplicate names, so a tree with two children of one name cannot be saved
 }
 
 void load(Module& m, const std::string& path) {
     // Read the whole file and check it against the model: every parameter present with its shape, finite,
     // and nothing left over. Only then copy.
-    NamedArrays in_file = read_arrays(path);
+    NamedArrays in_file = read_checkpoint(path);
     std::vector<Tensor> values = take_parameters(in_file, m, path);
+    for (auto it = in_file.begin(); it != in_file.end();) it = describes_model(it->first) ? in_file.erase(it) : std::next(it);
     if (in_file.count("optimizer.steps"))
         throw std::runtime_error(fmt::format("{}: a resumable checkpoint, for --resume: the weights alone are in the .npz "
                                              "file of the same name without '.resume'", path));
@@ -149,7 +165,7 @@ void save_resumable(const Module& m, const Optimizer& opt, const NamedArrays& ru
 NamedArrays load_resumable(Module& m, Optimizer& opt, const std::string& path,
                            const std::function<void(const NamedArrays& run)>& check_run) {
     check_same_parameters(m, opt);
-    NamedArrays in_file = read_arrays(path);
+    NamedArrays in_file = read_checkpoint(path);
     // 1. The parameters, as load() reads them.
     std::vector<Tensor> values = take_parameters(in_file, m, path);
 

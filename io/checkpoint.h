@@ -14,6 +14,9 @@
 //     run.*                          whatever the training loop keeps: epoch, batch, data order (its caller)
 // Whole numbers (step counts, random states) are stored as four 16-bit pieces each, low first, in a (n, 4)
 // array: exact in float and double alike, and still readable from Python.
+//
+// A model file (models/model_file.h) holds, besides the parameters, how to rebuild the model and question it:
+// arrays named config.*, vocab.* and task.* (describes_model). load() reads its parameters and leaves those be.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +31,15 @@
 
 namespace s2a {
 
-// Writes every named parameter of m to path (atomically: a failed save leaves an older file intact).
-void save(const Module& m, const std::string& path);
+// Named arrays, as a resumable checkpoint's run.* part holds them (names without "run.").
+using NamedArrays = std::map<std::string, Tensor>;
+
+// Writes every named parameter of m to path (atomically: a failed save leaves an older file intact), and the
+// arrays of `description`, whose names must each satisfy describes_model.
+void save(const Module& m, const std::string& path, const NamedArrays& description = {});
+
+// True for the names of the arrays that describe a model rather than hold its values: config.*, vocab.*, task.*.
+bool describes_model(const std::string& name);
 
 // Reads path into m's parameters. The file must hold exactly m's parameters: every one of them, each with
 // the same shape and only finite values, and nothing else. Otherwise throws std::runtime_error naming the
@@ -38,10 +48,14 @@ void save(const Module& m, const std::string& path);
 // Gradients are left as they are.
 // Memory: load takes what load_npz takes for the file and no more (io/npz.h: below 5 × the file's size; a
 // file past 1 GiB is refused unread); the arrays that fit then become the parameters' values without a copy.
+// A model file's description arrays (describes_model) are not parameters: load() passes over them.
 void load(Module& m, const std::string& path);
 
-// Named arrays, as a resumable checkpoint's run.* part holds them (names without "run.").
-using NamedArrays = std::map<std::string, Tensor>;
+// load() in two halves, for a caller that reads the file's other arrays too (models/model_file.h):
+// read_checkpoint gives every array of the file by name (a name twice is refused); take_parameters moves m's
+// parameters out of `arrays`, checked as load() checks them, into m, and leaves the other arrays there.
+NamedArrays read_checkpoint(const std::string& path);
+void take_parameters(Module& m, NamedArrays& arrays, const std::string& path);
 
 // Whole numbers as an (n, 4) array of 16-bit pieces, and back. from_counts throws std::runtime_error naming
 // `what` unless the array is (n, 4) of whole numbers from 0 to 65535.

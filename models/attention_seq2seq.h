@@ -94,6 +94,7 @@ class AttentionSeq2seq : public Seq2seqModel {
     IndexTensor generate(const IndexTensor& src, int start_id, int length) override;
     // The attention weights of the last generate(): (B, length, S), row t = where step t looked.
     const Tensor& attention_map() const { return attention_map_; }
+    const AttentionConfig& config() const { return cfg; }
 
     AttentionEncoder encoder;
     AttentionDecoder decoder;

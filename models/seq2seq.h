@@ -161,6 +161,7 @@ class Seq2seq : public Seq2seqModel {
 
     // hs (B, S, H) → the message h_enc (B, H) the decoder starts from (and peeks at).
     Var summarize(const Var& hs) const;
+    Summary summary_kind() const { return summary_; }
 
     Encoder encoder;
     std::unique_ptr<Decoder> decoder;
