@@ -82,6 +82,8 @@ TEST_CASE("conv2d: a 2×2 kernel by hand, stride 2, and padding's zeros") {
     // Padding 1, stride 2: the padded image is [[0 0 0 0] [0 1 2 0] [0 3 4 0] [0 0 0 0]] and the four windows
     // start at its (0, 0), (0, 2), (2, 0), (2, 2); each sees x's pixels only where the filter has 1 or -1:
     //   (0, 0): -1·x[0][0] = -1     (0, 2): 1·0 + -1·0 = 0     (2, 0): 1·0 + -1·0 = 0     (2, 2): 1·x[1][1] = 4
+    const Var y = conv2d(x, w, b, 2, 1);
+    CHECK(y.shape() == Shape{1, 2, 2, 1});
     CHECK(y.value().data == Storage{-1 + 0.5, 0 + 0.5, 0 + 0.5, 4 + 0.5});
 }
 
