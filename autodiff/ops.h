@@ -6,6 +6,7 @@
 //   ops_pointwise.cpp  add sub mul div (with broadcasting), neg, scale, tanh, sigmoid, relu, exp, log
 //   ops_shape.cpp      sum, mean, reshape, transpose, permute, concat, slice, select, stack
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
+//   ops_conv2d.cpp     im2col, conv2d, max_pool2d (images, channels last)
 //   kernels.h          the masked softmax row kernels of ops_nn.cpp, shared with nn/fused_attention.cpp
 //
 // Broadcasting follows NumPy: shapes are aligned at the back, and a dimension of 1 (or a missing one)
@@ -74,5 +75,16 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps = 1e-5)
 // Inverted dropout: during training each element is zeroed with probability p and the rest are scaled by
 // 1 / (1 - p); in evaluation (training = false) it is the identity. The mask comes from rng.
 Var dropout(const Var& x, Real p, Rng& rng, bool training);
+
+// ---- images, channels last: x (B, H, W, C). Ho = (H + 2·padding - KH) / stride + 1, likewise Wo.
+// Every receptive field copied into a row of its own (zeros where it reaches into the padding):
+// x (B, H, W, C) → cols (B, Ho, Wo, KH·KW·C), entry (u·KW + v)·C + c of a row from pixel (u, v), channel c.
+Var im2col(const Var& x, int KH, int KW, int stride, int padding);
+// Convolution as im2col and one matrix product: x (B, H, W, C), weights (KH, KW, C, F), bias (F)
+// → (B, Ho, Wo, F). Throws ShapeError when the shapes disagree or the kernel does not fit in the padded image.
+Var conv2d(const Var& x, const Var& weights, const Var& bias, int stride = 1, int padding = 0);
+// The largest value of each kernel×kernel window, per channel (no padding): x (B, H, W, C) → (B, Ho, Wo, C).
+// Of equal values the first in the window (row by row) wins, and only it receives the gradient.
+Var max_pool2d(const Var& x, int kernel, int stride);
 
 }  // namespace s2a
