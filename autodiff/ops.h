@@ -6,6 +6,7 @@
 //   ops_pointwise.cpp  add sub mul div (with broadcasting), neg, scale, tanh, sigmoid, relu, exp, log
 //   ops_shape.cpp      sum, mean, reshape, transpose, permute, concat, slice, select, stack
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
+//   ops_copy.cpp       copy_mixture (the pointer-generator's output distribution)
 //   kernels.h          the masked softmax row kernels of ops_nn.cpp, shared with nn/fused_attention.cpp
 //
 // Broadcasting follows NumPy: shapes are aligned at the back, and a dimension of 1 (or a missing one)
@@ -74,5 +75,14 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps = 1e-5)
 // Inverted dropout: during training each element is zeroed with probability p and the rest are scaled by
 // 1 / (1 - p); in evaluation (training = false) it is the identity. The mask comes from rng.
 Var dropout(const Var& x, Real p, Rng& rng, bool training);
+
+// ---- the copy mechanism (See et al. 2017)
+// The pointer-generator's output distribution over an extended vocabulary of W ≥ V words, in log space:
+//   P(w) = p_gen · P_vocab(w) + (1 - p_gen) · Σ_{s: src[s] = w, mask[s] = 1} a[s]      (P_vocab(w) = 0 for w ≥ V)
+// log_p_vocab (B, T, V) from log_softmax, a (B, T, S) attention weights, z (B, T, 1) the logit of p_gen =
+// σ(z), src (B, S) each source position's word in 0..W-1, mask nullptr or (B, S) with 1 = real, 0 = padding
+// (a padded position copies nothing) → log P (B, T, W); -∞ exactly where P(w) = 0 (a word of another row's
+// source). Throws ShapeError for shapes that do not fit, std::out_of_range for a source id outside 0..W-1.
+Var copy_mixture(const Var& log_p_vocab, const Var& a, const Var& z, const IndexTensor& src, int W, const Tensor* mask = nullptr);
 
 }  // namespace s2a
