@@ -121,9 +121,11 @@ NamesTask make_names_task(int n_train, int n_test, int pool, uint64_t seed) {
 
 WordVocab WordVocab::from_texts(const std::vector<std::string>& texts, int min_count) {
     if (min_count < 1) throw std::invalid_argument(fmt::format("WordVocab: min_count must be at least 1, got {}", min_count));
-    std::map<std::string, int> counts;  // sorted: the order of the ids
-    for (const std::string& text : texts)
-        for (const std::string& w : split_words(text)) ++counts[w];
+    std::map<std::string, int> counts;  // word → the number of texts holding it; sorted: the order of the ids
+    for (const std::string& text : texts) {
+        const std::vector<std::string> words = split_words(text);
+        for (const std::string& w : std::set<std::string>(words.begin(), words.end())) ++counts[w];
+    }
     WordVocab v;
     for (const char* symbol : {"<pad>", "<s>", "<unk>"}) {  // ids kPad, kStart, kUnk
         if (counts.count(symbol)) throw std::invalid_argument(fmt::format("WordVocab: the texts hold the symbol {}", symbol));

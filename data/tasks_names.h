@@ -7,7 +7,7 @@
 // Tokens are words (split at spaces), not characters: with characters every name is spelled with letters the
 // model knows, and nothing is ever unseen. A word-level vocabulary cannot hold every name. A real system keeps
 // its most frequent words (See et al.: 50,000) and maps the rest to <unk>; here the vocabulary keeps the words
-// that occur at least min_count times in the training set, and names follow Zipf's law (the r-th most common
+// that occur in at least min_count training examples, and names follow Zipf's law (the r-th most common
 // of a pool is drawn with probability ∝ 1/r), so common names are in the vocabulary and rare ones are not, even
 // in training. The test set's names come half from the training pool and half from a second pool, disjoint
 // from it: those names never occur in any training sentence. A model that can only write vocabulary words
@@ -51,8 +51,9 @@ std::vector<std::string> split_words(const std::string& text);
 class WordVocab {
   public:
     // Three symbols come first: <pad> (padding, and the end of an answer), <s> (the decoder's start symbol),
-    // <unk> (every word the vocabulary does not hold). Then every word of `texts` that occurs at least
-    // min_count times, in sorted order (the same texts give the same ids in every run). Throws
+    // <unk> (every word the vocabulary does not hold). Then every word that occurs in at least min_count of
+    // the texts (give one text per example: a name in both question and answer is still one occurrence), in
+    // sorted order (the same texts give the same ids in every run). Throws
     // std::invalid_argument if min_count < 1 or a text holds one of the three symbols' spellings.
     static WordVocab from_texts(const std::vector<std::string>& texts, int min_count);
 

@@ -26,7 +26,7 @@ struct Sizes {
 };
 constexpr Sizes kFull{6000, 1000, 1000, 32, 128, 64, 6, 2e-3};
 constexpr Sizes kQuick{1000, 200, 200, 16, 32, 32, 4, 3e-3};
-constexpr int kMinCount = 2;  // a word enters the vocabulary once it occurs twice in the training set
+constexpr int kMinCount = 2;  // a word enters the vocabulary once two training examples hold it
 constexpr int kBeam = 4;
 constexpr Real kAlpha = Real(0.6);
 
@@ -122,7 +122,7 @@ void show_pointer(PointerGenerator& model, const WordBatcher& test, const NamesT
         maps.push_back(std::move(m));
     }
     if (maps.empty()) return;
-    fmt::print("\nWhere it looked for \"{}\" (rows: the words written, with p_gen; columns: the source)\n{}", maps[0].title,
+    fmt::print("\nWhere it looked for {} (rows: the words written, with p_gen; columns: the source)\n{}", maps[0].title,
                heat_map_text(maps[0], stdout_is_terminal()));
     write_heat_map(path, maps);
 }
@@ -133,7 +133,7 @@ PointerResult pointer_experiment(int seed, const std::string& out, bool quick) {
     const Sizes size = quick ? kQuick : kFull;
     const NamesTask task = make_names_task(size.train, size.test, size.pool, uint64_t(seed));
     std::vector<std::string> texts;
-    for (const Example& e : task.train) texts.insert(texts.end(), {e.question, e.answer});
+    for (const Example& e : task.train) texts.push_back(e.question + " " + e.answer);  // one text per example
     const WordVocab vocab = WordVocab::from_texts(texts, kMinCount);
     const std::vector<bool> unseen = unseen_answers(task);
 
@@ -145,7 +145,7 @@ PointerResult pointer_experiment(int seed, const std::string& out, bool quick) {
     r.unseen = static_cast<int>(std::count(unseen.begin(), unseen.end(), true));
     fmt::print("Names: \"{}\" → \"{}\". {} training and {} test sentences; names Zipf-distributed over {} in training, "
                "and {} of the test sentences ({:.0f}%) name someone from {} others never seen in training.\n"
-               "Vocabulary: the {} words that occur at least {} times in training (with <pad>, <s>, <unk>); answer words "
+               "Vocabulary: the {} words that {} or more training examples hold (with <pad>, <s>, <unk>); answer words "
                "outside it: {:.1f}% in training, {:.1f}% in the test set.\n",
                task.test[1].question, task.test[1].answer, task.train.size(), task.test.size(), size.pool, r.unseen,
                100.0 * r.unseen / r.test, size.pool, vocab.size(), kMinCount, 100 * r.oov_train, 100 * r.oov_test);

@@ -241,6 +241,7 @@ TEST_CASE("word vocabulary and batches: min_count, <unk>, extended ids shared ac
     CHECK(vocab.size() == 5);
     CHECK(vocab.id("hello") != WordVocab::kUnk);
     CHECK(vocab.id("Bo") == WordVocab::kUnk);
+    CHECK(WordVocab::from_texts({"Ana Ana", "Bo"}, 2).size() == 3);  // counted once per text: Ana is in one
     CHECK(contains(error_of([] { WordVocab::from_texts({"a <unk>"}, 1); }), "<unk>"));
     const std::vector<Example> ex = {{"my name is Kiro", "hello Kiro"}, {"hello Kiro and Mu", "hello Mu Zed"}};
     const WordBatcher batcher(ex, vocab, 2);
