@@ -7,6 +7,7 @@
 //   ops_shape.cpp      sum, mean, reshape, transpose, permute, concat, slice, select, stack
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
 //   ops_conv2d.cpp     im2col, conv2d, max_pool2d (images, channels last)
+//   ops_copy.cpp       copy_mixture (the pointer-generator's output distribution)
 //   kernels.h          the masked softmax row kernels of ops_nn.cpp, shared with nn/fused_attention.cpp
 //
 // Broadcasting follows NumPy: shapes are aligned at the back, and a dimension of 1 (or a missing one)
@@ -86,5 +87,14 @@ Var conv2d(const Var& x, const Var& weights, const Var& bias, int stride = 1, in
 // The largest value of each kernel×kernel window, per channel (no padding): x (B, H, W, C) → (B, Ho, Wo, C).
 // Of equal values the first in the window (row by row) wins, and only it receives the gradient.
 Var max_pool2d(const Var& x, int kernel, int stride);
+
+// ---- the copy mechanism (See et al. 2017)
+// The pointer-generator's output distribution over an extended vocabulary of W ≥ V words, in log space:
+//   P(w) = p_gen · P_vocab(w) + (1 - p_gen) · Σ_{s: src[s] = w, mask[s] = 1} a[s]      (P_vocab(w) = 0 for w ≥ V)
+// log_p_vocab (B, T, V) from log_softmax, a (B, T, S) attention weights, z (B, T, 1) the logit of p_gen =
+// σ(z), src (B, S) each source position's word in 0..W-1, mask nullptr or (B, S) with 1 = real, 0 = padding
+// (a padded position copies nothing) → log P (B, T, W); -∞ exactly where P(w) = 0 (a word of another row's
+// source). Throws ShapeError for shapes that do not fit, std::out_of_range for a source id outside 0..W-1.
+Var copy_mixture(const Var& log_p_vocab, const Var& a, const Var& z, const IndexTensor& src, int W, const Tensor* mask = nullptr);
 
 }  // namespace s2a
