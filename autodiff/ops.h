@@ -6,6 +6,7 @@
 //   ops_pointwise.cpp  add sub mul div (with broadcasting), neg, scale, tanh, sigmoid, relu, exp, log
 //   ops_shape.cpp      sum, mean, reshape, transpose, permute, concat, slice, select, stack
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
+//   ops_conv1d.cpp     conv1d
 //   kernels.h          the masked softmax row kernels of ops_nn.cpp, shared with nn/fused_attention.cpp
 //
 // Broadcasting follows NumPy: shapes are aligned at the back, and a dimension of 1 (or a missing one)
@@ -74,5 +75,12 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps = 1e-5)
 // Inverted dropout: during training each element is zeroed with probability p and the rest are scaled by
 // 1 / (1 - p); in evaluation (training = false) it is the identity. The mask comes from rng.
 Var dropout(const Var& x, Real p, Rng& rng, bool training);
+
+// ---- convolution
+// 1-D convolution along the time axis, "same" length with zero padding: x (B, S, Cin), w (K, Cin, Cout) →
+//   y[b, s, o] = Σₖ Σ_c x[b, s + k - P, c] · w[k, c, o],   P = (K - 1) / 2,   x = 0 outside 0..S-1
+// (a cross-correlation, as in every deep-learning library; an even K looks one step further right than left).
+// Computed as one matrix product over the unfolded input (ops_conv1d.cpp).
+Var conv1d(const Var& x, const Var& w);
 
 }  // namespace s2a
