@@ -8,6 +8,7 @@
 //   ops_nn.cpp         embedding, softmax, log_softmax, cross_entropy, layer_norm, dropout
 //   ops_conv2d.cpp     im2col, conv2d, max_pool2d (images, channels last)
 //   ops_copy.cpp       copy_mixture (the pointer-generator's output distribution)
+//   ops_conv1d.cpp     conv1d
 //   kernels.h          the masked softmax row kernels of ops_nn.cpp, shared with nn/fused_attention.cpp
 //
 // Broadcasting follows NumPy: shapes are aligned at the back, and a dimension of 1 (or a missing one)
@@ -96,5 +97,12 @@ Var max_pool2d(const Var& x, int kernel, int stride);
 // (a padded position copies nothing) → log P (B, T, W); -∞ exactly where P(w) = 0 (a word of another row's
 // source). Throws ShapeError for shapes that do not fit, std::out_of_range for a source id outside 0..W-1.
 Var copy_mixture(const Var& log_p_vocab, const Var& a, const Var& z, const IndexTensor& src, int W, const Tensor* mask = nullptr);
+
+// ---- convolution
+// 1-D convolution along the time axis, "same" length with zero padding: x (B, S, Cin), w (K, Cin, Cout) →
+//   y[b, s, o] = Σₖ Σ_c x[b, s + k - P, c] · w[k, c, o],   P = (K - 1) / 2,   x = 0 outside 0..S-1
+// (a cross-correlation, as in every deep-learning library; an even K looks one step further right than left).
+// Computed as one matrix product over the unfolded input (ops_conv1d.cpp).
+Var conv1d(const Var& x, const Var& w);
 
 }  // namespace s2a

@@ -9,6 +9,8 @@
 //            utilisation (MFU: FLOPs per second as a fraction of the sgemm peak measured at the start) and the
 //            process's peak resident memory after the steps (getrusage; run one benchmark with --only to
 //            see its own). For the date models also the time to decode 5,000 test dates greedily, in batches.
+//   local-attention  chapter 7: one decoder step of global and of local-p attention (forward + backward) over
+//            sources of growing length S: global attention's time grows with S, local-p's (D = 5) should not.
 //   --profile  after each model's timing, a profile of a few of its steps: where the time goes, op by op.
 //
 // Each measurement repeats its work until at least --seconds have passed and reports the mean.
@@ -29,6 +31,7 @@
 #include "models/seq2seq.h"
 #include "models/train.h"
 #include "models/transformer_seq2seq.h"
+#include "nn/attention_variants.h"
 
 using namespace s2a;
 
@@ -184,6 +187,37 @@ void bench_transformer(const std::string& name, int V, int layers, int B, int S,
                 extras);
 }
 
+// One decoder step of attention for B = 64 queries (Tq = 1, H 128, additive score), forward and backward, with the
+// keys W₂ hs given (a model computes them once per sentence, not per step): global attention scores all S
+// positions, local-p the 2D + 1 around its centre. The FLOPs per query are the profiler's count (the products and
+// the pointwise ops; the fused additive score's tanh is not counted, so global attention's real count is higher).
+void bench_local_attention(double budget) {
+    const int B = 64, H = 128, D = 5;
+    Rng rng(1);
+    AttentionWeight weight(Score::Additive, H, H, rng);
+    const WeightSum weight_sum;
+    LocalAttention local(weight, D, rng);
+    fmt::print("local-attention: one decoder step, B {} queries, H {}, additive score, forward + backward; local-p D = {}\n", B, H, D);
+    fmt::print("  {:>6} {:>14} {:>14} {:>8} {:>18} {:>18}\n", "S", "global µs", "local-p µs", "ratio", "global FLOP/query",
+               "local-p FLOP/query");
+    for (int S : {60, 250, 1000}) {
+        const Var q = parameter(randn(Shape{B, 1, H}, rng), "q"), hs = parameter(randn(Shape{B, S, H}, rng), "hs");
+        const Var keys = parameter(weight.keys(hs).value(), "keys");  // a leaf: only the step is timed
+        tape().clear();
+        const auto global_step = [&] { backward(sum(weight_sum.forward(weight.forward_with_keys(q, keys, nullptr), hs))); tape().clear(); };
+        const auto local_step = [&] { backward(sum(local.forward(q, hs, keys, nullptr))); tape().clear(); };
+        const auto flops = [&](const std::function<void()>& step) {
+            Profile p;
+            step();
+            p.stop();
+            return p.total_flops() / B;
+        };
+        const double t_global = time_per_call(global_step, budget), t_local = time_per_call(local_step, budget);
+        fmt::print("  {:>6} {:>14.1f} {:>14.1f} {:>8.2f} {:>18.0f} {:>18.0f}\n", S, t_global * 1e6, t_local * 1e6,
+                   t_global / t_local, flops(global_step), flops(local_step));
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,10 +227,11 @@ int main(int argc, char** argv) {
     extras.decode = 5000;  // the date task's test set
     Cli cli("bench", "Speed of the framework: sgemm through matmul vs OpenBLAS, and the tape's per-op overhead.");
     cli.option("seconds", &seconds, "time spent on each measurement").above(0).at_most(3600);
-    cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date, transformer-date, transformer-long (default: all)");
+    cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date, transformer-date, transformer-long, local-attention (default: all)");
     cli.flag("profile", &extras.profile, "after each model's timing, profile a few of its steps op by op");
     cli.parse(argc, argv);
-    const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date", "transformer-date", "transformer-long"};
+    const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date", "transformer-date", "transformer-long",
+                                            "local-attention"};
     if (std::find(known.begin(), known.end(), only) == known.end()) {
         fmt::print(stderr, "bench: unknown benchmark '{}' (see --help)\n", only);
         return 2;
@@ -213,5 +248,6 @@ int main(int argc, char** argv) {
     extras.decode = 0;  // no test set of long strings
     if (only.empty() || only == "transformer-long")
         bench_transformer("transformer-long", 64, 3, 64, 64, 64, model_seconds, extras);
+    if (only.empty() || only == "local-attention") bench_local_attention(seconds);
     return 0;
 }

@@ -15,6 +15,21 @@ Wiring parse_wiring(const std::string& name) {
     throw std::invalid_argument(fmt::format("unknown wiring '{}' (known: luong, bahdanau)", name));
 }
 
+Attend parse_attend(const std::string& name) {
+    for (Attend a : {Attend::Global, Attend::LocalP, Attend::Location})
+        if (name == attend_name(a)) return a;
+    throw std::invalid_argument(fmt::format("unknown attention '{}' (known: global, local-p, location)", name));
+}
+
+const char* attend_name(Attend attend) {
+    switch (attend) {
+        case Attend::Global: return "global";
+        case Attend::LocalP: return "local-p";
+        case Attend::Location: return "location";
+    }
+    return "?";
+}
+
 Tensor source_mask(const IndexTensor& src, int pad_id, bool reversed) {
     const int B = src.shape[0], S = src.shape[1];
     Tensor mask(Shape{B, S}, 1);
@@ -80,28 +95,73 @@ AttentionDecoder::AttentionDecoder(const AttentionConfig& c, Rng& rng)
     add_child("lstm", lstm);
     add_child("attention", attention);
     add_child("out", out);
+    // The variants' own parameters come last, so a global model draws exactly chapter 3's initial weights.
+    if (c.attend == Attend::LocalP) {
+        local = std::make_unique<LocalAttention>(attention.weight, c.window, rng);
+        add_child("local", *local);
+    } else if (c.attend == Attend::Location) {
+        location = std::make_unique<LocationAwareAttention>(attention.weight, c.location_filters, c.location_width, rng);
+        add_child("location", *location);
+    }
+    if (c.guided_weight < 0 || (c.guided_weight > 0 && !(c.guided_g > 0)))
+        throw std::invalid_argument(fmt::format("AttentionDecoder: the guided loss needs a weight ≥ 0 and a width g > 0, got {} and {}",
+                                                c.guided_weight, c.guided_g));
+    if (c.guided_weight > 0 && (c.attend == Attend::LocalP || c.reversed_source))
+        throw std::invalid_argument("AttentionDecoder: the guided attention loss needs global or location-aware attention "
+                                    "over a source that is not reversed (its guide is the diagonal s/S = t/T)");
 }
 
-Var AttentionDecoder::bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state) {
+Var AttentionDecoder::attend(const Var& q, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Var* a) {
+    if (cfg.attend == Attend::LocalP) {  // time-distributed, like the global attention; its weights only for display
+        const Var c = local->forward(q, hs, keys, mask);  // (B, Tq, H)
+        last_weights_ = local->last_weights();
+        return c;
+    }
+    Var w;  // the weights (B, Tq, S)
+    if (cfg.attend == Attend::Global) {
+        w = attention.weight.forward_with_keys(q, keys, mask);
+    } else {  // location-aware: one step at a time, each step's weights the next step's α_{t−1}
+        const int B = q.dim(0), S = hs.dim(1);
+        std::vector<Var> steps;
+        for (int t = 0; t < q.dim(1); ++t) {
+            const Var prev = state.alignment.defined() ? state.alignment : constant(Tensor(Shape{B, S}));  // α_{t−1}: (B, S)
+            steps.push_back(location->weights(slice(q, 1, t, t + 1), keys, prev, mask));               // a_t: (B, 1, S)
+            state.alignment = reshape(steps.back(), Shape{B, S});
+        }
+        w = steps.size() == 1 ? steps[0] : concat(steps, 1);
+    }
+    last_weights_ = w.value();
+    if (a) *a = w;
+    return attention.weight_sum.forward(w, hs);  // c (B, Tq, H)
+}
+
+Var AttentionDecoder::bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state,
+                                    Var* a) {
     if (!state.out.defined()) throw std::invalid_argument("AttentionDecoder: the Bahdanau wiring needs s_{t-1} in state.out");
     const int B = x.dim(0), H = cfg.H;
     // The query is the stack's output s_{t-1}, residual sum included, not the top layer's own h.
     const Var query = reshape(state.out, Shape{B, 1, H});                                  // s_{t-1}: (B, 1, H)
-    const Var c = reshape(attention.forward_with_keys(query, hs, keys, mask), Shape{B, H});  // c_t: (B, H)
+    const Var c = reshape(attend(query, hs, keys, mask, state, a), Shape{B, H});             // c_t: (B, H)
     state.out = lstm.step(concat({x, c}, 1), state.layers);                                // s_t: (B, H)
     return concat({state.out, c}, 1);                                                      // (B, 2H)
 }
 
-Var AttentionDecoder::forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, StackState state) {
+Var AttentionDecoder::forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, StackState state, Var* weights) {
     const Var x = embed.forward(tgt_in);                                    // x: (B, T, E)
     if (cfg.wiring == Wiring::Luong) {
         const Var s = lstm.forward(x, state.layers).first;                  // s: (B, T, H), every step at once
-        const Var c = attention.forward(s, hs, mask);                       // c: (B, T, H)
+        const Var keys = attention.weight.keys(hs);                         // the source side, once
+        const Var c = attend(s, hs, keys, mask, state, weights);            // c: (B, T, H)
         return out.forward(concat({c, s}, 2));                              // logits: (B, T, V)
     }
     const Var keys = attention.weight.keys(hs);                             // the source side, once
-    std::vector<Var> outs;
-    for (int t = 0; t < tgt_in.shape[1]; ++t) outs.push_back(bahdanau_step(select(x, 1, t), hs, keys, mask, state));
+    std::vector<Var> outs, steps_weights;                                   // per step: [s_t; c_t] (B, 2H), a_t (B, 1, S)
+    for (int t = 0; t < tgt_in.shape[1]; ++t) {
+        Var a;
+        outs.push_back(bahdanau_step(select(x, 1, t), hs, keys, mask, state, weights ? &a : nullptr));
+        steps_weights.push_back(a);
+    }
+    if (weights) *weights = concat(steps_weights, 1);                       // a: (B, T, S)
     return out.forward(stack(outs, 1));                                     // logits: (B, T, V)
 }
 
@@ -112,12 +172,12 @@ Var AttentionDecoder::step(const IndexTensor& prev, const Var& hs, const Var& ke
     if (cfg.wiring == Wiring::Luong) {
         const int B = x.dim(0), H = cfg.H;
         state.out = lstm.step(x, state.layers);                             // s_t: (B, H)
-        const Var c = attention.forward_with_keys(reshape(state.out, Shape{B, 1, H}), hs, keys, mask);  // c_t: (B, 1, H)
+        const Var c = attend(reshape(state.out, Shape{B, 1, H}), hs, keys, mask, state, nullptr);  // c_t: (B, 1, H)
         features = concat({reshape(c, Shape{B, H}), state.out}, 1);
     } else {
-        features = bahdanau_step(x, hs, keys, mask, state);
+        features = bahdanau_step(x, hs, keys, mask, state, nullptr);
     }
-    if (a) *a = attention.last_weights();                                   // (B, 1, S)
+    if (a) *a = last_weights_;                                              // (B, 1, S)
     return out.forward(features);                                           // logits: (B, V)
 }
 
@@ -132,14 +192,25 @@ Var AttentionSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
     const Tensor* m = cfg.pad_id >= 0 ? &mask : nullptr;
     auto [hs, state] = encoder.forward(src);
     const IndexTensor tgt_in = columns(tgt, 0, L - 1);
+    const bool guided = cfg.guided_weight > 0;
     Var logits;  // (B, T, V)
+    Var a;       // (B, T, S): every step's attention weights, for the guided loss
     if (sampling_on()) {  // step by step: each step's input may be the model's own previous token
+        if (guided) throw std::invalid_argument("AttentionSeq2seq: the guided attention loss is not implemented with scheduled sampling");
         const Var keys = decoder.keys(hs);
         logits = sampled_logits(tgt_in, [&](const IndexTensor& prev) { return decoder.step(prev, hs, keys, m, state, nullptr); });
     } else {
-        logits = decoder.forward(tgt_in, hs, m, state);
+        logits = decoder.forward(tgt_in, hs, m, state, guided ? &a : nullptr);
     }
-    return cross_entropy(logits, answer_targets(tgt, cfg.end_id));
+    const IndexTensor targets = answer_targets(tgt, cfg.end_id);  // (B, T), -1 after each answer's end
+    if (!guided) return cross_entropy(logits, targets);
+    // λ · L_guided over the real steps: S_b from the mask, T_b the counted targets (the answer and its end symbol).
+    const int B = src.shape[0], T = targets.shape[1];
+    std::vector<int> tgt_lengths(B, 0);
+    for (int b = 0; b < B; ++b)
+        for (int t = 0; t < T; ++t) tgt_lengths[b] += targets[int64_t(b) * T + t] != -1;
+    const std::vector<int> src_lengths = source_spans(m, B, src.shape[1]).length;
+    return cross_entropy(logits, targets) + scale(guided_attention_loss(a, src_lengths, tgt_lengths, cfg.guided_g), cfg.guided_weight);
 }
 
 DecoderSteps AttentionSeq2seq::steps(const IndexTensor& src, int copies) {
@@ -159,6 +230,7 @@ DecoderSteps AttentionSeq2seq::steps(const IndexTensor& src, int copies) {
     const auto move_rows = [](StackState& s, const std::vector<int>& r) {
         for (LSTMState& layer : s.layers) layer = {take_rows(layer.h, r), take_rows(layer.c, r)};
         s.out = take_rows(s.out, r);
+        if (s.alignment.defined()) s.alignment = take_rows(s.alignment, r);
     };
     shared->state = state;
     move_rows(shared->state, rows);

@@ -16,16 +16,29 @@
 // s_0, the first Bahdanau query, is the encoder stack's output at its last step.
 // The encoder may be bidirectional: a forward and a backward LSTM of H/2 units each, their states
 // concatenated, so each hsₛ describes the source on both sides of position s.
+//
+// Chapter 7 swaps the attention itself (nn/attention_variants.h): local-p attention runs time-distributed like
+// the global one; location-aware attention needs the previous step's weights, so the decoder attends one step
+// at a time (in the Luong wiring the LSTM still runs over all steps at once, only the attention loops). The
+// guided attention loss adds λ · L_guided to the cross-entropy. The defaults are chapter 3's model, bit for bit.
 #pragma once
+
+#include <memory>
 
 #include "models/seq2seq.h"
 #include "nn/attention.h"
+#include "nn/attention_variants.h"
 #include "nn/stacked_lstm.h"
 
 namespace s2a {
 
 enum class Wiring { Luong, Bahdanau };
 Wiring parse_wiring(const std::string& name);  // "luong" or "bahdanau"
+
+// Which attention the decoder runs: chapter 3's over every source position, local-p, or location-aware.
+enum class Attend { Global, LocalP, Location };
+Attend parse_attend(const std::string& name);  // "global", "local-p" or "location"
+const char* attend_name(Attend attend);
 
 struct AttentionConfig {
     int V = 0, E = 16, H = 256;
@@ -38,6 +51,12 @@ struct AttentionConfig {
     int pad_id = -1;          // source padding to mask (-1: none)
     int end_id = -1;          // the symbol that ends an answer (-1: answers are always T tokens; models/seq2seq.h)
     bool reversed_source = false;  // the padding run is at the start of a reversed source, at the end otherwise
+    Attend attend = Attend::Global;
+    int window = 5;                // local-p: the half-width D
+    int location_filters = 8;      // location-aware: F filters
+    int location_width = 9;        // location-aware: of width Kc (additive score only)
+    Real guided_weight = 0;        // λ of the guided attention loss; 0: off (needs a source that is not reversed)
+    Real guided_g = Real(0.2);     // its width g
 };
 
 // What a stack of LSTM layers carries from one step to the next: every layer's state, and the stack's
@@ -45,6 +64,8 @@ struct AttentionConfig {
 struct StackState {
     std::vector<LSTMState> layers;  // one (h, c) per layer, each (B, H)
     Var out;                        // s: (B, H)
+    Var alignment = {};             // location-aware attention: the previous step's weights α_{t−1} (B, S);
+                                    // undefined before the first step (read as zeros)
 };
 
 // 1 for real source positions, 0 for the run of pad_id that pads each row (B, S) → (B, S).
@@ -67,21 +88,29 @@ class AttentionDecoder : public Module {
   public:
     AttentionDecoder(const AttentionConfig& cfg, Rng& rng);
     // Teacher forcing: tgt_in (B, T), hs (B, S, H), mask (B, S) or null, initial state → logits (B, T, V).
-    Var forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, StackState state);
+    // With `weights`, also every step's attention weights a (B, T, S), on the tape (for the guided loss).
+    Var forward(const IndexTensor& tgt_in, const Var& hs, const Tensor* mask, StackState state, Var* weights = nullptr);
     // One generation step: prev (B) → logits (B, V); `state` advances; weights (B, 1, S) of this step in `a`.
     Var step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Tensor* a);
     Var keys(const Var& hs) const { return attention.weight.keys(hs); }
 
-    Attention attention;
+    Attention attention;                              // the score (and, for global attention, all of it)
+    std::unique_ptr<LocalAttention> local;            // Attend::LocalP: the centre predictor, child "local"
+    std::unique_ptr<LocationAwareAttention> location; // Attend::Location: the filters and U, child "location"
 
   private:
     // Bahdanau: one step given the embedded previous token x (B, E) → the output layer's input [s; c] (B, 2H).
-    Var bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state);
+    Var bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Var* a);
+    // The configured attention: queries q (B, Tq, H) → contexts (B, Tq, H); the weights (B, Tq, S) on the tape in
+    // `a` (global and location-aware only) and for display in last_weights_. Location-aware attention reads and
+    // advances state.alignment, one step at a time.
+    Var attend(const Var& q, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Var* a);
 
     AttentionConfig cfg;
     Embedding embed;
     StackedLSTM lstm;
     Linear out;
+    Tensor last_weights_;  // (B, Tq, S) of the last attend()
 };
 
 class AttentionSeq2seq : public Seq2seqModel {

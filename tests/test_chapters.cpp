@@ -2,6 +2,8 @@
 // The programs are the ones built in this test binary's own variant (S2A_BUILD_DIR, set by the Makefile).
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "tests/run_program.h"
 #include "tests/util.h"
 
@@ -76,4 +78,18 @@ TEST_CASE("chapters: ch6 runs in quick mode") {
     check_run("ch6", "--quick --other sort --out " + out.path(), 2, {"--other sort"});
     check_run("ch6", "--quick --decay linear --k 1 --c 0.3 --floor 0.2 --argmax --other none --out " + out.path(), 0,
               {"ε by epoch (linear decay): 1.00 0.70"});
+}
+
+TEST_CASE("chapters: ch7 runs in quick mode") {
+    const TempDir out("ch7");
+    check_run("ch7", "--quick --out " + out.path(), 0,
+              {"local-p, D = 1",                 // the toy batch went through the three layers
+               "FLOPs/step S=60",                // the cost per step was counted
+               "exact match by input length",    // part (a)
+               "steps to 95%",                   // part (b)
+               "mean |argmax"});
+    for (const char* name : {"global", "local-p", "location", "guided"})
+        CHECK_MESSAGE(std::filesystem::exists(out.path() + "/ch7_heat_maps_" + name + ".svg"), name);
+    check_run("ch7", "--quick --window 0 --out " + out.path(), 2, {"--window"});
+    check_run("ch7", "--quick --resume " + out.path() + " --out " + out.path(), 1, {"--resume"});
 }

@@ -1,0 +1,163 @@
+// chapters/ch7_variants.cpp — Chapter 7: where attention looks. Local-p, location-aware and guided attention.
+//
+// Chapter 3's attention scores every source position at every step and knows nothing of order: to copy the
+// next letter, the decoder must find it afresh among all S positions. This chapter gives attention a sense of
+// place in three ways (nn/attention_variants.h): local-p attention predicts a centre p_t and scores only the
+// 2D + 1 positions around it (a step costs O(D), not O(S)); location-aware attention lets the score see where the
+// previous step looked, through a convolution over its weights; the guided attention loss penalises weight far
+// from the diagonal while training. The program runs the new layers on a toy batch (section 1), then trains
+// four models from the same weights on chapter 2's copy task stretched to 60 letters: global, local-p,
+// location-aware, and global with the guided loss. Part (a) compares the first three by length and by cost per
+// step; part (b) the guided model with the unguided global one: steps to 95% and the alignment error.
+//
+// Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden, D half-width.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "autodiff/ops.h"
+#include "autodiff/profile.h"
+#include "experiments/attention_variants.h"
+#include "experiments/side_by_side.h"
+#include "io/cli.h"
+#include "models/attention_seq2seq.h"
+
+using namespace s2a;
+
+namespace {
+
+struct Options : TrainingFlags {
+    Options() {  // the chapter's defaults for the shared flags
+        epochs = 4, hidden = 64, batch = 64, examples = 13000, test = 1000;
+    }
+    int max_length = 60, window = 5, every = 25;
+    double guided_weight = 1, guided_g = 0.2;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    Cli cli("ch7", "Chapter 7: local-p, location-aware and guided attention on the copy task, strings of 4 to 60 letters.");
+    o.add_to(cli, "a file in the textbook format instead of the generated copy task (answer = question)");
+    cli.option("max-length", &o.max_length, "the longest string to copy").range(kCopyMinLength, 1000);
+    cli.option("window", &o.window, "local-p: the half-width D of the window (2D + 1 positions)").range(1, 100);
+    cli.option("guided-weight", &o.guided_weight, "the weight λ of the guided attention loss").above(0).at_most(100);
+    cli.option("guided-g", &o.guided_g, "the width g of the guide").above(0).at_most(1);
+    cli.option("every", &o.every, "training steps between two points of the learning curves").range(1, 100000);
+    cli.parse(argc, argv);
+    return guarded("ch7", [&] {
+        if (!o.resume.empty()) throw std::invalid_argument("--resume: chapter 7 does not resume (its curves are taken within epochs)");
+        if (o.quick) {
+            o.quick_sizes(700, 100, 16, 1);
+            o.max_length = std::min(o.max_length, 12), o.every = 5;
+        }
+        o.create_out_folder();
+
+        // 1. The new layers on a toy batch: B = 2 sentences of S = 8 source states of size H = 4 (the second has
+        //    5 real ones), one decoder state each as the query, the additive score shared by all three.
+        Rng rng(o.seed);
+        const Var hs = constant(randn(Shape{2, 8, 4}, rng), "hs");  // hs: (B, S, H)
+        const Var h = constant(randn(Shape{2, 1, 4}, rng), "h");    // h: (B, 1, H)
+        const Tensor mask = lengths_mask({8, 5}, 8);                 // mask: (B, S)
+        const AttentionWeight score(Score::Additive, 4, 4, rng);
+        const Var keys = score.keys(hs);                             // W₂ hs: (B, S, A)
+        LocalAttention local(score, 1, rng);                         // D = 1: windows of 3
+        local.forward(h, hs, keys, &mask);                           // c: (B, 1, H)
+        const LocationAwareAttention location(score, 2, 3, rng);     // F = 2 filters of width 3
+        Tensor before(Shape{2, 8});                                  // α_{t−1}: where the previous step looked
+        before[2] = before[8 + 3] = 1;
+        fmt::print("1. Three attentions on a toy batch: hs {}, query h {}, sentence 2 of 5 real positions\n\n"
+                   "global, softmax over all 8 positions:\n{}\nlocal-p, D = 1: centres p_t {}, weights (3 positions, "
+                   "Gaussian-scaled):\n{}\nlocation-aware, the previous step looked at positions 2 and 3:\n{}\n"
+                   "the guide W for S = T = 6, g = 0.2 (0 on the diagonal):\n{}\n\n",
+                   hs.shape().str(), h.shape().str(), score.forward(h, hs, &mask).value().str(), local.last_centres().str(),
+                   local.last_weights().str(), location.weights(h, keys, constant(before), &mask).value().str(),
+                   attention_guide({6}, {6}, 6, 6, Real(0.2)).str());
+        tape().clear();
+
+        // 2. The data: strings of 4 to 60 letters a..j, copied; the source is not reversed (the alignment is the
+        //    diagonal), padding masked, the space ends each answer.
+        const TextData all = o.data.empty() ? pad(make_copy(o.examples, kCopyMinLength, o.max_length, o.seed), o.max_length, o.max_length)
+                                            : read_text(o.data);
+        const Split sets = split(all, std::min(o.test, all.size() - 1), o.seed);
+        const Vocab vocab = make_vocab(sets.train);
+        TextData dev = sets.test;  // the curves' points: the first 200 test strings
+        dev.questions.resize(std::min(200, dev.size()));
+        dev.answers.resize(dev.questions.size());
+        dev.lines.clear();
+        const Batcher dev_batches(dev, vocab, o.batch, false);
+        fmt::print("2. Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}\n\n",
+                   sets.train.size(), sets.test.size(), kCopyMinLength, o.max_length, o.embed, o.hidden, o.batch);
+
+        // 3. Four models from the same initial weights (a variant's own parameters are drawn after the shared
+        //    ones), Luong wiring, additive score. FLOPs of one decoder step's attention, counted from the shapes.
+        std::vector<Contender> models;
+        std::vector<AttentionSeq2seq*> nets;
+        AttentionConfig c;
+        c.V = vocab.size(), c.E = o.embed, c.H = o.hidden, c.score = Score::Additive, c.pad_id = c.end_id = vocab.id(' ');
+        c.window = o.window;
+        for (const char* name : {"global", "local-p", "location", "guided"}) {
+            AttentionConfig variant = c;
+            variant.attend = name == std::string("guided") ? Attend::Global : parse_attend(name);
+            variant.guided_weight = name == std::string("guided") ? Real(o.guided_weight) : 0;
+            variant.guided_g = Real(o.guided_g);
+            Rng init(o.seed);
+            auto model = std::make_unique<AttentionSeq2seq>(variant, init);
+            nets.push_back(model.get());
+            models.push_back(make_contender(name, std::move(model), sets, vocab, o.batch, false, Real(o.lr), o.seed));
+        }
+        fmt::print("3. Models: global, local-p (D = {}), location-aware ({} filters of width {}), global + guided loss "
+                   "(λ = {}, g = {})\n{:>10} {:>12} {:>16} {:>16}\n", o.window, c.location_filters, c.location_width,
+                   o.guided_weight, o.guided_g, "attention", "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
+        for (Attend a : {Attend::Global, Attend::LocalP, Attend::Location})
+            fmt::print("{:>10} {:>12} {:>16.0f} {:>16.0f}\n", attend_name(a), nets[int(a)]->num_parameters(),
+                       attention_flops(a, 60, o.hidden, o.window, c), attention_flops(a, 600, o.hidden, o.window, c));
+        if (o.profile) {  // --profile: where an epoch of the local-p model's training goes, then stop
+            profile_epoch(models[1].train->num_batches(), [&](int i) { train_step(*nets[1], models[1].train->batch(i), *models[1].optimizer, Real(o.clip)); });
+            return 0;
+        }
+
+        // 4. Training, side by side, one model per core: an epoch is this loop; every `every` steps a point of the
+        //    learning curve (exact match on the first 200 test strings), after the epoch the whole test set.
+        std::vector<Series> curves;
+        for (const Contender& m : models) curves.push_back({m.name, {}, {}});
+        fmt::print("\n4. Training: {} epochs of {} steps\n", o.epochs, models[0].train->num_batches());
+        train_side_by_side(models, o.epochs, [&](Contender& m) {
+            Series& curve = curves[&m - models.data()];
+            for (; m.batch < m.train->num_batches(); ++m.batch) {
+                train_step(*m.model, m.train->batch(m.batch), *m.optimizer, Real(o.clip));
+                if (m.optimizer->steps() % o.every) continue;
+                curve.x.push_back(static_cast<double>(m.optimizer->steps()));
+                curve.y.push_back(100 * exact_match(*m.model, dev_batches, m.start_id));
+            }
+            end_epoch(m);
+            return exact_match(*m.model, *m.test, m.start_id);
+        });
+        write_line_plot(o.out + "/ch7_curves.svg", {"Chapter 7: copy task, exact match on 200 test strings", "training steps",
+                                                    "exact match (%)", curves});
+
+        // 5. Part (a): exact match by length, and where each model looked.
+        report_by_length(models, accuracy_by_length(models, sets.test, vocab, 8),
+                         fmt::format("(a) Copying {} to {} letters: exact match by input length", kCopyMinLength, o.max_length),
+                         o.out + "/ch7_by_length.svg");
+        for (size_t m = 0; m < models.size(); ++m)
+            heat_maps(*nets[m], models[m].name, sets.test, vocab, fmt::format("{}/ch7_heat_maps_{}.svg", o.out, models[m].name));
+
+        // 6. Part (b): the guided loss against none, same weights, same batches.
+        fmt::print("\n(b) Guided attention: steps to 95% exact match (first 200 test strings, a point every {} steps), "
+                   "alignment on the test set\n{:>10} {:>14} {:>22} {:>16}\n", o.every, "model", "steps to 95%",
+                   "mean |argmax − t|", "argmax = t");
+        for (size_t m = 0; m < models.size(); ++m) {
+            const Series& curve = curves[m];
+            std::string reached = "never";
+            for (size_t k = 0; k < curve.y.size() && reached == "never"; ++k)
+                if (curve.y[k] >= 95) reached = fmt::format("{:.0f}", curve.x[k]);
+            const Alignment al = alignment_error(*nets[m], *models[m].test, models[m].start_id, c.pad_id);
+            fmt::print("{:>10} {:>14} {:>22.3f} {:>15.2f}%\n", models[m].name, reached, al.error, 100 * al.on_target);
+        }
+        // Part (c), the pointer-generator (copying what was never seen), is called here.
+        fmt::print("\nPlots: {0}/ch7_curves.svg, {0}/ch7_by_length.svg, {0}/ch7_heat_maps_<model>.svg.\n", o.out);
+        return 0;
+    });
+}
