@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 namespace s2a {
@@ -215,9 +218,81 @@ void set_blas_threads(int n) { g_product_threads = std::max(n, 1); }
 
 namespace {
 
-// The rows of C in one block: all M below about 2²⁰ multiply-adds (starting a thread would cost more than it
-// saves); above, M in at most kMaxBlocks blocks, each of at least 32 rows and a multiple of 16 (whole tiles
-// of OpenBLAS's widest kernels), so that each call still runs at full speed.
+// The threads that share gemm's blocks, started once and kept for the whole program: starting a thread for
+// each product costs tens of microseconds, as long as a whole 128×128×128 product on one core, and a training
+// step makes hundreds of products. The caller runs share 0 itself; the team's threads sleep between jobs.
+// One job at a time: a caller that finds the team busy (models trained side by side on several threads) runs
+// every share itself. Which thread computes a block never changes its bits, so neither does the result.
+class Team {
+  public:
+    explicit Team(int helpers) {
+        for (int i = 1; i <= helpers; ++i) threads_.emplace_back([this, i] { serve(i); });
+    }
+    ~Team() {
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (std::thread& t : threads_) t.join();
+    }
+    int size() const { return int(threads_.size()) + 1; }
+
+    // share(t) for t = 0 … n - 1 (n ≤ size()), share(0) on the calling thread; returns when all have run.
+    void run(int n, const std::function<void(int)>& share) {
+        std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+        if (n <= 1 || !busy.owns_lock()) {
+            for (int t = 0; t < n; ++t) share(t);
+            return;
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            job_ = &share;
+            shares_ = n;
+            pending_ = n - 1;
+            ++generation_;
+        }
+        wake_.notify_all();
+        share(0);
+        std::unique_lock<std::mutex> lock(m_);
+        done_.wait(lock, [&] { return pending_ == 0; });
+    }
+
+  private:
+    void serve(int i) {
+        uint64_t seen = 0;
+        std::unique_lock<std::mutex> lock(m_);
+        for (;;) {
+            wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+            if (stop_) return;
+            seen = generation_;
+            if (i >= shares_) continue;
+            const std::function<void(int)>* job = job_;
+            lock.unlock();
+            (*job)(i);
+            lock.lock();
+            if (--pending_ == 0) done_.notify_one();
+        }
+    }
+
+    std::vector<std::thread> threads_;
+    std::mutex busy_;                          // held by the caller whose job the team runs
+    std::mutex m_;                             // guards everything below
+    std::condition_variable wake_, done_;
+    const std::function<void(int)>* job_ = nullptr;
+    int shares_ = 0, pending_ = 0;             // this job's shares; those not yet finished by the team
+    uint64_t generation_ = 0;                  // one more for each job
+    bool stop_ = false;
+};
+
+Team& team() {
+    static Team t(std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1);
+    return t;
+}
+
+// The rows of C in one block: all M below about 2²⁰ multiply-adds (handing a share to another thread would
+// cost more than it saves); above, M in at most kMaxBlocks blocks, each of at least 32 rows and a multiple of
+// 16 (whole tiles of OpenBLAS's widest kernels), so that each call still runs at full speed.
 int block_rows(int M, int N, int K) {
     constexpr int kMaxBlocks = 8;
     if (double(M) * N * K < double(1 << 20)) return M;
@@ -246,7 +321,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
     }
     count_flops(2.0 * M * N * K);  // a multiply and an add for each of K terms of each of M·N outputs
     const int rows = block_rows(M, N, K), blocks = (M + rows - 1) / rows;
-    const int threads = std::min(blocks, blas_threads());
+    const int threads = std::min({blocks, blas_threads(), team().size()});
     // Thread t makes the calls of blocks t, t + threads, …: C[r : r + m] = alpha op(A)[r : r + m] op(B) + beta C[r : r + m].
     auto run_blocks = [&](int t) {
         for (int b = t; b < blocks; b += threads) {
@@ -256,10 +331,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
                       B, ldb, beta, C + int64_t(r) * ldc, ldc);
         }
     };
-    std::vector<std::thread> helpers;
-    for (int t = 1; t < threads; ++t) helpers.emplace_back(run_blocks, t);
-    run_blocks(0);
-    for (std::thread& h : helpers) h.join();
+    team().run(threads, run_blocks);
 }
 
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B,

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <thread>
 
 #include "experiments/side_by_side.h"
 #include "experiments/transformer.h"
@@ -133,6 +134,34 @@ TEST_CASE("determinism: a large matrix product gives the same bits on 1, 2 or 3 
                 gemm_naive(ta, tb, M, N, K, 1, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 1, ref.ptr(), N);
                 CHECK(max_abs_diff(C[0], ref) < 1e-9 * K);
             }
+}
+
+TEST_CASE("determinism: products made from three threads at once, each on 2 threads, give the bits of one thread") {
+    // gemm's team of threads runs one product at a time; the callers that find it busy compute their blocks
+    // themselves. Either way every block is the same single-threaded call, so the bits cannot change.
+    Rng rng(4);
+    const int M = 256, N = 96, K = 80;  // 2 MFLOP, 8 blocks of 32 rows
+    std::vector<Tensor> A, B, want;
+    for (int j = 0; j < 3; ++j) {
+        A.push_back(randn(Shape{M, K}, rng));
+        B.push_back(randn(Shape{K, N}, rng));
+        want.emplace_back(Shape{M, N});
+        const ProductThreads hold(1);
+        gemm(false, false, M, N, K, 1, A[j].ptr(), K, B[j].ptr(), N, 0, want[j].ptr(), N);
+    }
+    std::vector<Tensor> got(3, Tensor(Shape{M, N}));
+    std::vector<int> mismatches(3, 0);
+    const ProductThreads hold(2);
+    std::vector<std::thread> callers;
+    for (int j = 0; j < 3; ++j)
+        callers.emplace_back([&, j] {
+            for (int rep = 0; rep < 50; ++rep) {
+                gemm(false, false, M, N, K, 1, A[j].ptr(), K, B[j].ptr(), N, 0, got[j].ptr(), N);
+                mismatches[j] += got[j].data != want[j].data;
+            }
+        });
+    for (std::thread& c : callers) c.join();
+    for (int j = 0; j < 3; ++j) CHECK(mismatches[j] == 0);
 }
 
 TEST_CASE("determinism: a model trained alone on 1 or 2 threads or beside two others ends with the same weights") {
