@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <stdexcept>
 
 namespace s2a {
@@ -104,6 +103,10 @@ std::vector<const SceneObject*> named_objects(const Scene& s, size_t w) {
 
 }  // namespace
 
+std::set<int> named_cells(const Scene& scene, size_t w, int Ho, int Wo) {
+    return cells_covering(scene, named_objects(scene, w), Ho, Wo);
+}
+
 AttentionOnObjects attention_on_objects(Captioner& model, const std::vector<Scene>& scenes, int width, int batch_size) {
     AttentionOnObjects r;
     const auto [Ho, Wo] = model.grid_size();
@@ -120,7 +123,7 @@ AttentionOnObjects attention_on_objects(Captioner& model, const std::vector<Scen
             for (size_t w = 0; w < s.caption.size(); ++w) {
                 const WordClass c = word_class(truth[w]);
                 if (c != WordClass::Colour && c != WordClass::Shape) continue;
-                const std::set<int> cells = cells_covering(s, named_objects(s, w), Ho, Wo);
+                const std::set<int> cells = named_cells(s, w, Ho, Wo);
                 for (int l : cells) r.on_object += alpha[(int64_t(b) * T + w) * L + l];
                 r.chance += double(cells.size()) / L;
                 ++r.words;

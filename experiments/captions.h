@@ -5,6 +5,7 @@
 // Dimensions: N scenes, B batch, T caption steps, L = Ho · Wo grid positions, Hi × Wi image pixels.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ void print_kind_table(const KindTable& table);
 // weight α_{t,l} its step put on grid cells covering the object it names (a cell covers an object when one of
 // its Hi/Ho × Wi/Wo pixels is painted by it; "two red circles" names both). `chance` is what weights spread
 // evenly over the grid would put there: the mean fraction of the cells that cover the named object.
+// The grid cells (l = i · Wo + j) covering the object(s) that word w of the scene's caption names.
+std::set<int> named_cells(const Scene& scene, size_t w, int Ho, int Wo);
 struct AttentionOnObjects {
     double on_object = 0, chance = 0;
     int words = 0;  // the words measured
