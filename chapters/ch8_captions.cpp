@@ -152,7 +152,11 @@ int main(int argc, char** argv) {
                    fmt::format("beam k={}", o.beam), 100 * beam.exact_match, beam.bleu.bleu);
         print_kind_table(errors_by_kind(data.test, greedy.predictions));
 
-        // 6. Where the words look, and the overlays.
+        // 6. Where the words look, and the overlays (a mean-pooled grid has one cell: nothing to measure).
+        if (o.mean_pool) {
+            fmt::print("\n6. --mean-pool: one position, so no attention to measure or draw.\n");
+            return 0;
+        }
         const AttentionOnObjects on = attention_on_objects(model, data.test, width, 250);
         fmt::print("\n6. Attention of the colour and shape words of the {} exactly right test captions: on average {:.3f} "
                    "of a word's weight lies on the cells of the object it names (spread evenly: {:.3f})\n", on.words,
