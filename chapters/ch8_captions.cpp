@@ -74,7 +74,10 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
     return guarded("ch8", [&] {
         if (!o.resume.empty()) throw std::invalid_argument("--resume: chapter 8 does not resume (it saves OUT/ch8_captioner.npz each epoch; --eval-only reloads it)");
-        if (o.quick) o.quick_sizes(600, 100, 16, 2), o.show = 2;
+        if (o.quick) {
+            o.quick_sizes(600, 100, 16, 2);
+            o.show = 2;
+        }
         o.create_out_folder();
 
         // 1. An untrained captioner on two scenes (32×32 pixels, 5 palette colours): pixels → RGB + coordinates →
@@ -99,7 +102,7 @@ int main(int argc, char** argv) {
                    "last conv {} filters → grid {}×{} → hs {}\nfirst step: query h₀ {}, weights α₁ {} (sum 1 over "
                    "the L = {} cells), context {}\nα₁ · L of image 1, cell by cell (1 = an even share; untrained, "
                    "it looks nearly everywhere alike):\n", two[0].text(), two[1].text(), toy.src.shape.str(),
-                   Shape{2, 32, 32, 5}.str(), fmt::join(config.channels, ", "), config.H, Ho, Wo, hs.shape().str(),
+                   Shape{2, scenes.size, scenes.size, 5}.str(), fmt::join(config.channels, ", "), config.H, Ho, Wo, hs.shape().str(),
                    state.out.shape().str(), alpha.shape.str(), Ho * Wo, Shape{2, config.H}.str());
         for (int i = 0; i < Ho; ++i) {
             for (int j = 0; j < Wo; ++j) fmt::print(" {:5.2f}", alpha[i * Wo + j] * Ho * Wo);
@@ -158,7 +161,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         const AttentionOnObjects on = attention_on_objects(model, data.test, width, 250);
-        fmt::print("\n6. Attention of the colour and shape words of the {} exactly right test captions: on average {:.3f} "
+        fmt::print("\n6. Attention of the {} colour and shape words of the exactly right test captions: on average {:.3f} "
                    "of a word's weight lies on the cells of the object it names (spread evenly: {:.3f})\n", on.words,
                    on.on_object, on.chance);
         if (o.show) {
