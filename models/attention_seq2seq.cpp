@@ -213,20 +213,20 @@ Var AttentionSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
     return cross_entropy(logits, targets) + scale(guided_attention_loss(a, src_lengths, tgt_lengths, cfg.guided_g), cfg.guided_weight);
 }
 
-DecoderSteps AttentionSeq2seq::steps(const IndexTensor& src, int copies) {
-    // What the steps share, each sentence's rows repeated `copies` times: the source side (hs, its keys, its
-    // mask) and the decoder's state.
+DecoderSteps attention_decoder_steps(AttentionDecoder& decoder, const Var& hs, const StackState& state, const Tensor* mask,
+                                     int copies, std::vector<Tensor>& weights) {
+    // What the steps share, each row repeated `copies` times: the source side (hs, its keys, its mask) and the
+    // decoder's state.
     struct Shared {
         Var hs, keys;      // (R, S, H), the keys' shape set by the score function
-        Tensor mask;       // (R, S)
+        Tensor mask;       // (R, S); empty for none
         StackState state;  // every layer's (h, c), and s (R, H)
     };
-    const std::vector<int> rows = repeated_rows(src.shape[0], copies);
-    auto [hs, state] = encoder.forward(src);
+    const std::vector<int> rows = repeated_rows(hs.dim(0), copies);
     auto shared = std::make_shared<Shared>();
     shared->hs = take_rows(hs, rows);
     shared->keys = take_rows(decoder.keys(hs), rows);
-    shared->mask = take_rows(source_mask(src, cfg.pad_id, cfg.reversed_source), rows);
+    if (mask) shared->mask = take_rows(*mask, rows);
     const auto move_rows = [](StackState& s, const std::vector<int>& r) {
         for (LSTMState& layer : s.layers) layer = {take_rows(layer.h, r), take_rows(layer.c, r)};
         s.out = take_rows(s.out, r);
@@ -234,24 +234,33 @@ DecoderSteps AttentionSeq2seq::steps(const IndexTensor& src, int copies) {
     };
     shared->state = state;
     move_rows(shared->state, rows);
-    step_weights_.clear();
-    return {[this, shared](const IndexTensor& prev) {
+    return {[&decoder, &weights, shared, masked = mask != nullptr](const IndexTensor& prev) {
                 Tensor a;  // (R, 1, S)
-                const Var logits = decoder.step(prev, shared->hs, shared->keys, cfg.pad_id >= 0 ? &shared->mask : nullptr,
-                                                shared->state, &a);
-                step_weights_.push_back(a);
+                const Var logits = decoder.step(prev, shared->hs, shared->keys, masked ? &shared->mask : nullptr, shared->state, &a);
+                weights.push_back(a);
                 return log_softmax(logits).value();  // (R, V)
             },
             [shared, move_rows](const std::vector<int>& parents) { move_rows(shared->state, parents); }};
 }
 
+Tensor attention_map_of(const std::vector<Tensor>& steps, int B, int length) {
+    const int S = steps.empty() ? 0 : steps[0].dim(2);
+    Tensor map(Shape{B, length, S});
+    for (int t = 0; t < length; ++t)
+        for (int b = 0; b < B; ++b) std::copy_n(steps[t].ptr() + int64_t(b) * S, S, map.ptr() + (int64_t(b) * length + t) * S);
+    return map;
+}
+
+DecoderSteps AttentionSeq2seq::steps(const IndexTensor& src, int copies) {
+    auto [hs, state] = encoder.forward(src);
+    const Tensor mask = source_mask(src, cfg.pad_id, cfg.reversed_source);
+    step_weights_.clear();
+    return attention_decoder_steps(decoder, hs, state, cfg.pad_id >= 0 ? &mask : nullptr, copies, step_weights_);
+}
+
 IndexTensor AttentionSeq2seq::generate(const IndexTensor& src, int start_id, int length) {
     const IndexTensor result = Seq2seqModel::generate(src, start_id, length);  // (B, length); fills step_weights_
-    const int B = src.shape[0], S = src.shape[1];
-    attention_map_ = Tensor(Shape{B, length, S});
-    for (int t = 0; t < length; ++t)
-        for (int b = 0; b < B; ++b)
-            std::copy_n(step_weights_[t].ptr() + int64_t(b) * S, S, attention_map_.ptr() + (int64_t(b) * length + t) * S);
+    attention_map_ = attention_map_of(step_weights_, src.shape[0], length);
     return result;
 }
 

@@ -115,6 +115,14 @@ class AttentionDecoder : public Module {
     Tensor last_weights_;  // (B, Tq, S) of the last attend()
 };
 
+// The decoding steps (models/decoding.h) of `decoder` over encoder states hs (B, S, H) from the initial state
+// `state`, each row repeated `copies` times; mask (B, S) or null. Every step appends its weights (R, 1, S) to
+// `weights`, which the caller owns and clears. AttentionSeq2seq and the captioner (models/captioner.h) share it.
+DecoderSteps attention_decoder_steps(AttentionDecoder& decoder, const Var& hs, const StackState& state, const Tensor* mask,
+                                     int copies, std::vector<Tensor>& weights);
+// The weights greedy decoding kept, one (B, 1, S) per step, laid out as an attention map (B, length, S).
+Tensor attention_map_of(const std::vector<Tensor>& steps, int B, int length);
+
 class AttentionSeq2seq : public Seq2seqModel {
   public:
     AttentionSeq2seq(const AttentionConfig& cfg, Rng& rng);

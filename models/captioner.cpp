@@ -63,7 +63,7 @@ Captioner::Captioner(const CaptionerConfig& c, Rng& rng)
       init_c(c.H, c.H, rng),
       decoder(decoder_config(c), rng),
       palette_(constant(palette_table(), "palette")) {
-    const auto [Ho, Wo] = grid_size();
+    const auto [Ho, Wo] = cnn.grid_size(c.height, c.width);
     if (Ho < 1 || Wo < 1)
         throw std::invalid_argument(fmt::format("Captioner: a {}×{} image is too small for {} pooled blocks (each halves it)",
                                                 c.height, c.width, c.channels.size()));
@@ -88,7 +88,8 @@ std::pair<Var, StackState> Captioner::encode(const IndexTensor& pixels) const {
     const Var hs = cnn.forward(x);                                  // hs: (B, L, H)
     const Var mean_a = mean(hs, 1);                                 // ā: (B, H)
     const Var h0 = tanh(init_h.forward(mean_a)), c0 = tanh(init_c.forward(mean_a));  // (B, H) each
-    return {hs, StackState{{LSTMState{h0, c0}}, h0}};
+    const Var grid = cfg.mean_pool ? reshape(mean_a, Shape{B, 1, cfg.H}) : hs;  // what attention reads: (B, L or 1, H)
+    return {grid, StackState{{LSTMState{h0, c0}}, h0}};
 }
 
 Var Captioner::step_weights(const Var& keys, const StackState& before, const StackState& after) const {
@@ -115,39 +116,14 @@ Var Captioner::loss(const IndexTensor& src, const IndexTensor& tgt) {
 }
 
 DecoderSteps Captioner::steps(const IndexTensor& src, int copies) {
-    struct Shared {  // what the two functions share, each image's rows repeated `copies` times
-        Var hs, keys;      // (R, L, H), (R, L, key size)
-        StackState state;  // (h, c) and s, each (R, H)
-    };
-    const std::vector<int> rows = repeated_rows(src.shape[0], copies);
     auto [hs, state] = encode(src);
-    auto shared = std::make_shared<Shared>();
-    shared->hs = take_rows(hs, rows);
-    shared->keys = take_rows(decoder.keys(hs), rows);
-    shared->state = state;
-    const auto move_rows = [shared](const std::vector<int>& r) {
-        LSTMState& s = shared->state.layers[0];
-        s = {take_rows(s.h, r), take_rows(s.c, r)};
-        shared->state.out = take_rows(shared->state.out, r);
-    };
-    move_rows(rows);
     step_weights_.clear();
-    return {[this, shared](const IndexTensor& prev) {
-                Tensor a;  // (R, 1, L)
-                const Var logits = decoder.step(prev, shared->hs, shared->keys, nullptr, shared->state, &a);
-                step_weights_.push_back(a);
-                return log_softmax(logits).value();  // (R, V)
-            },
-            move_rows};
+    return attention_decoder_steps(decoder, hs, state, nullptr, copies, step_weights_);  // no mask: every cell is real
 }
 
 IndexTensor Captioner::generate(const IndexTensor& src, int start_id, int length) {
     const IndexTensor words = Seq2seqModel::generate(src, start_id, length);  // (B, length); fills step_weights_
-    const int B = src.shape[0], L = step_weights_.empty() ? 0 : step_weights_[0].dim(2);
-    attention_map_ = Tensor(Shape{B, length, L});
-    for (int t = 0; t < length; ++t)
-        for (int b = 0; b < B; ++b)
-            std::copy_n(step_weights_[t].ptr() + int64_t(b) * L, L, attention_map_.ptr() + (int64_t(b) * length + t) * L);
+    attention_map_ = attention_map_of(step_weights_, src.shape[0], length);
     return words;
 }
 

@@ -41,6 +41,7 @@ struct CaptionerConfig {
     Wiring wiring = Wiring::Bahdanau;
     Real lambda = 0;                  // the doubly stochastic regulariser's weight
     int end_id = -1;                  // the word that ends a caption (-1: captions are always T words)
+    bool mean_pool = false;           // the grid averaged to one position ā: the same decoder, nothing to choose
 };
 
 // The penalty Σ_b Σₗ (1 - Σₜ mask_{b,t} α_{b,t,l})² / B for weights alpha (B, T, L), where mask_{b,t} is 1 while
@@ -52,7 +53,8 @@ class Captioner : public Seq2seqModel {
     // Throws std::invalid_argument for a config the parts refuse (sizes < 1, an image the pools cannot halve).
     Captioner(const CaptionerConfig& cfg, Rng& rng);
 
-    // pixels (B, Hi·Wi) palette ids → the grid hs (B, L, H) and the decoder's initial state.
+    // pixels (B, Hi·Wi) palette ids → the grid hs (B, L, H) and the decoder's initial state; with mean_pool,
+    // hs is ā alone (B, 1, H), so every step's context is the same summary of the image.
     // Throws std::invalid_argument naming the limit if a row's length is not Hi·Wi or an id is not a colour.
     std::pair<Var, StackState> encode(const IndexTensor& pixels) const;
 
@@ -66,7 +68,7 @@ class Captioner : public Seq2seqModel {
     // The weights of the last generate(): (B, length, L), row t = where word t looked; reshape a row to
     // (Ho, Wo) to lay it over the image.
     const Tensor& attention_map() const { return attention_map_; }
-    std::pair<int, int> grid_size() const { return cnn.grid_size(cfg.height, cfg.width); }
+    std::pair<int, int> grid_size() const { return cfg.mean_pool ? std::pair{1, 1} : cnn.grid_size(cfg.height, cfg.width); }
 
     // Step t's weights α_t (B, 1, L) as a value of the tape, so the regulariser's gradient reaches the scores.
     // The decoder keeps only a copy for display, so they are computed again here from the query it used: the

@@ -172,6 +172,18 @@ std::vector<OpCase> op_cases() {
             Rng mask_rng(99 + rep);
             return dropout(x[0], Real(0.3), mask_rng, true);
         });
+
+        // Images (B, Hi, Wi, C), channels last: fields reaching into the padding, strides that skip pixels,
+        // overlapping pooling windows (a pixel can win two).
+        add_case("im2col", "3×3, stride 2, padding 1", {Shape{B, 5, 4, 2}},
+                 [](const std::vector<Var>& x) { return im2col(x[0], 3, 3, 2, 1); });
+        add_case("conv2d", "3×3, stride 1, padding 1", {Shape{B, 5, 4, 2}, Shape{3, 3, 2, 3}, Shape{3}},
+                 [](const std::vector<Var>& x) { return conv2d(x[0], x[1], x[2], 1, 1); });
+        add_case("conv2d", "2×3, stride 2, padding 0", {Shape{B, 6, 5, 2}, Shape{2, 3, 2, 3}, Shape{3}},
+                 [](const std::vector<Var>& x) { return conv2d(x[0], x[1], x[2], 2, 0); });
+        add_case("max_pool2d", "2×2, stride 2", {Shape{B, 4, 6, H}}, [](const std::vector<Var>& x) { return max_pool2d(x[0], 2, 2); });
+        add_case("max_pool2d", "3×3, stride 2 (overlapping)", {Shape{B, 5, 5, 2}},
+                 [](const std::vector<Var>& x) { return max_pool2d(x[0], 3, 2); });
     }
     return cases;
 }

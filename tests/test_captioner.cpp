@@ -1,10 +1,15 @@
 // tests/test_captioner.cpp — the captioner (models/captioner.h): gradient checks of the whole loss in double with a
 // tiny model (both wirings, with and without the doubly stochastic regulariser), the regulariser by itself, the
 // attention weights it puts on the tape against the decoder's own, decoding shapes, bad images, and a short
-// training run on one-shape scenes that must learn to name them.
+// training run on one-shape scenes that must learn to name them; chapter 8's measurements (experiments/captions.h).
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "autodiff/ops.h"
+#include "experiments/captions.h"
 #include "models/captioner.h"
 #include "models/train.h"
 #include "tests/util.h"
@@ -146,4 +151,101 @@ TEST_CASE("captioner: a short training run learns to name one shape") {
     CHECK(last_loss < first_loss / 2);
     CHECK(after.exact_match >= 0.5);  // chance is 1 in 12
     CHECK(after.bleu.precision[0] >= 0.75);  // words right even where the whole caption is not
+}
+
+TEST_CASE("captions: caption kinds, word classes, and the wrong captions filed by kind and first wrong word") {
+    const SceneSplit data = make_scene_split(200, 0, SceneOptions{}, 3);
+    const int T = caption_width(SceneOptions{}) - 1;
+    std::vector<std::vector<int>> predictions;
+    int by_kind[kCaptionKinds] = {};
+    for (const Scene& s : data.train) {
+        const CaptionKind kind = caption_kind(s);
+        ++by_kind[int(kind)];
+        const std::string text = s.text();
+        INFO(text);
+        CHECK((kind == CaptionKind::One) == (s.caption.size() == 2));
+        CHECK((kind == CaptionKind::Alike) == (s.caption[0] == "two"));
+        CHECK((kind == CaptionKind::LeftOf) == contains(text, " left of "));
+        CHECK((kind == CaptionKind::Above) == contains(text, " above "));
+        std::vector<int> ids(T, kEndWord);  // the true caption, end word and padding after it
+        for (size_t w = 0; w < s.caption.size(); ++w) ids[w] = word_id(s.caption[w]);
+        predictions.push_back(ids);
+    }
+    for (int k = 0; k < 4; ++k) CHECK_MESSAGE(by_kind[k] > 0, caption_kind_name(CaptionKind(k)));
+    CHECK(word_class(word_id("yellow")) == WordClass::Colour);
+    CHECK(word_class(word_id("triangles")) == WordClass::Shape);
+    CHECK(word_class(word_id("two")) == WordClass::Count);
+    CHECK(word_class(word_id("of")) == WordClass::Relation);
+    CHECK(word_class(kEndWord) == WordClass::End);
+
+    // Three captions spoiled: the first word of one relation (a colour), the "two" of an alike scene, and the
+    // end word of a one-shape caption (one word too many).
+    const auto first_of = [&](CaptionKind kind) {
+        for (size_t i = 0; i < data.train.size(); ++i)
+            if (caption_kind(data.train[i]) == kind) return i;
+        return data.train.size();
+    };
+    const size_t relation = first_of(CaptionKind::LeftOf), alike = first_of(CaptionKind::Alike), one = first_of(CaptionKind::One);
+    predictions[relation][0] = predictions[relation][0] == word_id("red") ? word_id("blue") : word_id("red");
+    predictions[alike][0] = word_id("red");
+    predictions[one][2] = word_id("and");
+    const KindTable t = errors_by_kind(data.train, predictions);
+    for (int k = 0; k < kCaptionKinds; ++k) CHECK(t.scenes[k] == by_kind[k]);
+    CHECK(t.right[int(CaptionKind::LeftOf)] == by_kind[int(CaptionKind::LeftOf)] - 1);
+    CHECK(t.first_error[int(CaptionKind::LeftOf)][int(WordClass::Colour)] == 1);
+    CHECK(t.first_error[int(CaptionKind::Alike)][int(WordClass::Count)] == 1);
+    CHECK(t.first_error[int(CaptionKind::One)][int(WordClass::End)] == 1);
+    CHECK(t.right[int(CaptionKind::Above)] == by_kind[int(CaptionKind::Above)]);
+    CHECK(contains(error_of([&] { errors_by_kind(data.train, {}); }), "0 predictions for 200 scenes"));
+}
+
+TEST_CASE("captions: the cells a word names, and the overlays") {
+    const SceneSplit data = make_scene_split(300, 0, SceneOptions{}, 4);
+    int checked = 0;
+    for (const Scene& s : data.train) {
+        // Each object's cells of the 8×8 grid (4×4 pixels each), found pixel by pixel from its colour in its box.
+        std::vector<std::set<int>> cells(s.objects.size());
+        for (size_t k = 0; k < s.objects.size(); ++k) {
+            const SceneObject& o = s.objects[k];
+            for (int y = 0; y < s.height; ++y)
+                for (int x = 0; x < s.width; ++x)
+                    if (x >= o.x && x < o.x + o.side && y >= o.y && y < o.y + o.side && s.pixels[size_t(y) * s.width + x] == o.colour)
+                        cells[k].insert(y / 4 * 8 + x / 4);
+        }
+        const CaptionKind kind = caption_kind(s);
+        INFO(s.text());
+        if (kind == CaptionKind::One) CHECK(named_cells(s, 1, 8, 8) == cells[0]);
+        if (kind == CaptionKind::Alike) {
+            std::set<int> both = cells[0];
+            both.insert(cells[1].begin(), cells[1].end());
+            CHECK(named_cells(s, 2, 8, 8) == both);
+        }
+        if (kind == CaptionKind::LeftOf || kind == CaptionKind::Above) {  // "a b left of c d", "a b above c d"
+            const bool horizontal = kind == CaptionKind::LeftOf;
+            const double d = horizontal ? s.objects[0].cx() - s.objects[1].cx() : s.objects[0].cy() - s.objects[1].cy();
+            const size_t first = d < 0 ? 0 : 1;  // the left (upper) object is named first
+            CHECK(named_cells(s, 0, 8, 8) == cells[first]);
+            CHECK(named_cells(s, 1, 8, 8) == cells[first]);
+            CHECK(named_cells(s, s.caption.size() - 1, 8, 8) == cells[1 - first]);
+            ++checked;
+        }
+    }
+    CHECK(checked > 50);
+
+    CaptionerConfig c;
+    c.V = static_cast<int>(kSceneWords.size()), c.E = 4, c.H = 8, c.end_id = kEndWord;
+    Rng rng(6);
+    Captioner model(c, rng);
+    const int width = caption_width(SceneOptions{});
+    const TempDir out("captions");
+    const std::string path = out.path() + "/overlays.svg";
+    write_attention_overlays(path, model, {data.train[0], data.train[1]}, width, 2);
+    std::ifstream in(path);
+    std::stringstream svg;
+    svg << in.rdbuf();
+    CHECK(contains(svg.str(), "<svg"));
+    CHECK(contains(svg.str(), "truth: " + data.train[1].text()));
+    CHECK(contains(svg.str(), "α = "));  // a cell of a word's attention
+    CHECK(contains(error_of([&] { write_attention_overlays(out.path() + "/no/such/dir/x.svg", model, {data.train[0]}, width); }),
+                   "cannot write"));
 }

@@ -93,3 +93,25 @@ TEST_CASE("chapters: ch7 runs in quick mode") {
     check_run("ch7", "--quick --window 0 --out " + out.path(), 2, {"--window"});
     check_run("ch7", "--quick --resume " + out.path() + " --out " + out.path(), 1, {"--resume"});
 }
+
+TEST_CASE("chapters: ch8 runs in quick mode") {
+    const TempDir out("ch8");
+    const Run trained = check_run("ch8", "--quick --out " + out.path(), 0,
+              {"hs (2, 64, 16)",                   // the toy batch went through the CNN to the grid
+               "weights α₁ (2, 1, 64)",            // and one decoder step's attention over it
+               "beam k=3",                         // greedy and beam on the test images
+               "first wrong word:",                // the errors by caption kind
+               "of the object it names"});         // the attention on the named object
+    CHECK(std::filesystem::exists(out.path() + "/ch8_attention.svg"));
+    CHECK(std::filesystem::exists(out.path() + "/ch8_captioner.npz"));
+    // --eval-only reloads the checkpoint: the same captions, so the same scores, errors and attention.
+    const Run reloaded = check_run("ch8", "--quick --eval-only --out " + out.path(), 0, {"greedy"});
+    const auto evaluation = [](const std::string& text) {
+        const size_t from = text.find("5. Test captions");
+        return text.substr(from, text.find("Overlays") - from);
+    };
+    CHECK(evaluation(reloaded.output) == evaluation(trained.output));
+    check_run("ch8", "--quick --channels 16,x --out " + out.path(), 1, {"--channels 16,x: 'x' is not a whole number"});
+    check_run("ch8", "--quick --beam 0 --out " + out.path(), 2, {"--beam"});
+    check_run("ch8", "--quick --resume " + out.path() + " --out " + out.path(), 1, {"--resume"});
+}
