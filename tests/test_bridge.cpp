@@ -102,10 +102,12 @@ std::string questions() {
 }
 
 // The Python that imports PyTorch and NumPy: python3, or else Debian's /usr/bin/python3, where python3-torch
-// installs (a python3 earlier on PATH, pyenv's for one, does not see it); "" for none.
+// installs (a python3 earlier on PATH, pyenv's for one, does not see it). "" for none, after saying that the
+// test is skipped.
 std::string python_with_torch() {
     for (const char* python : {"python3", "/usr/bin/python3"})
         if (run_command(fmt::format("{} -c 'import torch, numpy'", python)).status == 0) return python;
+    MESSAGE("skipped the bridge test: python3-torch is not installed (apt-get install python3-torch python3-numpy)");
     return "";
 }
 
@@ -153,10 +155,7 @@ TEST_CASE("bridge: --ask-format tsv prints each answer with the log-probability 
 
 TEST_CASE("bridge: PyTorch rebuilds every configuration a model file describes, and answers as seq2attn does") {
     const std::string python = python_with_torch();
-    if (python.empty()) {
-        MESSAGE("skipped the bridge test: python3-torch is not installed (apt-get install python3-torch python3-numpy)");
-        return;
-    }
+    if (python.empty()) return;
     TempDir dir("bridge_configurations");
     const std::string in = dir.write("questions.txt", questions());
     for (Case& c : every_configuration()) {
@@ -184,10 +183,7 @@ TEST_CASE("bridge: PyTorch rebuilds every configuration a model file describes, 
 
 TEST_CASE("bridge: PyTorch reproduces the answers of a trained chapter 3 and chapter 5 model") {
     const std::string python = python_with_torch();
-    if (python.empty()) {
-        MESSAGE("skipped the bridge test: python3-torch is not installed (apt-get install python3-torch python3-numpy)");
-        return;
-    }
+    if (python.empty()) return;
     TempDir dir("bridge_trained");
     check_run("ch3", "--quick --maps 0 --out " + dir.path(), 0, {"ch3_attention.npz"});
     check_run("ch5", "--quick --seconds 0 --out " + dir.path(), 0, {"ch5_transformer.npz"});

@@ -561,7 +561,7 @@ def compare(f, ours, theirs, questions, tolerance):
     for q, (a, lp), (b, lq) in zip(questions, ours, theirs):
         if a is None or b is None:  # refused: the same question must be refused by both
             same, delta = a is None and b is None, 0.0
-            a, b = a or "(refused)", b or "(refused)"
+            a, b = ("(refused)" if x is None else x for x in (a, b))
         else:
             same = a == b and len(lp) == len(lq)
             delta = max((abs(x - y) for x, y in zip(lp, lq)), default=0.0)
