@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
@@ -28,6 +29,8 @@ void AskFlags::add_to(Cli& cli, bool beam_flags) {
     cli.option("load", &load, "skip training: rebuild the model of a model file (OUT/chN_NAME.npz) and score it", "FILE");
     cli.flag("ask", &ask, "with --load: answer questions typed or piped in, one a line");
     cli.option("explain", &explain, "with --load: one answer step by step, for a question or test example N", "N|TEXT");
+    cli.option("ask-format", &format, "with --ask: text (for people) or tsv (one line per question, for tools/to_pytorch.py)",
+               "text|tsv");
     if (beam_flags) {
         cli.option("beam", &beam, "with --ask: also beam search's K best answers (0: none)").range(0, 64);
         cli.option("alpha", &alpha, "with --beam: beam search's length-penalty exponent α").range(0, 10);
@@ -36,6 +39,10 @@ void AskFlags::add_to(Cli& cli, bool beam_flags) {
         return load.empty() && (ask || !explain.empty() || (beam_flags && beam > 0))
                    ? "--ask, --explain and --beam question a trained model: name its file with --load FILE"
                    : "";
+    });
+    cli.require([this] {
+        if (format != "text" && format != "tsv") return fmt::format("--ask-format must be text or tsv, got '{}'", format);
+        return format == "tsv" && !ask ? std::string("--ask-format tsv formats the answers of --ask: add --ask") : std::string();
     });
 }
 
@@ -223,6 +230,22 @@ void report(const ModelFile& m, const std::string& question, const AskFlags& f, 
     }
 }
 
+// What one question gets with --ask-format tsv: one line, "answer<TAB>question<TAB>answer<TAB>log p …" with the
+// log-probability of the chosen character at each step up to the end symbol, in as many digits as a Real holds
+// (max_digits10), so another implementation can be held to it (tools/to_pytorch.py); "refused<TAB>question<TAB>why"
+// for a question the model cannot read.
+void report_tsv(const ModelFile& m, const std::string& question) {
+    try {
+        const Answer a = answer(m, encode_question(m, question));
+        std::vector<std::string> log_probs;
+        for (int t = 0; t < a.steps; ++t)
+            log_probs.push_back(fmt::format("{:.{}g}", a.log_probs[t][a.tokens[t]], std::numeric_limits<Real>::max_digits10));
+        fmt::print("answer\t{}\t{}\t{}\n", question, text_of(m.vocab, a.tokens), fmt::join(log_probs, " "));
+    } catch (const BadQuestion& e) {
+        fmt::print("refused\t{}\t{}\n", question, e.what());
+    }
+}
+
 // Waits for Enter when stdin is a terminal (a piped explanation prints at once); once input has ended, no more.
 void next_step(bool& interactive) {
     if (!interactive) return;
@@ -377,6 +400,13 @@ int question_model(const AskFlags& f, const TrainingFlags& chapter, const std::s
     score(m, test);
     if (!f.explain.empty()) explain(m, question_of(f.explain, test));
     if (!f.ask) return 0;
+    if (f.format == "tsv") {
+        for (std::string line; std::getline(std::cin, line);) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();  // a Windows line end
+            report_tsv(m, line);
+        }
+        return 0;
+    }
 
     std::filesystem::create_directories(out);
     const std::string svg = fmt::format("{}/{}_ask.svg", out, std::filesystem::path(f.load).stem().string());

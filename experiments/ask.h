@@ -8,6 +8,10 @@
 //   --beam K         beam search's K best answers as well, with log P and the score they were ranked by
 //   --explain X      the computation behind one answer, one decoder step at a time (Enter for the next step
 //                    on a terminal; all at once when piped): X is a question, or the number N of a test example
+//   --ask-format F   text (the default, for people) or tsv: one line per question for a program to read,
+//                    "answer<TAB>question<TAB>answer<TAB>log p of each step" (steps up to and including the end
+//                    symbol, every digit a Real holds), or "refused<TAB>question<TAB>why"; tools/to_pytorch.py
+//                    --compare reads it
 //
 // A question is checked before the model sees it: a character outside the vocabulary (named with its position)
 // or a question longer than the model's width is one line of explanation, and the session goes on. It is then
@@ -29,6 +33,7 @@ struct AskFlags {
     int beam = 0;         // --beam K: the K-best list too (0: greedy answers only)
     double alpha = 0.6;   // --alpha: beam search's length penalty (models/decoding.h)
     std::string explain;  // --explain N or QUESTION
+    std::string format = "text";  // --ask-format text|tsv
 
     // Registers the flags; beam_flags = false leaves --beam and --alpha to a chapter that has its own (ch5),
     // which then sets `beam` and `alpha` from them. Rule: --ask, --explain and --beam need --load.
