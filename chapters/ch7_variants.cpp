@@ -41,7 +41,8 @@ struct Options : TrainingFlags {
 
 int main(int argc, char** argv) {
     Options o;
-    Cli cli("ch7", "Chapter 7: local-p, location-aware and guided attention on the copy task, strings of 4 to 60 letters.");
+    Cli cli("ch7", "Chapter 7: local-p, location-aware and guided attention on the copy task (4 to 60 letters); the "
+                        "pointer-generator writing names never seen in training.");
     o.add_to(cli, "a file in the textbook format instead of the generated copy task (answer = question)");
     cli.option("max-length", &o.max_length, "the longest string to copy").range(kCopyMinLength, 1000);
     cli.option("window", &o.window, "local-p: the half-width D of the window (2D + 1 positions)").range(1, 100);
