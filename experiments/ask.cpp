@@ -96,7 +96,7 @@ struct Answer {
 // cross-attention (1, h, 1, S), averaged over its h heads; nothing for chapter 1's model, which has no attention.
 std::vector<double> attention_row(Seq2seqModel& model) {
     if (const auto* a = dynamic_cast<const AttentionSeq2seq*>(&model)) {
-        const Tensor& w = a->decoder.attention.last_weights();
+        const Tensor& w = a->decoder.last_weights();
         return {w.data.begin(), w.data.end()};
     }
     if (const auto* tr = dynamic_cast<const TransformerSeq2seq*>(&model)) {

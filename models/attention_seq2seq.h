@@ -93,6 +93,9 @@ class AttentionDecoder : public Module {
     // One generation step: prev (B) → logits (B, V); `state` advances; weights (B, 1, S) of this step in `a`.
     Var step(const IndexTensor& prev, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Tensor* a);
     Var keys(const Var& hs) const { return attention.weight.keys(hs); }
+    // The weights (B, Tq, S) of the last step or forward, whichever attention ran (attention.last_weights() is
+    // only chapter 3's Attention::forward's, which the decoder no longer calls).
+    const Tensor& last_weights() const { return last_weights_; }
 
     Attention attention;                              // the score (and, for global attention, all of it)
     std::unique_ptr<LocalAttention> local;            // Attend::LocalP: the centre predictor, child "local"
