@@ -184,6 +184,30 @@ std::vector<OpCase> op_cases() {
         add_case("max_pool2d", "2×2, stride 2", {Shape{B, 4, 6, H}}, [](const std::vector<Var>& x) { return max_pool2d(x[0], 2, 2); });
         add_case("max_pool2d", "3×3, stride 2 (overlapping)", {Shape{B, 5, 5, 2}},
                  [](const std::vector<Var>& x) { return max_pool2d(x[0], 3, 2); });
+
+        // conv1d: x (B, S, Cin), w (K, Cin, Cout); an odd K pads both sides equally, an even K one more on the right.
+        for (int K : {3, 2})
+            add_case("conv1d", fmt::format("K {}, x (B, S, Cin), w (K, Cin, Cout)", K), {Shape{B, T + 1, H}, Shape{K, H, M}},
+                     [](const std::vector<Var>& x) { return conv1d(x[0], x[1]); });
+
+        // copy_mixture from the inputs the pointer-generator gives it: log_softmax of logits (B, T, V), the masked
+        // softmax of scores (B, T, S), the gate's logit z (B, T, 1). Every row's source holds both extended words
+        // (ids V and V+1) at real positions, so no P(w) is 0 and every element of log P (B, T, V+2) is finite;
+        // position 3 of sentence 0 is padding (a V that copies nothing).
+        const int S = 4;
+        IndexTensor src(Shape{B, S});
+        Tensor real(Shape{B, S}, 1);  // (B, S)
+        for (int b = 0; b < B; ++b) {
+            const int row[S] = {V, b % V, V + 1, b % 2 ? (b + 1) % V : V};  // V twice in even rows
+            for (int s = 0; s < S; ++s) src[b * S + s] = row[s];
+        }
+        real[3] = 0;
+        Tensor real_per_step = real;  // (B, 1, S): the softmax's mask, one row for every step
+        real_per_step.shape = Shape{B, 1, S};
+        add_case("copy_mixture", "W = V + 2, sentence 0 padded", {Shape{B, T, V}, Shape{B, T, S}, Shape{B, T, 1}},
+                 [src, real, real_per_step, V](const std::vector<Var>& x) {
+                     return copy_mixture(log_softmax(x[0]), softmax(x[1], real_per_step), x[2], src, V + 2, &real);
+                 });
     }
     return cases;
 }

@@ -87,9 +87,11 @@ TEST_CASE("chapters: ch7 runs in quick mode") {
                "FLOPs/step S=60",                // the cost per step was counted
                "exact match by input length",    // part (a)
                "steps to 95%",                   // part (b)
-               "mean |argmax"});
-    for (const char* name : {"global", "local-p", "location", "guided"})
-        CHECK_MESSAGE(std::filesystem::exists(out.path() + "/ch7_heat_maps_" + name + ".svg"), name);
+               "mean |argmax",
+               "(c) Copying what was never seen",  // part (c)
+               "answers with an unseen name: plain attention"});
+    for (const char* name : {"heat_maps_global", "heat_maps_local-p", "heat_maps_location", "heat_maps_guided", "pointer"})
+        CHECK_MESSAGE(std::filesystem::exists(out.path() + "/ch7_" + name + ".svg"), name);
     check_run("ch7", "--quick --window 0 --out " + out.path(), 2, {"--window"});
     check_run("ch7", "--quick --resume " + out.path() + " --out " + out.path(), 1, {"--resume"});
 }
