@@ -62,13 +62,15 @@ KindTable errors_by_kind(const std::vector<Scene>& scenes, const std::vector<std
 }
 
 void print_kind_table(const KindTable& t) {
-    fmt::print("{:>10} {:>7} {:>8}   first wrong word:", "caption", "scenes", "exact");
-    for (int c = 0; c < kWordClasses; ++c) fmt::print(" {:>8}", word_class_name(WordClass(c)));
+    // Columns at least two spaces apart, so that tools/reproduce.py reads the header's cells apart.
+    fmt::print("Test captions by kind, and the wrong ones counted by the class of their first wrong word:\n"
+               "{:>10}  {:>7}  {:>8}", "caption", "scenes", "exact");
+    for (int c = 0; c < kWordClasses; ++c) fmt::print("  {:>8}", word_class_name(WordClass(c)));
     fmt::print("\n");
     for (int k = 0; k < kCaptionKinds; ++k) {
         if (!t.scenes[k]) continue;
-        fmt::print("{:>10} {:>7} {:>7.2f}%{:18}", caption_kind_name(CaptionKind(k)), t.scenes[k], 100.0 * t.right[k] / t.scenes[k], "");
-        for (int c = 0; c < kWordClasses; ++c) fmt::print(" {:>8}", t.first_error[k][c]);
+        fmt::print("{:>10}  {:>7}  {:>7.2f}%", caption_kind_name(CaptionKind(k)), t.scenes[k], 100.0 * t.right[k] / t.scenes[k]);
+        for (int c = 0; c < kWordClasses; ++c) fmt::print("  {:>8}", t.first_error[k][c]);
         fmt::print("\n");
     }
 }

@@ -102,7 +102,7 @@ TEST_CASE("chapters: ch8 runs in quick mode") {
               {"hs (2, 64, 16)",                   // the toy batch went through the CNN to the grid
                "weights α₁ (2, 1, 64)",            // and one decoder step's attention over it
                "beam k=3",                         // greedy and beam on the test images
-               "first wrong word:",                // the errors by caption kind
+               "by the class of their first wrong", // the errors by caption kind
                "of the object it names"});         // the attention on the named object
     CHECK(std::filesystem::exists(out.path() + "/ch8_attention.svg"));
     CHECK(std::filesystem::exists(out.path() + "/ch8_captioner.npz"));

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5", "ch6"]
+CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "ch8"]
 DOUBLE = {"ch0"}  # built in double precision (its gradient check needs it), as `make ch0` does
 EXTRA_FLAGS = {"ch5": ["--seconds", "0"]}  # the race trains for processor time: not reproducible by a seed
 NO_OUT_FLAG = {"ch0"}  # writes no files, so has no --out
@@ -38,6 +38,7 @@ QUOTES = {
     "ch4": r"^(Depth \d+:.*|Best residual .*)$",
     "ch5": r"^Beam search with k = 1 .*$",
     "ch6": r"^(ε by epoch .*|\d\. Greedy against beam search .*|greedy against beam search .*)$",
+    "ch8": r"^\d\. Attention of .*$",
 }
 
 
@@ -82,6 +83,8 @@ HEADERS = [
     (re.compile(r"^model +stack +layer 1"), "Gradient norm of each layer at initialisation"),
     (re.compile(r"^model +parameters +final match"), "Each model at the end"),
     (re.compile(r"^Decoding the .* exact +BLEU$"), "Decoding the test set"),
+    (re.compile(r"^ *decoding +exact match +BLEU$"), "Decoding the test set"),
+    (re.compile(r"^ *caption +scenes +exact "), "{above}"),
 ]
 
 
