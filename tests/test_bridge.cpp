@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include "data/dataset.h"
@@ -103,10 +104,13 @@ std::string questions() {
 
 // The Python that imports PyTorch and NumPy: python3, or else Debian's /usr/bin/python3, where python3-torch
 // installs (a python3 earlier on PATH, pyenv's for one, does not see it). "" for none, after saying that the
-// test is skipped.
+// test is skipped — which fails the test where SEQ2ATTN_REQUIRE_TORCH is set (CI sets it: .ci/run installs
+// PyTorch, so a skip there would be a bridge that is never tested).
 std::string python_with_torch() {
     for (const char* python : {"python3", "/usr/bin/python3"})
         if (run_command(fmt::format("{} -c 'import torch, numpy'", python)).status == 0) return python;
+    const char* required = std::getenv("SEQ2ATTN_REQUIRE_TORCH");
+    if (required && *required) FAIL("SEQ2ATTN_REQUIRE_TORCH is set, but no python3 imports torch and numpy");
     MESSAGE("skipped the bridge test: python3-torch is not installed (apt-get install python3-torch python3-numpy)");
     return "";
 }
