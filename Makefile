@@ -99,7 +99,7 @@ test: build/f64/bin/tests $(CHAPTERS:%=build/f64/bin/%) $(EXERCISE_PROGRAMS:%=bu
 
 # Under the sanitizers every test runs but three that drive Python scripts over chapter programs the suite
 # already runs under them (make figures' and make reproduce's quick runs: every chapter --quick again, and the
-# bridge's PyTorch half): their C++ is covered, and under the sanitizers they would take a third of CI's time.
+# bridge's PyTorch half): their C++ is covered, and they are the slowest tests of the suite (tests --duration=true).
 ASAN_SKIP := figures: make figures*,determinism: make reproduce*,bridge: PyTorch*
 asan: build/asan/bin/tests $(CHAPTERS:%=build/asan/bin/%) $(EXERCISE_PROGRAMS:%=build/asan/bin/%)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/bin/tests --test-case-exclude="$(ASAN_SKIP)" $(ARGS)
