@@ -221,12 +221,15 @@ namespace {
 // The threads that share gemm's blocks, started once and kept for the whole program: starting a thread for
 // each product costs tens of microseconds, as long as a whole 128×128×128 product on one core, and a training
 // step makes hundreds of products. The caller runs share 0 itself; the team's threads sleep between jobs.
-// One job at a time: a caller that finds the team busy (models trained side by side on several threads) runs
-// every share itself. Which thread computes a block never changes its bits, so neither does the result.
+// One job at a time: a caller that finds the team busy (models trained side by side on several threads), or
+// that is itself running a share (a product inside parallel_for's work), runs every share itself. Which thread
+// computes a block never changes its bits, so neither does the result.
+thread_local bool t_in_share = false;  // this thread is running a share of a job
+
 class Team {
   public:
     explicit Team(int helpers) {
-        for (int i = 1; i <= helpers; ++i) threads_.emplace_back([this, i] { serve(i); });
+        for (int i = 1; i <= helpers; ++i) threads_.emplace_back([this, i] { t_in_share = true, serve(i); });
     }
     ~Team() {
         {
@@ -240,8 +243,8 @@ class Team {
 
     // share(t) for t = 0 … n - 1 (n ≤ size()), share(0) on the calling thread; returns when all have run.
     void run(int n, const std::function<void(int)>& share) {
-        std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-        if (n <= 1 || !busy.owns_lock()) {
+        std::unique_lock<std::mutex> busy(busy_, std::defer_lock);
+        if (n <= 1 || t_in_share || !busy.try_lock()) {
             for (int t = 0; t < n; ++t) share(t);
             return;
         }
@@ -253,7 +256,9 @@ class Team {
             ++generation_;
         }
         wake_.notify_all();
+        t_in_share = true;
         share(0);
+        t_in_share = false;
         std::unique_lock<std::mutex> lock(m_);
         done_.wait(lock, [&] { return pending_ == 0; });
     }
@@ -335,6 +340,20 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
         }
     };
     team().run(threads, run_blocks);
+}
+
+void parallel_for(int n, const std::function<void(int)>& work) {
+    const int threads = std::max(1, std::min({n, blas_threads(), team().size()}));
+    WorkCounters* const caller = g_work;  // the profile's counters live on the calling thread
+    std::vector<WorkCounters> counted(threads);
+    team().run(threads, [&](int t) {
+        WorkCounters* const own = g_work;
+        g_work = caller ? &counted[t] : nullptr;
+        for (int i = t; i < n; i += threads) work(i);
+        g_work = own;
+    });
+    if (caller)
+        for (const WorkCounters& c : counted) caller->flops += c.flops, caller->bytes += c.bytes;
 }
 
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B,

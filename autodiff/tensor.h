@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <stdexcept>
@@ -166,6 +167,11 @@ void set_blas_threads(int n);
 // threads: the result is the same bits whatever the thread count (tensor.cpp says why).
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
           const Real* B, int ldb, Real beta, Real* C, int ldc);
+// work(i) for i = 0 … n - 1, shared among blas_threads() threads (gemm's), returning when all have run: for
+// many independent pieces of work each too small to split, such as attention's products per sentence and head.
+// Each work(i) must write only its own part of the output; which thread runs it then changes no bit. A
+// profile on the calling thread counts the FLOPs and bytes of every piece.
+void parallel_for(int n, const std::function<void(int)>& work);
 // The same product as three plain loops: the readable reference the tests hold gemm to.
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
                 const Real* B, int ldb, Real beta, Real* C, int ldc);

@@ -46,33 +46,32 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
 
     Tensor probs(full);                            // P (B, h, Tq, Tk), saved
     Tensor keep = drop ? Tensor(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
-    Tensor dropped(Shape{Tq, Tk});                 // A = P ⊙ M (Tq, Tk) of the current (b, j), with dropout
     Tensor out(Shape{B, Tq, D});                   // O (B, Tq, D), heads merged
+    // Dropout's masks first, one thread, in the order and with the test of the dropout op; then the B·h
+    // attentions, independent of each other, shared among the cores (parallel_for).
+    for (int64_t e = 0; e < keep.numel(); ++e) keep[e] = rng.bernoulli(dropout) ? Real(0) : keep_scale;
     const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr();
-    for (int b = 0; b < B; ++b)
-        for (int j = 0; j < heads; ++j) {
-            const int64_t block = (int64_t(b) * heads + j) * Tq * Tk;  // (b, j)'s offset in (B, h, Tq, Tk)
-            const Real* Q = pq + int64_t(b) * Tq * D + j * dk;        // (Tq, dk), row stride D
-            const Real* K = pk + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
-            const Real* V = pv + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
-            Real* P = probs.ptr() + block;                            // (Tq, Tk)
-            gemm(false, true, Tq, Tk, dk, alpha, Q, D, K, D, 0, P, Tk);  // S = α Q Kᵀ, into P's place
-            for (int i = 0; i < Tq; ++i) {  // P = softmax(S, mask), row by row in place: the softmax op's kernel
-                Real* row = P + int64_t(i) * Tk;
-                const Real* m = mask ? mask->ptr() + b * ms.axis[0] + j * ms.axis[1] + i * ms.axis[2] : nullptr;
-                softmax_row(row, m, ms.axis[3], row, Tk);
-            }
-            const Real* A = P;
-            if (drop) {  // drawn in the same order, and with the same test, as the dropout op
-                Real* M = keep.ptr() + block;
-                for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) {
-                    M[e] = rng.bernoulli(dropout) ? Real(0) : keep_scale;
-                    dropped[e] = P[e] * M[e];
-                }
-                A = dropped.ptr();
-            }
-            gemm(false, false, Tq, dk, Tk, 1, A, Tk, V, D, 0, out.ptr() + int64_t(b) * Tq * D + j * dk, D);  // O = A V
+    parallel_for(B * heads, [&](int bj) {
+        const int b = bj / heads, j = bj % heads;
+        const int64_t block = int64_t(bj) * Tq * Tk;               // (b, j)'s offset in (B, h, Tq, Tk)
+        const Real* Q = pq + int64_t(b) * Tq * D + j * dk;        // (Tq, dk), row stride D
+        const Real* K = pk + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
+        const Real* V = pv + int64_t(b) * Tk * D + j * dk;        // (Tk, dk), row stride D
+        Real* P = probs.ptr() + block;                            // (Tq, Tk)
+        gemm(false, true, Tq, Tk, dk, alpha, Q, D, K, D, 0, P, Tk);  // S = α Q Kᵀ, into P's place
+        for (int i = 0; i < Tq; ++i) {  // P = softmax(S, mask), row by row in place: the softmax op's kernel
+            Real* row = P + int64_t(i) * Tk;
+            const Real* m = mask ? mask->ptr() + b * ms.axis[0] + j * ms.axis[1] + i * ms.axis[2] : nullptr;
+            softmax_row(row, m, ms.axis[3], row, Tk);
         }
+        Tensor dropped;  // A = P ⊙ M (Tq, Tk), with dropout
+        if (drop) {
+            dropped = Tensor::uninitialized(Shape{Tq, Tk});
+            for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * keep[block + e];
+        }
+        const Real* A = drop ? dropped.ptr() : P;
+        gemm(false, false, Tq, dk, Tk, 1, A, Tk, V, D, 0, out.ptr() + int64_t(b) * Tq * D + j * dk, D);  // O = A V
+    });
     if (weights) *weights = probs;
 
     return record(op, std::move(out), {q, k, v},
@@ -81,34 +80,33 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
         Real* dQ_all = q.requires_grad() ? q.grad().ptr() : nullptr;
         Real* dK_all = k.requires_grad() ? k.grad().ptr() : nullptr;
         Real* dV_all = v.requires_grad() ? v.grad().ptr() : nullptr;
-        Tensor dropped(Shape{Tq, Tk});  // A (Tq, Tk) of the current (b, j), with dropout
-        Tensor dP(Shape{Tq, Tk});       // (Tq, Tk): dA, then dP = dA ⊙ M in place
-        Tensor dS(Shape{Tq, Tk});       // (Tq, Tk): the scores' gradient, summed into from zero
-        for (int b = 0; b < B; ++b)
-            for (int j = 0; j < heads; ++j) {
-                const int64_t block = (int64_t(b) * heads + j) * Tq * Tk;
-                const int64_t q_off = int64_t(b) * Tq * D + j * dk, kv_off = int64_t(b) * Tk * D + j * dk;
-                const Real* P = probs.ptr() + block;  // (Tq, Tk)
-                const Real* M = drop ? keep.ptr() + block : nullptr;
-                const Real* dO = dO_all + q_off;      // (Tq, dk), row stride D
-                const Real* A = P;
-                if (drop) {
-                    for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
-                    A = dropped.ptr();
-                }
-                if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, 1, dV_all + kv_off, D);  // dV += Aᵀ dO
-                if (!dQ_all && !dK_all) continue;
-                gemm(false, true, Tq, Tk, dk, 1, dO, D, pv + kv_off, D, 0, dP.ptr(), Tk);  // dA = dO Vᵀ
-                if (M)
-                    for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dP[e] *= M[e];  // dP = dA ⊙ M
-                dS.fill(0);
-                for (int i = 0; i < Tq; ++i) {  // dS = P ⊙ (dP - rowsum(dP ⊙ P)): the softmax op's backward kernel
-                    const int64_t r = int64_t(i) * Tk;
-                    softmax_row_backward(P + r, dP.ptr() + r, dS.ptr() + r, Tk);
-                }
-                if (dQ_all) gemm(false, false, Tq, dk, Tk, alpha, dS.ptr(), Tk, pk + kv_off, D, 1, dQ_all + q_off, D);  // dQ += α dS K
-                if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, 1, dK_all + kv_off, D);  // dK += α dSᵀ Q
+        parallel_for(B * heads, [&](int bj) {  // each (b, j) adds into its own rows and columns of dQ, dK, dV
+            const int b = bj / heads, j = bj % heads;
+            const int64_t block = int64_t(bj) * Tq * Tk;
+            const int64_t q_off = int64_t(b) * Tq * D + j * dk, kv_off = int64_t(b) * Tk * D + j * dk;
+            const Real* P = probs.ptr() + block;  // (Tq, Tk)
+            const Real* M = drop ? keep.ptr() + block : nullptr;
+            const Real* dO = dO_all + q_off;      // (Tq, dk), row stride D
+            Tensor dropped;                       // A (Tq, Tk), with dropout
+            if (drop) {
+                dropped = Tensor::uninitialized(Shape{Tq, Tk});
+                for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
             }
+            const Real* A = drop ? dropped.ptr() : P;
+            if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, 1, dV_all + kv_off, D);  // dV += Aᵀ dO
+            if (!dQ_all && !dK_all) return;
+            Tensor dP = Tensor::uninitialized(Shape{Tq, Tk});  // (Tq, Tk): dA, then dP = dA ⊙ M in place
+            gemm(false, true, Tq, Tk, dk, 1, dO, D, pv + kv_off, D, 0, dP.ptr(), Tk);  // dA = dO Vᵀ
+            if (M)
+                for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dP[e] *= M[e];  // dP = dA ⊙ M
+            Tensor dS(Shape{Tq, Tk});  // (Tq, Tk): the scores' gradient, summed into from zero
+            for (int i = 0; i < Tq; ++i) {  // dS = P ⊙ (dP - rowsum(dP ⊙ P)): the softmax op's backward kernel
+                const int64_t r = int64_t(i) * Tk;
+                softmax_row_backward(P + r, dP.ptr() + r, dS.ptr() + r, Tk);
+            }
+            if (dQ_all) gemm(false, false, Tq, dk, Tk, alpha, dS.ptr(), Tk, pk + kv_off, D, 1, dQ_all + q_off, D);  // dQ += α dS K
+            if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, 1, dK_all + kv_off, D);  // dK += α dSᵀ Q
+        });
     });
 }
 
