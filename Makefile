@@ -97,15 +97,18 @@ $(eval $(call VARIANT,asan,$(ASAN_FLAGS)))
 # The chapter programs the tests run in --quick mode, and every exercise's two grading programs, are built in
 # the same variant as the test binary.
 EXERCISE_PROGRAMS := $(EXERCISES:%=exercise_%) $(EXERCISES:%=solution_%)
+# The suite runs as one process per core, each a share of the test cases (tests/run_shards).
+SHARDS := $(shell nproc 2>/dev/null || echo 2)
 test: build/f64/bin/tests $(CHAPTERS:%=build/f64/bin/%) $(EXERCISE_PROGRAMS:%=build/f64/bin/%)
-	./build/f64/bin/tests $(ARGS)
+	bash tests/run_shards ./build/f64/bin/tests $(SHARDS) $(ARGS)
 
 # Under the sanitizers every test runs but three that drive Python scripts over chapter programs the suite
 # already runs under them (make figures' and make reproduce's quick runs: every chapter --quick again, and the
 # bridge's PyTorch half): their C++ is covered, and they are the slowest tests of the suite (tests --duration=true).
 ASAN_SKIP := figures: make figures*,determinism: make reproduce*,bridge: PyTorch*
 asan: build/asan/bin/tests $(CHAPTERS:%=build/asan/bin/%) $(EXERCISE_PROGRAMS:%=build/asan/bin/%)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/bin/tests --test-case-exclude="$(ASAN_SKIP)" $(ARGS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run_shards ./build/asan/bin/tests $(SHARDS) \
+	    --test-case-exclude="$(ASAN_SKIP)" $(ARGS)
 
 gradcheck: build/f64/bin/gradcheck
 	./build/f64/bin/gradcheck
