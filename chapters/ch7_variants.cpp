@@ -33,7 +33,7 @@ struct Options : TrainingFlags {
         epochs = 4, hidden = 64, batch = 64, examples = 13000, test = 1000, lr = 3e-3;
     }
     int max_length = 60, window = 5, every = 25;
-    double guided_weight = 1, guided_g = 0.2;
+    double guided_weight = 0.1, guided_g = 0.2;
 };
 
 }  // namespace
