@@ -17,7 +17,6 @@
 
 #include <algorithm>
 
-#include "autodiff/ops.h"
 #include "autodiff/profile.h"
 #include "experiments/attention_variants.h"
 #include "experiments/pointer.h"
@@ -34,7 +33,7 @@ struct Options : TrainingFlags {
         epochs = 4, hidden = 64, batch = 64, examples = 13000, test = 1000, lr = 3e-3;
     }
     int max_length = 60, window = 5, every = 25;
-    double guided_weight = 1, guided_g = 0.2;
+    double guided_weight = 0.1, guided_g = 0.2;
 };
 
 }  // namespace
@@ -58,27 +57,9 @@ int main(int argc, char** argv) {
         }
         o.create_out_folder();
 
-        // 1. The new layers on a toy batch: B = 2 sentences of S = 8 source states of size H = 4 (the second has
-        //    5 real ones), one decoder state each as the query, the additive score shared by all three.
-        Rng rng(o.seed);
-        const Var hs = constant(randn(Shape{2, 8, 4}, rng), "hs");  // hs: (B, S, H)
-        const Var h = constant(randn(Shape{2, 1, 4}, rng), "h");    // h: (B, 1, H)
-        const Tensor mask = lengths_mask({8, 5}, 8);                 // mask: (B, S)
-        const AttentionWeight score(Score::Additive, 4, 4, rng);
-        const Var keys = score.keys(hs);                             // W₂ hs: (B, S, A)
-        LocalAttention local(score, 1, rng);                         // D = 1: windows of 3
-        local.forward(h, hs, keys, &mask);                           // c: (B, 1, H)
-        const LocationAwareAttention location(score, 2, 3, rng);     // F = 2 filters of width 3
-        Tensor before(Shape{2, 8});                                  // α_{t−1}: where the previous step looked
-        before[2] = before[8 + 3] = 1;
-        fmt::print("1. Three attentions on a toy batch: hs {}, query h {}, sentence 2 of 5 real positions\n\n"
-                   "global, softmax over all 8 positions:\n{}\nlocal-p, D = 1: centres p_t {}, weights (3 positions, "
-                   "Gaussian-scaled):\n{}\nlocation-aware, the previous step looked at positions 2 and 3:\n{}\n"
-                   "the guide W for S = T = 6, g = 0.2 (0 on the diagonal):\n{}\n\n",
-                   hs.shape().str(), h.shape().str(), score.forward(h, hs, &mask).value().str(), local.last_centres().str(),
-                   local.last_weights().str(), location.weights(h, keys, constant(before), &mask).value().str(),
-                   attention_guide({6}, {6}, 6, 6, Real(0.2)).str());
-        tape().clear();
+        // 1. The new layers on a toy batch (experiments/attention_variants.h): two sentences of 8 source states of
+        //    size 4, the second with 5 real ones, one query each; global, local-p and location-aware weights.
+        print_toy_batch(o.seed, Real(o.guided_g));
 
         // 2. The data: strings of 4 to 60 letters a..j, copied; the source is not reversed (the alignment is the
         //    diagonal), padding masked, the space ends each answer.
@@ -148,18 +129,8 @@ int main(int argc, char** argv) {
         for (size_t m = 0; m < models.size(); ++m)
             heat_maps(*nets[m], models[m].name, sets.test, vocab, fmt::format("{}/ch7_heat_maps_{}.svg", o.out, models[m].name));
 
-        // 6. Part (b): the guided loss against none, same weights, same batches.
-        fmt::print("\n(b) Guided attention: steps to 95% exact match (first 200 test strings, a point every {} steps), "
-                   "alignment on the test set\n{:>10} {:>14} {:>22} {:>16}\n", o.every, "model", "steps to 95%",
-                   "mean |argmax − t|", "argmax = t");
-        for (size_t m = 0; m < models.size(); ++m) {
-            const Series& curve = curves[m];
-            std::string reached = "never";
-            for (size_t k = 0; k < curve.y.size() && reached == "never"; ++k)
-                if (curve.y[k] >= 95) reached = fmt::format("{:.0f}", curve.x[k]);
-            const Alignment al = alignment_error(*nets[m], *models[m].test, models[m].start_id, c.pad_id);
-            fmt::print("{:>10} {:>14} {:>22.3f} {:>15.2f}%\n", models[m].name, reached, al.error, 100 * al.on_target);
-        }
+        // 6. Part (b): the guided loss against none, same weights, same batches: steps to 95%, and alignment.
+        report_steps_to_95(models, curves, nets, o.every, c.pad_id);
 
         // 7. Part (c): names never seen in training (data/tasks_names.h), plain attention against the
         //    pointer-generator, same weights, same batches (experiments/pointer.h).

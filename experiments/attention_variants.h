@@ -1,6 +1,6 @@
-// experiments/attention_variants.h — what chapter 7 measures about its attention variants: how far a model's
-// attention is from the true alignment of copying, the arithmetic of one decoder step's attention, and heat maps
-// of where each model looked.
+// experiments/attention_variants.h — what chapter 7 shows and measures about its attention variants: the three
+// layers on a toy batch, how far a model's attention is from the true alignment of copying, the arithmetic of
+// one decoder step's attention, heat maps of where each model looked, and the steps each took to 95%.
 //
 // Dimensions: B batch, S source length, T answer length, H hidden, A additive size (= H), D half-width,
 // F location filters, Kc their width.
@@ -9,9 +9,16 @@
 #include <string>
 
 #include "data/dataset.h"
+#include "experiments/side_by_side.h"
 #include "models/attention_seq2seq.h"
 
 namespace s2a {
+
+// Chapter 7's section 1: the three attentions run on a toy batch and printed — B = 2 sentences of S = 8 source
+// states hs of size H = 4 (the second with 5 real ones), one query h each, the additive score shared by all:
+// global weights (B, 1, S); local-p's centres (B, 1, 1) and weights with D = 1; location-aware weights when the
+// previous step looked at positions 2 and 3; and the guide W for S = T = 6, width g. Clears the tape.
+void print_toy_batch(uint64_t seed, Real g);
 
 // How far the attention is from the alignment of copying, where letter t is read at source position t.
 struct Alignment {
@@ -30,5 +37,13 @@ double attention_flops(Attend attend, int S, int H, int D, const AttentionConfig
 // Where `model` looked while copying two test strings, a short one (of at least 8 letters, also drawn in the
 // terminal) and the longest; rows are the letters written, columns the letters read. Titled `name`, one SVG.
 void heat_maps(AttentionSeq2seq& model, const std::string& name, const TextData& test, const Vocab& vocab, const std::string& path);
+
+// The first training step at which a learning curve reaches `percent` ("never" if it does not).
+std::string steps_to(const Series& curve, double percent);
+
+// Chapter 7's part (b) table: for each model, the steps its curve took to 95% exact match and its alignment
+// error on its test set (alignment_error). curves[m] and nets[m] belong to models[m].
+void report_steps_to_95(std::vector<Contender>& models, const std::vector<Series>& curves,
+                        const std::vector<AttentionSeq2seq*>& nets, int every, int pad_id);
 
 }  // namespace s2a

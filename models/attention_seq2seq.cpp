@@ -186,6 +186,17 @@ AttentionSeq2seq::AttentionSeq2seq(const AttentionConfig& c, Rng& rng) : encoder
     add_child("decoder", decoder);
 }
 
+std::vector<int> guide_lengths(const IndexTensor& targets, int end_id) {
+    const int B = targets.shape[0], T = targets.shape[1];
+    std::vector<int> lengths(B, 0);  // T_b
+    for (int b = 0; b < B; ++b)
+        for (int t = 0; t < T; ++t) {
+            const int y = targets[int64_t(b) * T + t];
+            lengths[b] += y != -1 && y != end_id;
+        }
+    return lengths;
+}
+
 Var AttentionSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
     const int L = tgt.shape[1];
     const Tensor mask = source_mask(src, cfg.pad_id, cfg.reversed_source);
@@ -204,13 +215,10 @@ Var AttentionSeq2seq::loss(const IndexTensor& src, const IndexTensor& tgt) {
     }
     const IndexTensor targets = answer_targets(tgt, cfg.end_id);  // (B, T), -1 after each answer's end
     if (!guided) return cross_entropy(logits, targets);
-    // λ · L_guided over the real steps: S_b from the mask, T_b the counted targets (the answer and its end symbol).
-    const int B = src.shape[0], T = targets.shape[1];
-    std::vector<int> tgt_lengths(B, 0);
-    for (int b = 0; b < B; ++b)
-        for (int t = 0; t < T; ++t) tgt_lengths[b] += targets[int64_t(b) * T + t] != -1;
-    const std::vector<int> src_lengths = source_spans(m, B, src.shape[1]).length;
-    return cross_entropy(logits, targets) + scale(guided_attention_loss(a, src_lengths, tgt_lengths, cfg.guided_g), cfg.guided_weight);
+    // λ · L_guided: S_b from the mask, T_b the answer's tokens before its end symbol (guide_lengths).
+    const std::vector<int> src_lengths = source_spans(m, src.shape[0], src.shape[1]).length;
+    return cross_entropy(logits, targets) +
+           scale(guided_attention_loss(a, src_lengths, guide_lengths(targets, cfg.end_id), cfg.guided_g), cfg.guided_weight);
 }
 
 DecoderSteps attention_decoder_steps(AttentionDecoder& decoder, const Var& hs, const StackState& state, const Tensor* mask,

@@ -123,6 +123,12 @@ DecoderSteps attention_decoder_steps(AttentionDecoder& decoder, const Var& hs, c
 // The weights greedy decoding kept, one (B, 1, S) per step, laid out as an attention map (B, length, S).
 Tensor attention_map_of(const std::vector<Tensor>& steps, int B, int length);
 
+// T_b of the guided loss for targets (B, T) as answer_targets writes them: each answer's tokens before its end
+// symbol. The end symbol has no source position to look at, so its step is left unguided, like padding.
+// Counting it would put the guide's diagonal s/S_b = t/T_b at s = t·S_b/(S_b + 1) when copying (T_b = S_b + 1):
+// in the second half of the answer, one position behind the letter to read.
+std::vector<int> guide_lengths(const IndexTensor& targets, int end_id);
+
 class AttentionSeq2seq : public Seq2seqModel {
   public:
     AttentionSeq2seq(const AttentionConfig& cfg, Rng& rng);

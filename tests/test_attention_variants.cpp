@@ -2,8 +2,9 @@
 // and gradient-checked in double; local-p attention against a plain-loop reference, gradient-checked with masks
 // (the centre p_t learning through the Gaussian alone), blind outside its window; location-aware attention
 // gradient-checked over a chain of steps with masks and, with its location path zeroed, equal to the additive
-// score; the guided attention loss against its formula, padding excluded, gradient-checked; and the attention
-// seq2seq with each variant: whole-loss gradients, decoding, beam search's state reordering and the errors.
+// score; the guided attention loss against its formula, padding excluded, gradient-checked, and in the model
+// guiding each copied letter to its own position; and the attention seq2seq with each variant: whole-loss
+// gradients, decoding, beam search's state reordering and the errors.
 //
 // Dimensions: B batch, Tq query steps, S source steps, H sizes, K filter width, D half-width, W = 2D + 1.
 #include <doctest/doctest.h>
@@ -326,6 +327,40 @@ TEST_CASE("attention variants in the model: the guided loss adds λ · L_guided;
         for (int t = 0; t < 3; ++t) CHECK(model.attention_map()[(int64_t(1) * 3 + t) * 5 + 4] == 0);  // padding
         CHECK(model.beam_search(kSrc, 5, 3, 3, Real(0.6)).shape == Shape{2, 3});  // reorders state.alignment too
     }
+}
+
+TEST_CASE("guided loss in the model: when copying, step t is guided to s = t; the end step and padding are free") {
+    // Two copies, pad = end = 0, start 7: "1234" (S_b 4, then its end symbol) and "123456" (S_b 6, no room for one).
+    const IndexTensor src = IndexTensor::from(Shape{2, 6}, {1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 5, 6});
+    const IndexTensor tgt = IndexTensor::from(Shape{2, 7}, {7, 1, 2, 3, 4, 0, 0, 7, 1, 2, 3, 4, 5, 6});
+    const int T = 6, S = 6;
+    const std::vector<int> letters = guide_lengths(answer_targets(tgt, 0), 0), spans = {4, 6};
+    CHECK(letters == std::vector<int>{4, 6});  // the end symbol is not counted
+    const Real g = Real(0.2);
+    const Tensor W = attention_guide(spans, letters, T, S, g);  // (B, T, S)
+    const auto w = [&](int b, int t, int s) { return W[(int64_t(b) * T + t) * S + s]; };
+    for (int b = 0; b < 2; ++b)
+        for (int t = 0; t < T; ++t)
+            for (int s = 0; s < S; ++s) {
+                INFO("b ", b, " t ", t, " s ", s);
+                if (t >= letters[b] || s >= spans[b]) CHECK(w(b, t, s) == 0);  // the end step and padding
+                else if (s == t) CHECK(w(b, t, s) == 0);                       // the letter to read costs nothing
+                else CHECK(w(b, t, s) > Real(0.05));                           // any other costs
+            }
+    // The model adds exactly λ · L_guided with these lengths to the cross-entropy, from the same weights.
+    AttentionConfig c = tiny(Attend::Global, Wiring::Luong, 0);
+    c.V = 8, c.guided_g = g;
+    Rng rng(15), same(15);
+    AttentionSeq2seq plain(c, rng);
+    c.guided_weight = Real(0.5);
+    AttentionSeq2seq guided(c, same);
+    const double ce = plain.loss(src, tgt).item(), total = guided.loss(src, tgt).item();
+    const Tensor mask = source_mask(src, 0, false);
+    auto [hs, state] = guided.encoder.forward(src);
+    Var a;  // (B, T, S)
+    guided.decoder.forward(columns(tgt, 0, T), hs, &mask, state, &a);
+    CHECK(total - ce == doctest::Approx(0.5 * guided_attention_loss(a, spans, letters, g).item()).epsilon(1e-9));
+    tape().clear();
 }
 
 TEST_CASE("attention variants in the model: names and refused combinations") {
