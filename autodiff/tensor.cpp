@@ -296,15 +296,14 @@ Team& team() {
 }
 
 // The rows of C in one block: all M below about 2²⁰ multiply-adds (handing a share to another thread would
-// cost more than it saves); above, M in one block per core (at most 8), each of at least 32 rows and a multiple
-// of 16 (whole tiles of OpenBLAS's widest kernels). The count follows the machine's cores, never the threads a
-// program asks for, so the blocks still depend on nothing but the shape on a given machine. No more blocks
-// than cores: every call packs all of op(B) again, and for a weight's gradient (M = 256 inputs, K = 4,096
-// positions) eight blocks on two cores ran at 56 GFLOP/s where two ran at 120 (docs/profiling.md).
+// cost more than it saves); above, M in at most kMaxBlocks blocks, each of at least 32 rows and a multiple of
+// 16 (whole tiles of OpenBLAS's widest kernels). Fewer blocks would be faster on two cores (each call packs all
+// of op(B) again: a weight's gradient, M 256 and K 4,096, ran at 56 GFLOP/s in 8 blocks and 120 in 2), but
+// one block per core changed chapter 7's printed results, so the split stays as the measured figures have it.
 int block_rows(int M, int N, int K) {
-    static const int blocks = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+    constexpr int kMaxBlocks = 8;
     if (double(M) * N * K < double(1 << 20)) return M;
-    const int rows = (M + blocks - 1) / blocks;
+    const int rows = (M + kMaxBlocks - 1) / kMaxBlocks;
     return std::max(32, (rows + 15) / 16 * 16);
 }
 
