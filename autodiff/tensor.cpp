@@ -328,23 +328,20 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
     }
     count_flops(2.0 * M * N * K);  // a multiply and an add for each of K terms of each of M·N outputs
     const int rows = block_rows(M, N, K), blocks = (M + rows - 1) / rows;
-    const int threads = std::min({blocks, blas_threads(), team().size()});
-    // Thread t makes the calls of blocks t, t + threads, …: C[r : r + m] = alpha op(A)[r : r + m] op(B) + beta C[r : r + m].
-    auto run_blocks = [&](int t) {
-        for (int b = t; b < blocks; b += threads) {
-            const int r = b * rows, m = std::min(rows, M - r);
-            const Real* A_rows = trans_a ? A + r : A + int64_t(r) * lda;  // op(A)'s row r: A's column r if transposed
-            blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, N, K, alpha, A_rows, lda,
-                      B, ldb, beta, C + int64_t(r) * ldc, ldc);
-        }
-    };
-    team().run(threads, run_blocks);
+    // One call per block, shared among the cores: C[r : r + m] = alpha op(A)[r : r + m] op(B) + beta C[r : r + m].
+    parallel_for(blocks, [&](int b) {
+        const int r = b * rows, m = std::min(rows, M - r);
+        const Real* A_rows = trans_a ? A + r : A + int64_t(r) * lda;  // op(A)'s row r: A's column r if transposed
+        blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, N, K, alpha, A_rows, lda,
+                  B, ldb, beta, C + int64_t(r) * ldc, ldc);
+    });
 }
 
+// Thread t runs work(t), work(t + threads), …
 void parallel_for(int n, const std::function<void(int)>& work) {
     const int threads = std::max(1, std::min({n, blas_threads(), team().size()}));
     WorkCounters* const caller = g_work;  // the profile's counters live on the calling thread
-    std::vector<WorkCounters> counted(threads);
+    std::vector<WorkCounters> counted(caller ? threads : 0);  // no allocation when nothing is profiled
     team().run(threads, [&](int t) {
         WorkCounters* const own = g_work;
         g_work = caller ? &counted[t] : nullptr;
