@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <mutex>
@@ -342,14 +343,22 @@ void parallel_for(int n, const std::function<void(int)>& work) {
     const int threads = std::max(1, std::min({n, blas_threads(), team().size()}));
     WorkCounters* const caller = g_work;  // the profile's counters live on the calling thread
     std::vector<WorkCounters> counted(caller ? threads : 0);  // no allocation when nothing is profiled
+    std::exception_ptr error;  // the first exception a share threw: rethrown on the calling thread, once all have run
+    std::mutex error_lock;
     team().run(threads, [&](int t) {
         WorkCounters* const own = g_work;
         g_work = caller ? &counted[t] : nullptr;
-        for (int i = t; i < n; i += threads) work(i);
+        try {
+            for (int i = t; i < n; i += threads) work(i);
+        } catch (...) {  // a team thread must not let it escape (std::terminate); this share stops here
+            const std::lock_guard<std::mutex> lock(error_lock);
+            if (!error) error = std::current_exception();
+        }
         g_work = own;
     });
     if (caller)
         for (const WorkCounters& c : counted) caller->flops += c.flops, caller->bytes += c.bytes;
+    if (error) std::rethrow_exception(error);
 }
 
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B,

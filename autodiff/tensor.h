@@ -170,7 +170,8 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
 // work(i) for i = 0 … n - 1, shared among blas_threads() threads (gemm's), returning when all have run: for
 // many independent pieces of work each too small to split, such as attention's products per sentence and head.
 // Each work(i) must write only its own part of the output; which thread runs it then changes no bit. A
-// profile on the calling thread counts the FLOPs and bytes of every piece.
+// profile on the calling thread counts the FLOPs and bytes of every piece. If a work(i) throws, its thread
+// runs no more of its share, and the first exception is rethrown here once every share has ended.
 void parallel_for(int n, const std::function<void(int)>& work);
 // The same product as three plain loops: the readable reference the tests hold gemm to.
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,

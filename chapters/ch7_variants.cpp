@@ -93,10 +93,10 @@ int main(int argc, char** argv) {
             models.push_back(make_contender(name, std::move(model), sets, vocab, o.batch, false, Real(o.lr), o.seed));
         }
         fmt::print("3. Models: global, local-p (D = {}), location-aware ({} filters of width {}), global + guided loss "
-                   "(λ = {}, g = {})\n{:>10} {:>12} {:>16} {:>16}\n", o.window, c.location_filters, c.location_width,
+                   "(λ = {}, g = {})\n{:>10} {:>12} {:>17} {:>17}\n", o.window, c.location_filters, c.location_width,
                    o.guided_weight, o.guided_g, "attention", "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
         for (Attend a : {Attend::Global, Attend::LocalP, Attend::Location})
-            fmt::print("{:>10} {:>12} {:>16.0f} {:>16.0f}\n", attend_name(a), nets[int(a)]->num_parameters(),
+            fmt::print("{:>10} {:>12} {:>17.0f} {:>17.0f}\n", attend_name(a), nets[int(a)]->num_parameters(),
                        attention_flops(a, 60, o.hidden, o.window, c), attention_flops(a, 600, o.hidden, o.window, c));
         if (o.profile) {  // --profile: where an epoch of the local-p model's training goes, then stop
             profile_epoch(models[1].train->num_batches(), [&](int i) { train_step(*nets[1], models[1].train->batch(i), *models[1].optimizer, Real(o.clip)); });

@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "autodiff/tensor.h"
 #include "data/tasks_names.h"
 #include "io/plot.h"
 #include "models/pointer_generator.h"
@@ -172,15 +173,17 @@ PointerResult pointer_experiment(int seed, const std::string& out, bool quick) {
                size.hidden, size.lr, size.batch, size.epochs, entrants[0].model->num_parameters(), entrants[1].model->num_parameters(),
                "epoch", "plain: all / unseen", "pointer: all / unseen");
 
-    // Training: both models on the same batches in the same order; then test exact match, overall and unseen.
+    // Training: both models on the same batches in the same order, side by side (one per core: each product
+    // inside a share runs on its own thread, so no bit changes); then test exact match, overall and unseen.
     WordBatcher train(task.train, vocab, size.batch), test(task.test, vocab, size.batch);
     Rng shuffle(static_cast<uint64_t>(seed));
     for (int epoch = 1; epoch <= size.epochs; ++epoch) {
         train.shuffle(shuffle);
-        for (int i = 0; i < train.num_batches(); ++i) {
-            const WordBatch wb = train.batch(i);
-            for (Entrant& m : entrants) train_step(*m.model, m.view(wb.batch, vocab.size()), *m.opt, Real(5));
-        }
+        parallel_for(static_cast<int>(entrants.size()), [&](int k) {
+            Entrant& m = entrants[size_t(k)];
+            for (int i = 0; i < train.num_batches(); ++i)
+                train_step(*m.model, m.view(train.batch(i).batch, vocab.size()), *m.opt, Real(5));
+        });
         r.plain = scores(correct(entrants[0], test, task.test, vocab, 1), unseen);
         r.pointer = scores(correct(entrants[1], test, task.test, vocab, 1), unseen);
         fmt::print("{:>5} {:>19.1f}% / {:>5.1f}% {:>19.1f}% / {:>5.1f}%\n", epoch, 100 * r.plain.all, 100 * r.plain.unseen,

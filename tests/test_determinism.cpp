@@ -187,7 +187,7 @@ TEST_CASE("determinism: make reproduce's quick run writes every chapter's tables
         INFO(cmd, " printed:\n", file_text(out + "/log"));
         REQUIRE(status == 0);
     };
-    reproduce(first.path(), "ch0,ch1,ch2,ch3,ch4,ch5");
+    reproduce(first.path(), "ch0,ch1,ch2,ch3,ch4,ch5,ch6,ch7,ch8");
     // Each file names its command and seed, and holds the tables README quotes.
     const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
         {"ch0", {"ch0 --seed 0 --quick`", "## Training loss", "| epoch | loss |"}},
@@ -196,6 +196,12 @@ TEST_CASE("determinism: make reproduce's quick run writes every chapter's tables
         {"ch3", {"| epoch | loss | exact match |"}},
         {"ch4", {"| model | stack | layer 1 |", "| epoch | 1 layer | 3 plain | 3 residual |"}},
         {"ch5", {"--seconds 0", "time-dependent", "| epoch | loss | exact | BLEU |\n", "| greedy | "}},
+        {"ch6", {"| epoch | teacher forcing: forced / free / gap | scheduled: forced / free / gap |\n|---:|---|---|\n| 1 | ",
+                 "% / "}},
+        {"ch7", {"| attention | parameters | FLOPs/step S=60 | FLOPs/step S=600 |",
+                 "| model | steps to 95% | mean \\|argmax − t\\| | argmax = t |\n|---|---:|---:|---:|\n| global | ",
+                 "| epoch | plain: all / unseen | pointer: all / unseen |", "> Exact match on the "}},
+        {"ch8", {"| epoch | loss | exact match | BLEU |", "| decoding | exact match | BLEU |"}},
     };
     for (const auto& [ch, parts] : expected) {
         const std::string text = file_text(first.file(ch + ".md"));

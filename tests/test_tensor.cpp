@@ -1,7 +1,10 @@
 // tests/test_tensor.cpp — Shape, Tensor, Rng, and the BLAS product against the naive reference.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <vector>
 
 #include "autodiff/tensor.h"
 #include "tests/util.h"
@@ -64,4 +67,19 @@ TEST_CASE("tensor: BLAS gemm matches the naive loops for every transpose and sev
                         INFO("M=", M, " N=", N, " K=", K, " ta=", ta, " tb=", tb);
                         CHECK(max_abs_diff(C0, C1) < 1e-12);
                     }
+}
+
+TEST_CASE("tensor: parallel_for runs every piece once, and an exception in any share reaches the caller") {
+    std::vector<int> runs(37, 0);
+    parallel_for(37, [&](int i) { ++runs[size_t(i)]; });  // each piece writes only its own element
+    CHECK(std::count(runs.begin(), runs.end(), 1) == 37);
+    for (int bad : {0, 1, 36}) {  // a piece of the caller's share, of another thread's, the last one
+        INFO("piece ", bad, " throws");
+        CHECK_THROWS_WITH_AS(parallel_for(37, [&](int i) {
+                                 if (i == bad) throw std::runtime_error("piece failed");
+                             }),
+                             "piece failed", std::runtime_error);
+    }
+    parallel_for(4, [&](int i) { runs[size_t(i)] = 0; });  // the team still works after the throws
+    CHECK(std::count(runs.begin(), runs.end(), 0) == 4);
 }

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "ch8"]
+CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "ch7", "ch8"]
 DOUBLE = {"ch0"}  # built in double precision (its gradient check needs it), as `make ch0` does
 EXTRA_FLAGS = {"ch5": ["--seconds", "0"]}  # the race trains for processor time: not reproducible by a seed
 NO_OUT_FLAG = {"ch0"}  # writes no files, so has no --out
@@ -38,6 +38,7 @@ QUOTES = {
     "ch4": r"^(Depth \d+:.*|Best residual .*)$",
     "ch5": r"^Beam search with k = 1 .*$",
     "ch6": r"^(ε by epoch .*|\d\. Greedy against beam search .*|greedy against beam search .*)$",
+    "ch7": r"^(The pointer-generator with beam search .*|Exact match on the \d+ test answers with an unseen name.*)$",
     "ch8": r"^\d\. Attention of .*$",
 }
 
@@ -62,9 +63,17 @@ def assign(header, row):
     return out
 
 
+def slashed(name, cell):
+    """A cell under a header "a / b / c" that holds as many words, none a "/", written "x / y / z" (chapter 6's
+    exposure meter prints its three numbers apart by spaces only)."""
+    parts, words = name.split(" / "), cell.split()
+    return " / ".join(words) if len(parts) > 1 and len(words) == len(parts) and "/" not in words else cell
+
+
 def markdown(names, rows):
     """A Markdown table; columns whose cells are all numbers (or empty) are right-aligned. Time columns are dropped."""
     keep = [k for k, n in enumerate(names) if not TIME_COLUMN.match(n)]
+    names = [n.replace("|", "\\|") for n in names]  # a | inside a cell (chapter 7's |argmax − t|) would end it
     align = ["---:" if all(r[k] == "" or NUMBER.match(r[k]) for r in rows) else "---" for k in range(len(names))]
     lines = ["| " + " | ".join(names[k] for k in keep) + " |", "|" + "|".join(align[k] for k in keep) + "|"]
     lines += ["| " + " | ".join(r[k] for k in keep) + " |" for r in rows]
@@ -85,6 +94,9 @@ HEADERS = [
     (re.compile(r"^Decoding the .* exact +BLEU$"), "Decoding the test set"),
     (re.compile(r"^ *decoding +exact match +BLEU$"), "Decoding the test set"),
     (re.compile(r"^ *caption +scenes +exact "), "{above}"),
+    (re.compile(r"^ *attention +parameters +FLOPs/step"), "Each attention: parameters, and the FLOPs of one decoder step's attention"),
+    (re.compile(r"^ *model +steps to 95%"), "{above}"),
+    (re.compile(r"^ *epoch +plain: all / unseen"), "(c) Exact match after each epoch: all test answers / those with an unseen name"),
 ]
 
 
@@ -109,7 +121,7 @@ def tables(lines):
             for row in lines[i + 1:]:
                 if not is_row(row) or (numbered and not NUMBER.match(row.split()[0])):
                     break
-                rows.append(assign(header, row))
+                rows.append([slashed(n, cell) for n, cell in zip(names, assign(header, row))])
             if rows:
                 found.append((caption.format(above=lines[i - 1].strip() if i > 0 else ""), markdown(names, rows)))
     return found
