@@ -34,6 +34,7 @@ struct Options : TrainingFlags {
     }
     int max_length = 60, window = 5, every = 25;
     double guided_weight = 0.1, guided_g = 0.2;
+    std::string models = "global,local-p,location,guided";
 };
 
 }  // namespace
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
     cli.option("guided-weight", &o.guided_weight, "the weight λ of the guided attention loss").above(0).at_most(100);
     cli.option("guided-g", &o.guided_g, "the width g of the guide").above(0).at_most(1);
     cli.option("every", &o.every, "training steps between two points of the learning curves").range(1, 100000);
+    cli.option("models", &o.models, "the models to train, comma-separated, from global, local-p, location, guided", "LIST");
+    cli.require([&] { return variant_list_problem(o.models); });
     cli.parse(argc, argv);
     return guarded("ch7", [&] {
         if (!o.resume.empty()) throw std::invalid_argument("--resume: chapter 7 does not resume (its curves are taken within epochs)");
@@ -75,31 +78,30 @@ int main(int argc, char** argv) {
         fmt::print("2. Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}, Adam lr {}\n\n",
                    sets.train.size(), sets.test.size(), kCopyMinLength, o.max_length, o.embed, o.hidden, o.batch, o.lr);
 
-        // 3. Four models from the same initial weights (a variant's own parameters are drawn after the shared
-        //    ones), Luong wiring, additive score. FLOPs of one decoder step's attention, counted from the shapes.
+        // 3. The models (--models; by default all four) from the same initial weights (a variant's own parameters
+        //    are drawn after the shared ones), Luong wiring, additive score. FLOPs of one decoder step's
+        //    attention, counted from the shapes.
         std::vector<Contender> models;
         std::vector<AttentionSeq2seq*> nets;
         AttentionConfig c;
         c.V = vocab.size(), c.E = o.embed, c.H = o.hidden, c.score = Score::Additive, c.pad_id = c.end_id = vocab.id(' ');
         c.window = o.window;
-        for (const char* name : {"global", "local-p", "location", "guided"}) {
-            AttentionConfig variant = c;
-            variant.attend = name == std::string("guided") ? Attend::Global : parse_attend(name);
-            variant.guided_weight = name == std::string("guided") ? Real(o.guided_weight) : 0;
-            variant.guided_g = Real(o.guided_g);
+        for (const std::string& name : variant_list(o.models)) {
             Rng init(o.seed);
-            auto model = std::make_unique<AttentionSeq2seq>(variant, init);
+            auto model = std::make_unique<AttentionSeq2seq>(variant_config(c, name, Real(o.guided_weight), Real(o.guided_g)), init);
             nets.push_back(model.get());
             models.push_back(make_contender(name, std::move(model), sets, vocab, o.batch, false, Real(o.lr), o.seed));
         }
         fmt::print("3. Models: global, local-p (D = {}), location-aware ({} filters of width {}), global + guided loss "
                    "(λ = {}, g = {})\n{:>10} {:>12} {:>17} {:>17}\n", o.window, c.location_filters, c.location_width,
-                   o.guided_weight, o.guided_g, "attention", "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
-        for (Attend a : {Attend::Global, Attend::LocalP, Attend::Location})
-            fmt::print("{:>10} {:>12} {:>17.0f} {:>17.0f}\n", attend_name(a), nets[int(a)]->num_parameters(),
+                   o.guided_weight, o.guided_g, "model", "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
+        for (size_t m = 0; m < models.size(); ++m) {
+            const Attend a = nets[m]->config().attend;
+            fmt::print("{:>10} {:>12} {:>17.0f} {:>17.0f}\n", models[m].name, nets[m]->num_parameters(),
                        attention_flops(a, 60, o.hidden, o.window, c), attention_flops(a, 600, o.hidden, o.window, c));
-        if (o.profile) {  // --profile: where an epoch of the local-p model's training goes, then stop
-            profile_epoch(models[1].train->num_batches(), [&](int i) { train_step(*nets[1], models[1].train->batch(i), *models[1].optimizer, Real(o.clip)); });
+        }
+        if (o.profile) {  // --profile: where an epoch of the first model's training goes, then stop
+            profile_epoch(models[0].train->num_batches(), [&](int i) { train_step(*nets[0], models[0].train->batch(i), *models[0].optimizer, Real(o.clip)); });
             return 0;
         }
 

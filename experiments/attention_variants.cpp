@@ -14,6 +14,35 @@
 
 namespace s2a {
 
+std::vector<std::string> variant_list(const std::string& list) {
+    std::vector<std::string> names;
+    for (size_t start = 0;;) {
+        const size_t comma = list.find(',', start);
+        names.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) return names;
+        start = comma + 1;
+    }
+}
+
+std::string variant_list_problem(const std::string& list) {
+    const std::vector<std::string> names = variant_list(list);
+    for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] != "global" && names[i] != "local-p" && names[i] != "location" && names[i] != "guided")
+            return fmt::format("--models: unknown model '{}' in '{}' (known: global, local-p, location, guided)", names[i], list);
+        if (std::find(names.begin(), names.begin() + long(i), names[i]) != names.begin() + long(i))
+            return fmt::format("--models: '{}' twice in '{}'", names[i], list);
+    }
+    return "";
+}
+
+AttentionConfig variant_config(AttentionConfig c, const std::string& name, Real guided_weight, Real guided_g) {
+    const bool guided = name == "guided";
+    c.attend = guided ? Attend::Global : parse_attend(name);
+    c.guided_weight = guided ? guided_weight : 0;
+    c.guided_g = guided_g;
+    return c;
+}
+
 void print_toy_batch(uint64_t seed, Real g) {
     Rng rng(seed);
     const Var hs = constant(randn(Shape{2, 8, 4}, rng), "hs");  // hs: (B, S, H)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 #include "experiments/side_by_side.h"
@@ -19,6 +20,14 @@ namespace s2a {
 // global weights (B, 1, S); local-p's centres (B, 1, 1) and weights with D = 1; location-aware weights when the
 // previous step looked at positions 2 and 3; and the guide W for S = T = 6, width g. Clears the tape.
 void print_toy_batch(uint64_t seed, Real g);
+
+// Chapter 7's models by name: "global", "local-p", "location" (the attention of that name, no guided loss) and
+// "guided" (global attention trained with the guided loss, weight λ and width g). `list` is comma-separated.
+// variant_list_problem says what is wrong with a list ("" if nothing: every name known, none twice), for the
+// command line; variant_list splits one, variant_config gives a name's configuration (c with its attention).
+std::string variant_list_problem(const std::string& list);
+std::vector<std::string> variant_list(const std::string& list);
+AttentionConfig variant_config(AttentionConfig c, const std::string& name, Real guided_weight, Real guided_g);
 
 // How far the attention is from the alignment of copying, where letter t is read at source position t.
 struct Alignment {

@@ -94,6 +94,12 @@ TEST_CASE("chapters: ch7 runs in quick mode") {
         CHECK_MESSAGE(std::filesystem::exists(out.path() + "/ch7_" + name + ".svg"), name);
     check_run("ch7", "--quick --window 0 --out " + out.path(), 2, {"--window"});
     check_run("ch7", "--quick --resume " + out.path() + " --out " + out.path(), 1, {"--resume"});
+    check_run("ch7", "--quick --models global,foo --out " + out.path(), 2, {"unknown model 'foo'"});
+    check_run("ch7", "--quick --models guided,guided --out " + out.path(), 2, {"'guided' twice"});
+    // --models trains only those named: the tables have their rows alone, in the order given.
+    const TempDir two("ch7_two");
+    check_run("ch7", "--quick --models guided,local-p --out " + two.path(), 0, {"epoch           guided          local-p"});
+    CHECK(!std::filesystem::exists(two.path() + "/ch7_heat_maps_global.svg"));
 }
 
 TEST_CASE("chapters: ch8 runs in quick mode") {

@@ -198,7 +198,7 @@ TEST_CASE("determinism: make reproduce's quick run writes every chapter's tables
         {"ch5", {"--seconds 0", "time-dependent", "| epoch | loss | exact | BLEU |\n", "| greedy | "}},
         {"ch6", {"| epoch | teacher forcing: forced / free / gap | scheduled: forced / free / gap |\n|---:|---|---|\n| 1 | ",
                  "% / "}},
-        {"ch7", {"| attention | parameters | FLOPs/step S=60 | FLOPs/step S=600 |",
+        {"ch7", {"| model | parameters | FLOPs/step S=60 | FLOPs/step S=600 |\n|---|---:|---:|---:|\n| global | ",
                  "| model | steps to 95% | mean \\|argmax − t\\| | argmax = t |\n|---|---:|---:|---:|\n| global | ",
                  "| epoch | plain: all / unseen | pointer: all / unseen |", "> Exact match on the "}},
         {"ch8", {"| epoch | loss | exact match | BLEU |", "| decoding | exact match | BLEU |"}},

@@ -94,7 +94,7 @@ HEADERS = [
     (re.compile(r"^Decoding the .* exact +BLEU$"), "Decoding the test set"),
     (re.compile(r"^ *decoding +exact match +BLEU$"), "Decoding the test set"),
     (re.compile(r"^ *caption +scenes +exact "), "{above}"),
-    (re.compile(r"^ *attention +parameters +FLOPs/step"), "Each attention: parameters, and the FLOPs of one decoder step's attention"),
+    (re.compile(r"^ *model +parameters +FLOPs/step"), "Each model: parameters, and the FLOPs of one decoder step's attention"),
     (re.compile(r"^ *model +steps to 95%"), "{above}"),
     (re.compile(r"^ *epoch +plain: all / unseen"), "(c) Exact match after each epoch: all test answers / those with an unseen name"),
 ]
