@@ -300,7 +300,9 @@ Team& team() {
 // cost more than it saves); above, M in at most kMaxBlocks blocks, each of at least 32 rows and a multiple of
 // 16 (whole tiles of OpenBLAS's widest kernels). Fewer blocks would be faster on two cores (each call packs all
 // of op(B) again: a weight's gradient, M 256 and K 4,096, ran at 56 GFLOP/s in 8 blocks and 120 in 2), but
-// one block per core changed chapter 7's printed results, so the split stays as the measured figures have it.
+// the split decides bits: OpenBLAS picks its kernel by each call's size, and a small block (e.g. the last 4 rows
+// of 100 cut 32/32/32/4) takes its small-matrix path, which adds up in another order. One block per core
+// changed chapter 7's printed results, so the split stays as the measured figures have it.
 int block_rows(int M, int N, int K) {
     constexpr int kMaxBlocks = 8;
     if (double(M) * N * K < double(1 << 20)) return M;

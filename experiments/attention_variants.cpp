@@ -24,11 +24,18 @@ std::vector<std::string> variant_list(const std::string& list) {
     }
 }
 
+// The model names: each attention by its own name (attend_name), and "guided" for global attention with the loss.
+const std::vector<std::string>& variant_names() {
+    static const std::vector<std::string> names = {attend_name(Attend::Global), attend_name(Attend::LocalP),
+                                                   attend_name(Attend::Location), "guided"};
+    return names;
+}
+
 std::string variant_list_problem(const std::string& list) {
-    const std::vector<std::string> names = variant_list(list);
+    const std::vector<std::string> names = variant_list(list), &known = variant_names();
     for (size_t i = 0; i < names.size(); ++i) {
-        if (names[i] != "global" && names[i] != "local-p" && names[i] != "location" && names[i] != "guided")
-            return fmt::format("--models: unknown model '{}' in '{}' (known: global, local-p, location, guided)", names[i], list);
+        if (std::find(known.begin(), known.end(), names[i]) == known.end())
+            return fmt::format("--models: unknown model '{}' in '{}' (known: {})", names[i], list, fmt::join(known, ", "));
         if (std::find(names.begin(), names.begin() + long(i), names[i]) != names.begin() + long(i))
             return fmt::format("--models: '{}' twice in '{}'", names[i], list);
     }

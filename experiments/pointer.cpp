@@ -179,10 +179,11 @@ PointerResult pointer_experiment(int seed, const std::string& out, bool quick) {
     Rng shuffle(static_cast<uint64_t>(seed));
     for (int epoch = 1; epoch <= size.epochs; ++epoch) {
         train.shuffle(shuffle);
+        std::vector<WordBatch> batches;  // the epoch's batches, made once for both models
+        for (int i = 0; i < train.num_batches(); ++i) batches.push_back(train.batch(i));
         parallel_for(static_cast<int>(entrants.size()), [&](int k) {
             Entrant& m = entrants[size_t(k)];
-            for (int i = 0; i < train.num_batches(); ++i)
-                train_step(*m.model, m.view(train.batch(i).batch, vocab.size()), *m.opt, Real(5));
+            for (const WordBatch& wb : batches) train_step(*m.model, m.view(wb.batch, vocab.size()), *m.opt, Real(5));
         });
         r.plain = scores(correct(entrants[0], test, task.test, vocab, 1), unseen);
         r.pointer = scores(correct(entrants[1], test, task.test, vocab, 1), unseen);
