@@ -92,7 +92,9 @@ endef
 F32_FLAGS := -O3 -Wno-stringop-overflow
 F64_FLAGS := -O2 -DSEQ2ATTN_DOUBLE
 # -g1 (line tables, no variables) is enough for the sanitizers' stack traces, and builds a quarter faster than -g.
-ASAN_FLAGS := -O1 -g1 -DSEQ2ATTN_DOUBLE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# SEQ2ATTN_POISON fills every new tensor's storage with NaN (autodiff/tensor.h): AddressSanitizer does not see a
+# read of memory that was allocated but never written, the NaN it then computes with does.
+ASAN_FLAGS := -O1 -g1 -DSEQ2ATTN_DOUBLE -DSEQ2ATTN_POISON -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(eval $(call VARIANT,f32,$(F32_FLAGS)))
 $(eval $(call VARIANT,f64,$(F64_FLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_FLAGS)))

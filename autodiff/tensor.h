@@ -11,13 +11,16 @@
 // there to OpenBLAS), and the ShapeError that every op throws when shapes do not fit.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -79,7 +82,13 @@ struct UninitializedAllocator : std::allocator<T> {
     using std::allocator<T>::allocator;
     T* allocate(size_t n) {
         if (g_work) g_work->bytes += static_cast<int64_t>(n * sizeof(T));
-        return std::allocator<T>::allocate(n);
+        T* p = std::allocator<T>::allocate(n);
+#ifdef SEQ2ATTN_POISON
+        // Checking builds fill new storage with NaN: an op that reads a value it never wrote then shows as NaN
+        // in its output (and fails its gradient check) instead of computing with whatever the heap held.
+        if constexpr (std::is_floating_point_v<T>) std::fill(p, p + n, std::numeric_limits<T>::quiet_NaN());
+#endif
+        return p;
     }
     template <class U>
     void construct(U* p) noexcept {
