@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
     return guarded("ch1", [&] {
         if (f.quick) {
-            f.quick_sizes(3000, 300, 32, std::min(f.epochs, 2));
+            f.quick_sizes(3000, 300, 32, 2);
             show = 3;
         }
         if (ask.wanted()) return question_model(ask, f, "addition");

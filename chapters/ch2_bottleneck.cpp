@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     f.add_to(cli, "a file in the textbook format instead of the generated copy task");
     cli.parse(argc, argv);
     return guarded("ch2", [&] {
-        if (f.quick) f.quick_sizes(1000, 200, 32, std::min(f.epochs, 1));
+        if (f.quick) f.quick_sizes(1000, 200, 32, 1);
         f.create_out_folder();
         const auto start = std::chrono::steady_clock::now();
 

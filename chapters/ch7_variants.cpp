@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     cli.option("guided-weight", &o.guided_weight, "the weight λ of the guided attention loss").above(0).at_most(100);
     cli.option("guided-g", &o.guided_g, "the width g of the guide").above(0).at_most(1);
     cli.option("every", &o.every, "training steps between two points of the learning curves").range(1, 100000);
-    cli.option("models", &o.models, "the models to train, comma-separated, from global, local-p, location, guided", "LIST");
+    cli.option("models", &o.models, "the models to train, comma-separated, from global, local-p, location, guided, guided-location", "LIST");
     cli.require([&] { return variant_list_problem(o.models); });
     cli.parse(argc, argv);
     return guarded("ch7", [&] {
@@ -93,11 +93,11 @@ int main(int argc, char** argv) {
             models.push_back(make_contender(name, std::move(model), sets, vocab, o.batch, false, Real(o.lr), o.seed));
         }
         fmt::print("3. Models: global, local-p (D = {}), location-aware ({} filters of width {}), global + guided loss "
-                   "(λ = {}, g = {})\n{:>10} {:>12} {:>17} {:>17}\n", o.window, c.location_filters, c.location_width,
-                   o.guided_weight, o.guided_g, "model", "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
+                   "(λ = {}, g = {})\n{:>{}} {:>12} {:>17} {:>17}\n", o.window, c.location_filters, c.location_width,
+                   o.guided_weight, o.guided_g, "model", name_width(models), "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
         for (size_t m = 0; m < models.size(); ++m) {
             const Attend a = nets[m]->config().attend;
-            fmt::print("{:>10} {:>12} {:>17.0f} {:>17.0f}\n", models[m].name, nets[m]->num_parameters(),
+            fmt::print("{:>{}} {:>12} {:>17.0f} {:>17.0f}\n", models[m].name, name_width(models), nets[m]->num_parameters(),
                        attention_flops(a, 60, o.hidden, o.window, c), attention_flops(a, 600, o.hidden, o.window, c));
         }
         if (o.profile) {  // --profile: where an epoch of the first model's training goes, then stop

@@ -24,10 +24,11 @@ std::vector<std::string> variant_list(const std::string& list) {
     }
 }
 
-// The model names: each attention by its own name (attend_name), and "guided" for global attention with the loss.
+// The model names: each attention by its own name (attend_name), "guided" for global attention with the loss
+// and "guided-location" for location-aware attention with it.
 const std::vector<std::string>& variant_names() {
     static const std::vector<std::string> names = {attend_name(Attend::Global), attend_name(Attend::LocalP),
-                                                   attend_name(Attend::Location), "guided"};
+                                                   attend_name(Attend::Location), "guided", "guided-location"};
     return names;
 }
 
@@ -43,8 +44,8 @@ std::string variant_list_problem(const std::string& list) {
 }
 
 AttentionConfig variant_config(AttentionConfig c, const std::string& name, Real guided_weight, Real guided_g) {
-    const bool guided = name == "guided";
-    c.attend = guided ? Attend::Global : parse_attend(name);
+    const bool guided = name.rfind("guided", 0) == 0;  // "guided" or "guided-<attention>"
+    c.attend = name == "guided" ? Attend::Global : parse_attend(guided ? name.substr(std::string("guided-").size()) : name);
     c.guided_weight = guided ? guided_weight : 0;
     c.guided_g = guided_g;
     return c;
@@ -142,11 +143,12 @@ std::string steps_to(const Series& curve, double percent) {
 void report_steps_to_95(std::vector<Contender>& models, const std::vector<Series>& curves,
                         const std::vector<AttentionSeq2seq*>& nets, int every, int pad_id) {
     fmt::print("\n(b) Guided attention: steps to 95% exact match (first 200 test strings, a point every {} steps), "
-               "alignment on the test set\n{:>10} {:>14} {:>22} {:>16}\n", every, "model", "steps to 95%",
+               "alignment on the test set\n{:>{}} {:>14} {:>22} {:>16}\n", every, "model", name_width(models), "steps to 95%",
                "mean |argmax − t|", "argmax = t");
     for (size_t m = 0; m < models.size(); ++m) {
         const Alignment al = alignment_error(*nets[m], *models[m].test, models[m].start_id, pad_id);
-        fmt::print("{:>10} {:>14} {:>22.3f} {:>15.2f}%\n", models[m].name, steps_to(curves[m], 95), al.error, 100 * al.on_target);
+        fmt::print("{:>{}} {:>14} {:>22.3f} {:>15.2f}%\n", models[m].name, name_width(models), steps_to(curves[m], 95), al.error,
+                   100 * al.on_target);
     }
 }
 

@@ -50,7 +50,7 @@ void report_exposure(const std::vector<Contender>& contenders, const std::vector
         fmt::print("{:>6}", e + 1);
         for (size_t m = 0; m < contenders.size(); ++m) {
             const double forced = meters[m].forced[e], free = meters[m].free[e];
-            fmt::print("  {:>9.2f}% {:>9.2f}% {:>8.2f}", 100 * forced, 100 * free, 100 * (forced - free));
+            fmt::print("  {:>30}", fmt::format("{:.2f}% / {:.2f}% / {:.2f}", 100 * forced, 100 * free, 100 * (forced - free)));
             plot.series[2 * m].x.push_back(e + 1.0);
             plot.series[2 * m].y.push_back(100 * forced);
             plot.series[2 * m + 1].x.push_back(e + 1.0);

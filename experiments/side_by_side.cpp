@@ -36,6 +36,12 @@ Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> 
     return c;
 }
 
+int name_width(const std::vector<Contender>& contenders) {
+    size_t width = 10;
+    for (const Contender& c : contenders) width = std::max(width, c.name.size());
+    return static_cast<int>(width);
+}
+
 void end_epoch(Contender& c) {
     c.train->shuffle(c.shuffle);
     c.batch = 0;

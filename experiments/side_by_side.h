@@ -39,6 +39,9 @@ struct Contender {
 Contender make_contender(const std::string& name, std::unique_ptr<Seq2seqModel> model, const Split& data,
                          const Vocab& vocab, int batch, bool reversed, Real lr, uint64_t seed);
 
+// The width of a table's model column: the longest name, and at least 10.
+int name_width(const std::vector<Contender>& contenders);
+
 // The epoch is done: a fresh order of the training batches for the next one (the same for every contender of
 // one seed), from batch 0.
 void end_epoch(Contender& c);

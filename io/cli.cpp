@@ -129,6 +129,7 @@ void Cli::option(const std::string& name, std::string* target, const std::string
 void Cli::require(std::function<std::string()> problem) { rules_.push_back(std::move(problem)); }
 
 void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
+    cli_ = &cli;
     cli.option("seed", &seed, "random seed (data, split, weights, shuffling)").at_least(0);
     cli.option("epochs", &epochs, "training epochs for each model").range(min_epochs, kMaxEpochs);
     cli.option("data", &data, data_help, "FILE");
@@ -155,10 +156,13 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
 }
 
 void TrainingFlags::quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs) {
-    examples = quick_examples;
-    test = quick_test;
-    hidden = quick_hidden;
-    epochs = quick_epochs;
+    const auto quick_size = [this](const char* flag, int& size, int quick_value) {
+        if (!cli_ || !cli_->given(flag)) size = quick_value;
+    };
+    quick_size("examples", examples, quick_examples);
+    quick_size("test", test, quick_test);
+    quick_size("hidden", hidden, quick_hidden);
+    quick_size("epochs", epochs, quick_epochs);
 }
 
 void TrainingFlags::create_out_folder() const {
@@ -245,6 +249,7 @@ std::string Cli::unknown_flag(const std::string& arg) const {
 
 std::string Cli::try_parse(int argc, const char* const* argv) {
     help_requested_ = false;
+    given_.clear();
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -274,6 +279,7 @@ std::string Cli::try_parse(int argc, const char* const* argv) {
             error = set_value(*e, argv[++i]);
         }
         if (!error.empty()) return error;
+        given_.push_back(e->name);
     }
     for (const auto& problem : rules_) {
         const std::string what = problem();
@@ -281,6 +287,8 @@ std::string Cli::try_parse(int argc, const char* const* argv) {
     }
     return "";
 }
+
+bool Cli::given(const std::string& name) const { return std::find(given_.begin(), given_.end(), name) != given_.end(); }
 
 void Cli::parse(int argc, const char* const* argv) {
     const std::string error = try_parse(argc, argv);

@@ -73,6 +73,8 @@ class Cli {
     // newline). Targets before the error may already be set. After "--help", help_requested() is true.
     std::string try_parse(int argc, const char* const* argv);
     bool help_requested() const { return help_requested_; }
+    // Whether the last parse found --NAME on the command line (a default left alone was not given).
+    bool given(const std::string& name) const;
 
     std::string usage() const;
 
@@ -106,6 +108,7 @@ class Cli {
     std::vector<Entry> entries_;  // in registration order, which is the order --help lists them
     std::vector<std::function<std::string()>> rules_;  // the require() rules, checked in this order
     bool help_requested_ = false;
+    std::vector<std::string> given_;  // the flags the last parse found, by name
 };
 
 // The largest values the programs accept. Widths (E, H, D, F) up to 4096 and batches up to 65536 keep
@@ -136,12 +139,16 @@ struct TrainingFlags {
     bool profile = false;  // profile one epoch of training and stop (autodiff/profile.h)
     // Registers the flags with their bounds, and the rule that generated data keeps a training set.
     void add_to(Cli& cli, const std::string& data_help);
-    // The sizes of a --quick run: fewer examples, a smaller model, fewer epochs.
+    // The sizes of a --quick run: fewer examples, a smaller model, fewer epochs; a size given on the command
+    // line keeps its value (--quick --epochs 3 trains three epochs).
     void quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs);
     // Creates the --out folder if it is missing and writes a file there to be sure it can: a chapter calls
     // this before it trains, so a bad --out costs a second, not the run. Throws std::runtime_error naming
     // the folder.
     void create_out_folder() const;
+
+  private:
+    const Cli* cli_ = nullptr;  // the command line add_to registered with: which flags were given
 };
 
 // Runs a program's body and turns any exception into one clear line on stderr and exit status 1

@@ -11,10 +11,12 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
+#include "experiments/attention_variants.h"
 #include "models/attention_seq2seq.h"
 #include "nn/attention_variants.h"
 #include "tests/util.h"
@@ -374,4 +376,19 @@ TEST_CASE("attention variants in the model: names and refused combinations") {
     AttentionConfig dot = tiny(Attend::Location, Wiring::Luong, 0);
     dot.score = Score::Dot;
     CHECK(contains(error_of([&] { AttentionSeq2seq m(dot, rng); }), "additive"));
+}
+
+TEST_CASE("chapter 7's model names: each gives its attention, and the guided ones the guided loss") {
+    const AttentionConfig base;
+    const std::vector<std::tuple<const char*, Attend, bool>> names = {{"global", Attend::Global, false},
+        {"local-p", Attend::LocalP, false}, {"location", Attend::Location, false}, {"guided", Attend::Global, true},
+        {"guided-location", Attend::Location, true}};
+    for (const auto& [name, attend, guided] : names) {
+        CAPTURE(name);
+        const AttentionConfig c = variant_config(base, name, Real(0.1), Real(0.2));
+        CHECK(c.attend == attend);
+        CHECK(c.guided_weight == (guided ? Real(0.1) : 0));
+    }
+    CHECK(variant_list_problem("guided-location,location,guided") == "");
+    CHECK(variant_list_problem("guided-local-p").find("unknown model 'guided-local-p'") != std::string::npos);
 }

@@ -72,6 +72,22 @@ TEST_CASE("cli: values as '--name value' and '--name=value'") {
     CHECK(q.common.quick);
 }
 
+TEST_CASE("cli: --quick's sizes leave alone a size given on the command line") {
+    Program p;
+    CHECK(p.parse({"--quick", "--epochs", "5", "--hidden=8"}) == "");
+    CHECK(p.cli.given("epochs"));
+    CHECK_FALSE(p.cli.given("examples"));
+    p.common.quick_sizes(600, 60, 16, 1);
+    CHECK(p.common.epochs == 5);  // given: kept
+    CHECK(p.common.hidden == 8);
+    CHECK(p.common.examples == 600);  // not given: the quick size
+    CHECK(p.common.test == 60);
+    CHECK(p.parse({"--quick"}) == "");  // a second parse forgets what the first one was given
+    CHECK_FALSE(p.cli.given("epochs"));
+    p.common.quick_sizes(600, 60, 16, 1);
+    CHECK(p.common.epochs == 1);
+}
+
 TEST_CASE("cli: --help and -h ask for the usage, which lists every flag with its default") {
     for (const char* help : {"--help", "-h"}) {
         Program p;

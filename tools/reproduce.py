@@ -63,13 +63,6 @@ def assign(header, row):
     return out
 
 
-def slashed(name, cell):
-    """A cell under a header "a / b / c" that holds as many words, none a "/", written "x / y / z" (chapter 6's
-    exposure meter prints its three numbers apart by spaces only)."""
-    parts, words = name.split(" / "), cell.split()
-    return " / ".join(words) if len(parts) > 1 and len(words) == len(parts) and "/" not in words else cell
-
-
 def markdown(names, rows):
     """A Markdown table; columns whose cells are all numbers (or empty) are right-aligned. Time columns are dropped."""
     keep = [k for k, n in enumerate(names) if not TIME_COLUMN.match(n)]
@@ -121,7 +114,7 @@ def tables(lines):
             for row in lines[i + 1:]:
                 if not is_row(row) or (numbered and not NUMBER.match(row.split()[0])):
                     break
-                rows.append([slashed(n, cell) for n, cell in zip(names, assign(header, row))])
+                rows.append(assign(header, row))
             if rows:
                 found.append((caption.format(above=lines[i - 1].strip() if i > 0 else ""), markdown(names, rows)))
     return found
