@@ -100,9 +100,16 @@ void Tape::backward(const Var& loss) {
     loss.grad().fill(1);  // d loss / d loss = 1
     for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
         Node& n = **it;
-        if (n.grad.empty() || !n.backward) continue;  // the loss does not depend on this node
-        n.backward(n);
-        if (g_profile) g_profile->backward_done(n.op);
+        if (!n.grad.empty() && n.backward) {  // else the loss does not depend on this node
+            n.backward(n);
+            if (g_profile) g_profile->backward_done(n.op);
+        }
+        // Every user of this node came later on the tape and is done: what it kept for its backward can go,
+        // and so can its value and gradient unless a handle outside the tape still holds the node. The
+        // backward of a step then hands memory back as it goes instead of holding every value and gradient.
+        n.backward = nullptr;
+        n.inputs.clear();
+        if (it->use_count() == 1) n.value = Tensor(), n.grad = Tensor();
     }
     if (g_profile) g_profile->backward_pass();
 }

@@ -73,7 +73,9 @@ Var record(const char* op, Tensor value, std::vector<Var> inputs, BackwardFn bac
 class Tape {
   public:
     void append(const std::shared_ptr<Node>& n);
-    // Seeds d loss/d loss = 1 and runs every recorded backward once, last node first.
+    // Seeds d loss/d loss = 1 and runs every recorded backward once, last node first. A node whose backward
+    // has run lets go of what it kept for it, and of its value and gradient too unless a Var outside the tape
+    // still holds it: the nodes stay on the tape until clear(), but the step's memory shrinks as it goes.
     void backward(const Var& loss);
     // Releases every node the step made (values, grads, saved tensors). Parameters survive: the model owns them.
     void clear();

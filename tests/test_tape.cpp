@@ -92,6 +92,24 @@ TEST_CASE("tape: clear releases what the step made") {
     CHECK(std::isfinite(loss.item()));
 }
 
+TEST_CASE("tape: backward releases what no handle holds, and keeps what one does") {
+    tape().clear();
+    Var W = parameter(Tensor(Shape{2, 2}, 0.5), "W");
+    Var kept = tanh(W);                   // the caller holds this one
+    std::weak_ptr<Node> dropped = sigmoid(kept).shared();  // and not this one: only the tape does
+    Var loss = sum(Var(dropped.lock()));
+    REQUIRE(!dropped.lock()->value.empty());
+    backward(loss);
+    CHECK(dropped.lock()->value.empty());  // its backward ran and nobody else can read it: gone
+    CHECK(dropped.lock()->grad.empty());
+    CHECK(dropped.lock()->inputs.empty());
+    CHECK(kept.value().numel() == 4);      // a handle's node keeps its value and its gradient
+    CHECK(kept.has_grad());
+    CHECK(std::isfinite(loss.item()));
+    CHECK(W.has_grad());
+    tape().clear();
+}
+
 TEST_CASE("tape: backward needs a single-number loss") {
     tape().clear();
     Var x = parameter(Tensor(Shape{2, 2}, 1), "x");
