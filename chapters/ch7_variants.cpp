@@ -92,12 +92,13 @@ int main(int argc, char** argv) {
             nets.push_back(model.get());
             models.push_back(make_contender(name, std::move(model), sets, vocab, o.batch, false, Real(o.lr), o.seed));
         }
+        const int width = name_width(models);  // the model column
         fmt::print("3. Models: global, local-p (D = {}), location-aware ({} filters of width {}), global + guided loss "
                    "(λ = {}, g = {})\n{:>{}} {:>12} {:>17} {:>17}\n", o.window, c.location_filters, c.location_width,
-                   o.guided_weight, o.guided_g, "model", name_width(models), "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
+                   o.guided_weight, o.guided_g, "model", width, "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
         for (size_t m = 0; m < models.size(); ++m) {
             const Attend a = nets[m]->config().attend;
-            fmt::print("{:>{}} {:>12} {:>17.0f} {:>17.0f}\n", models[m].name, name_width(models), nets[m]->num_parameters(),
+            fmt::print("{:>{}} {:>12} {:>17.0f} {:>17.0f}\n", models[m].name, width, nets[m]->num_parameters(),
                        attention_flops(a, 60, o.hidden, o.window, c), attention_flops(a, 600, o.hidden, o.window, c));
         }
         if (o.profile) {  // --profile: where an epoch of the first model's training goes, then stop

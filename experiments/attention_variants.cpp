@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "autodiff/ops.h"
@@ -24,19 +26,45 @@ std::vector<std::string> variant_list(const std::string& list) {
     }
 }
 
-// The model names: each attention by its own name (attend_name), "guided" for global attention with the loss
-// and "guided-location" for location-aware attention with it.
-const std::vector<std::string>& variant_names() {
-    static const std::vector<std::string> names = {attend_name(Attend::Global), attend_name(Attend::LocalP),
-                                                   attend_name(Attend::Location), "guided", "guided-location"};
-    return names;
+namespace {
+
+// Chapter 7's models, one list for the names --models accepts and what each name builds: each attention by its
+// own name (attend_name) alone, "guided" global attention with the guided loss, "guided-location"
+// location-aware attention with it.
+struct Variant {
+    std::string name;
+    Attend attend;
+    bool guided;
+};
+
+const std::vector<Variant>& variants() {
+    static const std::vector<Variant> all = {{attend_name(Attend::Global), Attend::Global, false},
+                                             {attend_name(Attend::LocalP), Attend::LocalP, false},
+                                             {attend_name(Attend::Location), Attend::Location, false},
+                                             {"guided", Attend::Global, true},
+                                             {"guided-location", Attend::Location, true}};
+    return all;
 }
 
+const Variant* find_variant(const std::string& name) {
+    for (const Variant& v : variants())
+        if (v.name == name) return &v;
+    return nullptr;
+}
+
+std::string known_variants() {
+    std::vector<std::string> names;
+    for (const Variant& v : variants()) names.push_back(v.name);
+    return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace
+
 std::string variant_list_problem(const std::string& list) {
-    const std::vector<std::string> names = variant_list(list), &known = variant_names();
+    const std::vector<std::string> names = variant_list(list);
     for (size_t i = 0; i < names.size(); ++i) {
-        if (std::find(known.begin(), known.end(), names[i]) == known.end())
-            return fmt::format("--models: unknown model '{}' in '{}' (known: {})", names[i], list, fmt::join(known, ", "));
+        if (!find_variant(names[i]))
+            return fmt::format("--models: unknown model '{}' in '{}' (known: {})", names[i], list, known_variants());
         if (std::find(names.begin(), names.begin() + long(i), names[i]) != names.begin() + long(i))
             return fmt::format("--models: '{}' twice in '{}'", names[i], list);
     }
@@ -44,9 +72,10 @@ std::string variant_list_problem(const std::string& list) {
 }
 
 AttentionConfig variant_config(AttentionConfig c, const std::string& name, Real guided_weight, Real guided_g) {
-    const bool guided = name.rfind("guided", 0) == 0;  // "guided" or "guided-<attention>"
-    c.attend = name == "guided" ? Attend::Global : parse_attend(guided ? name.substr(std::string("guided-").size()) : name);
-    c.guided_weight = guided ? guided_weight : 0;
+    const Variant* v = find_variant(name);
+    if (!v) throw std::invalid_argument(fmt::format("unknown model '{}' (known: {})", name, known_variants()));
+    c.attend = v->attend;
+    c.guided_weight = v->guided ? guided_weight : 0;
     c.guided_g = guided_g;
     return c;
 }
@@ -142,13 +171,13 @@ std::string steps_to(const Series& curve, double percent) {
 
 void report_steps_to_95(std::vector<Contender>& models, const std::vector<Series>& curves,
                         const std::vector<AttentionSeq2seq*>& nets, int every, int pad_id) {
+    const int width = name_width(models);
     fmt::print("\n(b) Guided attention: steps to 95% exact match (first 200 test strings, a point every {} steps), "
-               "alignment on the test set\n{:>{}} {:>14} {:>22} {:>16}\n", every, "model", name_width(models), "steps to 95%",
+               "alignment on the test set\n{:>{}} {:>14} {:>22} {:>16}\n", every, "model", width, "steps to 95%",
                "mean |argmax − t|", "argmax = t");
     for (size_t m = 0; m < models.size(); ++m) {
         const Alignment al = alignment_error(*nets[m], *models[m].test, models[m].start_id, pad_id);
-        fmt::print("{:>{}} {:>14} {:>22.3f} {:>15.2f}%\n", models[m].name, name_width(models), steps_to(curves[m], 95), al.error,
-                   100 * al.on_target);
+        fmt::print("{:>{}} {:>14} {:>22.3f} {:>15.2f}%\n", models[m].name, width, steps_to(curves[m], 95), al.error, 100 * al.on_target);
     }
 }
 

@@ -391,4 +391,5 @@ TEST_CASE("chapter 7's model names: each gives its attention, and the guided one
     }
     CHECK(variant_list_problem("guided-location,location,guided") == "");
     CHECK(variant_list_problem("guided-local-p").find("unknown model 'guided-local-p'") != std::string::npos);
+    CHECK_THROWS_AS(variant_config(base, "guided-global", Real(0.1), Real(0.2)), std::invalid_argument);
 }
