@@ -201,7 +201,7 @@ Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi) {
 // this project's test machine, a model trained alone (OpenBLAS on both cores) and the same model trained
 // beside others (one thread each) ended with different weights (tests/test_determinism.cpp).
 //
-// So OpenBLAS always runs on one thread, and gemm splits a large product itself: into blocks of rows of C
+// So OpenBLAS always runs on one thread, and gemm splits a large product itself: into blocks of rows or columns of C
 // whose boundaries depend on the product's shape alone. Each block is one single-threaded OpenBLAS call,
 // whichever thread makes it, so 1 thread or 8, alone or beside other models, every element of C is added up
 // in the same order and a seed gives the same weights to the last bit.
@@ -296,18 +296,43 @@ Team& team() {
     return t;
 }
 
-// The rows of C in one block: all M below about 2²⁰ multiply-adds (handing a share to another thread would
-// cost more than it saves); above, M in at most kMaxBlocks blocks, each of at least 32 rows and a multiple of
-// 16 (whole tiles of OpenBLAS's widest kernels). Fewer blocks would be faster on two cores (each call packs all
-// of op(B) again: a weight's gradient, M 256 and K 4,096, ran at 56 GFLOP/s in 8 blocks and 120 in 2), but
-// the split decides bits: OpenBLAS picks its kernel by each call's size, and a small block (e.g. the last 4 rows
-// of 100 cut 32/32/32/4) takes its small-matrix path, which adds up in another order. One block per core
-// changed chapter 7's printed results, so the split stays as the measured figures have it.
-int block_rows(int M, int N, int K) {
-    constexpr int kMaxBlocks = 8;
-    if (double(M) * N * K < double(1 << 20)) return M;
-    const int rows = (M + kMaxBlocks - 1) / kMaxBlocks;
-    return std::max(32, (rows + 15) / 16 * 16);
+// How a product is shared: in two blocks, the larger of C's two sides cut in halves, when each half is too large
+// for OpenBLAS's small-matrix kernels (on AVX-512 machines they take products of up to 100³ multiply-adds and
+// add up in another order than its main kernel); otherwise in one call. Each block is one single-threaded
+// OpenBLAS call, so the split, and with it every bit of C, depends on the shape alone. The cut lies on a
+// multiple of 16, a whole number of the main kernel's tiles, and in float the halves then give exactly the bits
+// of the undivided call (2,300 random shapes, every transpose, OpenBLAS 0.3.21: no element differed). In double
+// a fifth of those shapes differed from one call in some last place (its kernels tile otherwise): still the
+// same bits on any number of threads, which is what the project needs.
+// Cutting the larger side keeps what the halves repeat small: a call packs all of the operand it does not
+// cut, so halving the rows makes both halves pack all of op(B) (K × N), halving the columns both pack op(A)
+// (M × K). Two blocks, not one per core: the bits may not depend on the machine, and more blocks cost more than
+// they give on two cores (eight 32-row blocks of a weight's gradient, M 256, N 1,024, K 3,712, each packing all
+// of op(B) again, ran at 92 GFLOP/s; two halves at 152; the LSTM's step, M 128, N 1,024, K 256, 126 and 156).
+//
+// One exception keeps every result this project has published: its products used to be cut into blocks of
+// rows (at most 8, each at least 32 rows and a multiple of 16), and where one of those blocks was small enough
+// for the small-matrix kernels, its elements were added up in their order, not in one call's. Those products
+// (a per-step decoder output, M 128, N 59, K 256; an embedding's K 16) are still cut that way. Every other
+// product's old blocks gave one call's bits too, so the chapters print the same digits with either split.
+struct Split {
+    bool by_columns;  // cut N (columns of C), else M (rows)
+    int block;        // rows or columns per block; the last block has what is left
+    int blocks;
+};
+
+Split split_product(int M, int N, int K) {
+    constexpr double kSmallKernelMax = 100.0 * 100.0 * 100.0;  // multiply-adds OpenBLAS may send to its small kernels
+    const auto small = [K](int rows, int cols) { return double(rows) * cols * K <= kSmallKernelMax; };
+    if (double(M) * N * K >= double(1 << 20)) {  // the old blocks, and the size below which they were one call
+        const int rows = std::max(32, ((M + 7) / 8 + 15) / 16 * 16), blocks = (M + rows - 1) / rows;
+        if (blocks > 1 && small(M - (blocks - 1) * rows, N)) return {false, rows, blocks};  // the last is the smallest
+    }
+    const bool by_columns = N > M;
+    const int side = by_columns ? N : M, other = by_columns ? M : N;
+    const int half = ((side + 1) / 2 + 15) / 16 * 16;  // rounded up to whole tiles: the second block is the smaller
+    if (half < side && !small(side - half, other)) return {by_columns, half, 2};
+    return {false, M, 1};
 }
 
 // One overload per precision; only the one matching Real is called in a given build.
@@ -330,13 +355,18 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
         return;
     }
     count_flops(2.0 * M * N * K);  // a multiply and an add for each of K terms of each of M·N outputs
-    const int rows = block_rows(M, N, K), blocks = (M + rows - 1) / rows;
-    // One call per block, shared among the cores: C[r : r + m] = alpha op(A)[r : r + m] op(B) + beta C[r : r + m].
-    parallel_for(blocks, [&](int b) {
-        const int r = b * rows, m = std::min(rows, M - r);
+    const Split split = split_product(M, N, K);
+    const int side = split.by_columns ? N : M;
+    // One call per block, shared among the cores: C[r : r + m, c : c + n] = alpha op(A)[r : r + m] op(B)[:, c : c + n]
+    // + beta C[r : r + m, c : c + n], with the block's rows or columns and all of the other side.
+    parallel_for(split.blocks, [&](int b) {
+        const int start = b * split.block, size = std::min(split.block, side - start);
+        const int r = split.by_columns ? 0 : start, m = split.by_columns ? M : size;
+        const int c = split.by_columns ? start : 0, n = split.by_columns ? size : N;
         const Real* A_rows = trans_a ? A + r : A + int64_t(r) * lda;  // op(A)'s row r: A's column r if transposed
-        blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, N, K, alpha, A_rows, lda,
-                  B, ldb, beta, C + int64_t(r) * ldc, ldc);
+        const Real* B_cols = trans_b ? B + int64_t(c) * ldb : B + c;  // op(B)'s column c: B's row c if transposed
+        blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, K, alpha, A_rows, lda,
+                  B_cols, ldb, beta, C + int64_t(r) * ldc + c, ldc);
     });
 }
 
