@@ -27,19 +27,20 @@ MatDims mat_dims(const char* op, const Shape& a, const Shape& b, bool ta, bool t
     return d;
 }
 
-// Backward of C = op(A) · op(B) for one matrix pair, accumulating (beta = 1) into dA and dB:
+// Backward of C = op(A) · op(B) for one matrix pair, into dA and dB (each added to, or written when its beta is
+// 0: see grad_out; a null ptr skips it):
 //   d op(A) = dC · op(B)ᵀ      d op(B) = op(A)ᵀ · dC
 // and when A itself is stored transposed, dA is the transpose of d op(A) (likewise for B).
-void matmul_backward(const MatDims& d, bool ta, bool tb, const Real* A, const Real* B, const Real* dC, Real* dA,
-                     Real* dB) {
+void matmul_backward(const MatDims& d, bool ta, bool tb, const Real* A, const Real* B, const Real* dC, GradOut dA,
+                     GradOut dB) {
     const int lda = ta ? d.M : d.K, ldb = tb ? d.K : d.N;
-    if (dA) {
-        if (!ta) gemm(false, !tb, d.M, d.K, d.N, 1, dC, d.N, B, ldb, 1, dA, d.K);  // dA (M, K) = dC · op(B)ᵀ
-        else gemm(tb, true, d.K, d.M, d.N, 1, B, ldb, dC, d.N, 1, dA, d.M);        // dA (K, M) = op(B) · dCᵀ
+    if (dA.ptr) {
+        if (!ta) gemm(false, !tb, d.M, d.K, d.N, 1, dC, d.N, B, ldb, dA.beta, dA.ptr, d.K);  // dA (M, K) = dC · op(B)ᵀ
+        else gemm(tb, true, d.K, d.M, d.N, 1, B, ldb, dC, d.N, dA.beta, dA.ptr, d.M);        // dA (K, M) = op(B) · dCᵀ
     }
-    if (dB) {
-        if (!tb) gemm(!ta, false, d.K, d.N, d.M, 1, A, lda, dC, d.N, 1, dB, d.N);  // dB (K, N) = op(A)ᵀ · dC
-        else gemm(true, ta, d.N, d.K, d.M, 1, dC, d.N, A, lda, 1, dB, d.K);        // dB (N, K) = dCᵀ · op(A)
+    if (dB.ptr) {
+        if (!tb) gemm(!ta, false, d.K, d.N, d.M, 1, A, lda, dC, d.N, dB.beta, dB.ptr, d.N);  // dB (K, N) = op(A)ᵀ · dC
+        else gemm(true, ta, d.N, d.K, d.M, 1, dC, d.N, A, lda, dB.beta, dB.ptr, d.K);        // dB (N, K) = dCᵀ · op(A)
     }
 }
 
@@ -68,8 +69,8 @@ Var matmul(const Var& a, const Var& b, bool ta, bool tb) {
     Tensor c = Tensor::uninitialized(cs);  // gemm with beta = 0 writes every element
     gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr(), a2[1], b.value().ptr(), b.dim(1), 0, c.ptr(), d.N);
     return record("matmul", std::move(c), {a, b}, [a, b, d, ta, tb](Node& out) {
-        matmul_backward(d, ta, tb, a.value().ptr(), b.value().ptr(), out.grad.ptr(),
-                        a.requires_grad() ? a.grad().ptr() : nullptr, b.requires_grad() ? b.grad().ptr() : nullptr);
+        const GradOut dA = grad_out(a), dB = grad_out(b);  // in this order: dA is written first (a may be b)
+        matmul_backward(d, ta, tb, a.value().ptr(), b.value().ptr(), out.grad.ptr(), dA, dB);
     });
 }
 
@@ -88,8 +89,8 @@ Var linear(const Var& x, const Var& W, const Var& b) {
     gemm(false, false, d.M, d.N, d.K, 1, x.value().ptr(), d.K, W.value().ptr(), d.N, 1, y.ptr(), d.N);
     return record("linear", std::move(y), {x, W, b}, [x, W, b, d](Node& out) {
         const Real* dy = out.grad.ptr();
-        matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), dy,
-                        x.requires_grad() ? x.grad().ptr() : nullptr, W.requires_grad() ? W.grad().ptr() : nullptr);
+        const GradOut dx = grad_out(x), dW = grad_out(W);
+        matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), dy, dx, dW);
         if (b.requires_grad()) {
             Real* db = b.grad().ptr();
             for (int i = 0; i < d.M; ++i)
@@ -110,11 +111,10 @@ Var bmm(const Var& a, const Var& b, bool ta, bool tb) {
         gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr() + i * sa, a.dim(2), b.value().ptr() + i * sb, b.dim(2), 0,
              c.ptr() + i * sc, d.N);
     return record("bmm", std::move(c), {a, b}, [a, b, d, ta, tb, batch, sa, sb, sc](Node& out) {
-        Real* dA = a.requires_grad() ? a.grad().ptr() : nullptr;
-        Real* dB = b.requires_grad() ? b.grad().ptr() : nullptr;
+        const GradOut dA = grad_out(a), dB = grad_out(b);  // in this order (a may be b); item i writes its own slices
         for (int i = 0; i < batch; ++i)
             matmul_backward(d, ta, tb, a.value().ptr() + i * sa, b.value().ptr() + i * sb, out.grad.ptr() + i * sc,
-                            dA ? dA + i * sa : nullptr, dB ? dB + i * sb : nullptr);
+                            {dA.ptr ? dA.ptr + i * sa : nullptr, dA.beta}, {dB.ptr ? dB.ptr + i * sb : nullptr, dB.beta});
     });
 }
 

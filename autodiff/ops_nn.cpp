@@ -180,7 +180,7 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *dy = out.grad.ptr();
         Real* dg = gamma.requires_grad() ? gamma.grad().ptr() : nullptr;
         Real* db = beta.requires_grad() ? beta.grad().ptr() : nullptr;
-        Real* dx = x.requires_grad() ? x.grad().ptr() : nullptr;
+        const GradOut dx = grad_out(x);  // every element written once: stored when it is the first gradient
         for (int64_t r = 0; r < rows; ++r) {
             const Real *xr = px + r * D, *dyr = dy + r * D;
             Real mean_dxhat = 0, mean_dxhat_xhat = 0;
@@ -191,12 +191,14 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
                 mean_dxhat += dyr[i] * g[i];
                 mean_dxhat_xhat += dyr[i] * g[i] * xhat;
             }
-            if (!dx) continue;
+            if (!dx.ptr) continue;
             mean_dxhat /= D;
             mean_dxhat_xhat /= D;
+            Real* dxr = dx.ptr + r * D;
             for (int i = 0; i < D; ++i) {
                 const Real xhat = (xr[i] - mean[r]) * rstd[r];
-                dx[r * D + i] += rstd[r] * (dyr[i] * g[i] - mean_dxhat - xhat * mean_dxhat_xhat);
+                const Real term = rstd[r] * (dyr[i] * g[i] - mean_dxhat - xhat * mean_dxhat_xhat);
+                dxr[i] = dx.beta == 0 ? Real(0) + term : dxr[i] + term;
             }
         }
     });

@@ -25,6 +25,11 @@ Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
     return record(op, std::move(y), {a, b}, [a, b, bc, dfda, dfdb](Node& out) {
         count_flops(2.0 * out.value.numel() * (a.requires_grad() + b.requires_grad()));
         const Real *pa = a.value().ptr(), *pb = b.value().ptr(), *py = out.value.ptr(), *dy = out.grad.ptr();
+        if (bc.same) {  // one shape: each input element gets exactly one term, so the first gradient can be stored
+            add_to_grad(a, [&](int64_t i) { return dy[i] * dfda(pa[i], pb[i], py[i]); });
+            add_to_grad(b, [&](int64_t i) { return dy[i] * dfdb(pa[i], pb[i], py[i]); });
+            return;
+        }
         if (a.requires_grad()) {
             Real* da = a.grad().ptr();
             for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { da[ia] += dy[o] * dfda(pa[ia], pb[ib], py[o]); });
@@ -46,8 +51,7 @@ Var unary(const char* op, const Var& x, F f, DF dfdx) {
     return record(op, std::move(y), {x}, [x, dfdx](Node& out) {
         count_flops(2.0 * out.value.numel());
         const Real *px = x.value().ptr(), *py = out.value.ptr(), *dy = out.grad.ptr();
-        Real* dx = x.grad().ptr();
-        for (int64_t i = 0, n = out.value.numel(); i < n; ++i) dx[i] += dy[i] * dfdx(px[i], py[i]);
+        add_to_grad(x, [&](int64_t i) { return dy[i] * dfdx(px[i], py[i]); });
     });
 }
 

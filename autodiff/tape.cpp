@@ -28,6 +28,14 @@ Tensor& Node::grad_ref() {
     return grad;
 }
 
+GradOut grad_out(const Var& x) {
+    if (!x.requires_grad()) return {nullptr, 0};
+    Node& n = *x.node();
+    if (!n.grad.empty() || n.value.empty()) return {n.grad_ref().ptr(), 1};
+    n.grad = Tensor::uninitialized(n.value.shape);
+    return {n.grad.ptr(), 0};
+}
+
 static Var leaf(Tensor value, std::string name, bool requires_grad) {
     auto n = std::make_shared<Node>();
     n->value = std::move(value);

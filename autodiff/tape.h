@@ -61,6 +61,29 @@ class Var {
     std::shared_ptr<Node> node_;
 };
 
+// Where a backward that writes ALL of x's gradient in one pass puts it. beta 1: a gradient has already reached x,
+// add to it. beta 0: none has, and ptr is a fresh buffer with nothing in it, to be written (a product with beta
+// 0; a loop storing 0 + term, the sum zeros would have given, bit for bit). That saves the pass over memory
+// that zero-filling costs, and reading the zeros back: the largest gradients of a step are written once.
+// ptr is null when x needs no gradient.
+struct GradOut {
+    Real* ptr;
+    Real beta;
+};
+GradOut grad_out(const Var& x);
+
+// dx[i] += term(i) for every element of x, by grad_out: the first gradient to reach x is stored, not added.
+template <class Term>
+void add_to_grad(const Var& x, Term term) {
+    const GradOut g = grad_out(x);
+    if (!g.ptr) return;
+    const int64_t n = x.numel();
+    if (g.beta == 0)
+        for (int64_t i = 0; i < n; ++i) g.ptr[i] = Real(0) + term(i);  // 0 + t: the bits of adding to zeros (-0 → +0)
+    else
+        for (int64_t i = 0; i < n; ++i) g.ptr[i] += term(i);
+}
+
 // Leaves. A constant never gets a gradient; a parameter (or any tensor you want d loss/d x for) does.
 Var constant(Tensor value, std::string name = "");
 Var parameter(Tensor value, std::string name = "");

@@ -77,9 +77,11 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
     return record(op, std::move(out), {q, k, v},
                   [q, k, v, probs = std::move(probs), keep = std::move(keep), B, heads, D, dk, Tq, Tk, alpha, drop](Node& node) {
         const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr(), *dO_all = node.grad.ptr();
-        Real* dQ_all = q.requires_grad() ? q.grad().ptr() : nullptr;
-        Real* dK_all = k.requires_grad() ? k.grad().ptr() : nullptr;
-        Real* dV_all = v.requires_grad() ? v.grad().ptr() : nullptr;
+        // Each (b, j) writes its own rows and columns of dQ, dK, dV, and together they cover them: the first
+        // gradient is stored (beta 0), not added to zeros. In the order they are written (q, k, v may be one
+        // tensor: then only the first write stores).
+        const GradOut gv = grad_out(v), gq = grad_out(q), gk = grad_out(k);
+        Real *dQ_all = gq.ptr, *dK_all = gk.ptr, *dV_all = gv.ptr;
         parallel_for(B * heads, [&](int bj) {  // each (b, j) adds into its own rows and columns of dQ, dK, dV
             const int b = bj / heads, j = bj % heads;
             const int64_t block = int64_t(bj) * Tq * Tk;
@@ -93,7 +95,7 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
                 for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
             }
             const Real* A = drop ? dropped.ptr() : P;
-            if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, 1, dV_all + kv_off, D);  // dV += Aᵀ dO
+            if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, gv.beta, dV_all + kv_off, D);  // dV += Aᵀ dO
             if (!dQ_all && !dK_all) return;
             Tensor dP = Tensor::uninitialized(Shape{Tq, Tk});  // (Tq, Tk): dA, then dP = dA ⊙ M in place
             gemm(false, true, Tq, Tk, dk, 1, dO, D, pv + kv_off, D, 0, dP.ptr(), Tk);  // dA = dO Vᵀ
@@ -104,8 +106,8 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
                 const int64_t r = int64_t(i) * Tk;
                 softmax_row_backward(P + r, dP.ptr() + r, dS.ptr() + r, Tk);
             }
-            if (dQ_all) gemm(false, false, Tq, dk, Tk, alpha, dS.ptr(), Tk, pk + kv_off, D, 1, dQ_all + q_off, D);  // dQ += α dS K
-            if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, 1, dK_all + kv_off, D);  // dK += α dSᵀ Q
+            if (dQ_all) gemm(false, false, Tq, dk, Tk, alpha, dS.ptr(), Tk, pk + kv_off, D, gq.beta, dQ_all + q_off, D);  // dQ += α dS K
+            if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, gk.beta, dK_all + kv_off, D);  // dK += α dSᵀ Q
         });
     });
 }
