@@ -27,6 +27,7 @@ Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = fals
                                                                                       // also (..., K) · (K, N) → (..., N)
 Var bmm(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);     // (B, M, K) · (B, K, N) → (B, M, N)
 Var linear(const Var& x, const Var& W, const Var& b);  // x (..., K) · W (K, N) + b (N) → (..., N), one fused node
+Var linear_relu(const Var& x, const Var& W, const Var& b);  // max(0, linear(x, W, b)), one node (keeps one tensor, not two)
 
 // ---- pointwise
 Var add(const Var& a, const Var& b);

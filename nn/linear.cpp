@@ -25,4 +25,11 @@ Var Linear::forward(const Var& x) const {
     return b.defined() ? s2a::linear(x, W, b) : matmul(x, W);
 }
 
+Var Linear::forward_relu(const Var& x) const {
+    if (!b.defined()) return relu(forward(x));
+    if (x.ndim() < 1 || x.dim(-1) != in)
+        shape_error("Linear", fmt::format("the input's last dimension must be in = {}", in), {x.shape(), W.shape()});
+    return linear_relu(x, W, b);  // (..., out)
+}
+
 }  // namespace s2a

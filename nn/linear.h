@@ -28,6 +28,8 @@ class Linear : public Module {
 
     // x: (..., in) → (..., out). Throws ShapeError if x's last dimension is not `in`.
     Var forward(const Var& x) const;
+    // max(0, forward(x)) as one node (linear_relu): one (..., out) tensor kept for backward instead of two.
+    Var forward_relu(const Var& x) const;
 
     int in, out;
     Var W;  // (in, out), parameter "W"

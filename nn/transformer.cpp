@@ -193,7 +193,7 @@ PositionWiseFFN::PositionWiseFFN(int D, int F, Real dropout, Rng& rng)
 
 Var PositionWiseFFN::forward(const Var& x) {
     // Every position is transformed alike: each Linear is one matrix product over all of them.
-    const Var hidden = dropout(relu(linear1_.forward(x)), dropout_, rng_, training());  // (..., F)
+    const Var hidden = dropout(linear1_.forward_relu(x), dropout_, rng_, training());  // (..., F) max(0, x W1 + b1)
     return linear2_.forward(hidden);                                                   // (..., D)
 }
 

@@ -248,6 +248,15 @@ std::vector<FusedCase> fused_cases() {
                  });
     }
 
+    // linear_relu, the feed-forward layer's first half in one node, against relu(linear(...)).
+    for (int rep = 0; rep < 2; ++rep) {
+        const int B = d(), T = d(), K = d(), N = d() + 2;
+        add_pair("linear_relu", "relu ∘ linear", "autodiff/ops_linalg.cpp ↔ ops_pointwise.cpp; tested in tests/test_gradients.cpp",
+                 "max(0, x · W + b), x (B, T, K)", {Shape{B, T, K}, Shape{K, N}, Shape{N}},
+                 [](const std::vector<Var>& in) { return linear_relu(in[0], in[1], in[2]); },
+                 [](const std::vector<Var>& in) { return relu(linear(in[0], in[1], in[2])); });
+    }
+
     // Multi-head attention on the projected q (B, Tq, D), k and v (B, Tk, D), against scaled_dot_product_attention
     // on the heads split by reshape and permute. Dropout draws from a fresh generator with a fixed seed, so every
     // call (and both paths) drops the same weights.
