@@ -17,19 +17,25 @@ Linear::Linear(int in_features, int out_features, Rng& rng, bool bias) : in(in_f
     if (bias) b = add_parameter("b", init_zeros(Shape{out}));
 }
 
-Var Linear::forward(const Var& x) const {
-    // x: (..., in)
+namespace {
+
+// x must be (..., in): a ShapeError naming the layer otherwise.
+void check_input(const Var& x, int in, const Var& W) {
     if (x.ndim() < 1 || x.dim(-1) != in)
         shape_error("Linear", fmt::format("the input's last dimension must be in = {}", in), {x.shape(), W.shape()});
+}
+
+}  // namespace
+
+Var Linear::forward(const Var& x) const {
+    check_input(x, in, W);  // x: (..., in)
     // y: (..., out), every position in one product; the bias row (out) is added at every position
     return b.defined() ? s2a::linear(x, W, b) : matmul(x, W);
 }
 
 Var Linear::forward_relu(const Var& x) const {
-    if (!b.defined()) return relu(forward(x));
-    if (x.ndim() < 1 || x.dim(-1) != in)
-        shape_error("Linear", fmt::format("the input's last dimension must be in = {}", in), {x.shape(), W.shape()});
-    return linear_relu(x, W, b);  // (..., out)
+    check_input(x, in, W);  // x: (..., in)
+    return b.defined() ? linear_relu(x, W, b) : relu(matmul(x, W));  // (..., out)
 }
 
 }  // namespace s2a
