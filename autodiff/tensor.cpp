@@ -314,7 +314,8 @@ Team& team() {
 // rows (at most 8, each at least 32 rows and a multiple of 16), and where one of those blocks was small enough
 // for the small-matrix kernels, its elements were added up in their order, not in one call's. Those products
 // (a per-step decoder output, M 128, N 59, K 256; an embedding's K 16) are still cut that way. Every other
-// product's old blocks gave one call's bits too, so the chapters print the same digits with either split.
+// product's old blocks gave one call's bits too (in float), so the float chapters print the same digits with
+// either split (and chapter 0, in double, printed `make reproduce`'s table again).
 struct Split {
     bool by_columns;  // cut N (columns of C), else M (rows)
     int block;        // rows or columns per block; the last block has what is left
