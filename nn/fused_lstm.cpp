@@ -177,13 +177,13 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
         const Real* h_prev = t == 0 ? h0.value().ptr() : hs.ptr() + int64_t(t - 1) * H;
         const int h_stride = t == 0 ? H : T * H;
         gemm(false, false, B, G, H, 1, h_prev, h_stride, wh, G, 1, gates.ptr() + int64_t(t) * G, T * G);
-        for (int b = 0; b < B; ++b) {
+        parallel_for(B, [&](int b) {  // the rows are independent: shared among the cores, like the product
             const int64_t row = int64_t(b) * T + t;  // (b, t)
             Real* a = gates.ptr() + row * G;         // this row's [a_i, a_f, a_g, a_o] → [i, f, g, o]
             const Real* c_prev = t == 0 ? c0.value().ptr() + int64_t(b) * H : cells.ptr() + (row - 1) * H;
             Real *c = cells.ptr() + row * H, *tc = tanh_cells.ptr() + row * H, *h = hs.ptr() + row * H;
             lstm_row_forward(H, a, a + H, a + 2 * H, a + 3 * H, c_prev, c, tc, h);
-        }
+        });
     }
 
     // c_{T-1} (B, H), the second output, copied out of the saved cells.
@@ -204,7 +204,7 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
         Tensor dh(Shape{B, H});                             // (B, H): d loss / d h_t arriving from step t+1 through Wh
         Tensor dc = dc_last->empty() ? Tensor(Shape{B, H}) : *dc_last;  // (B, H): d loss / d c_t
         for (int t = T - 1; t >= 0; --t) {
-            for (int b = 0; b < B; ++b) {
+            parallel_for(B, [&](int b) {  // each row reads and writes only its own
                 const int64_t row = int64_t(b) * T + t;
                 const Real* act = gates.ptr() + row * G;  // i, f, g, o
                 const Real* c_prev = t == 0 ? c0.value().ptr() + int64_t(b) * H : cells.ptr() + (row - 1) * H;
@@ -212,7 +212,7 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
                 Real *d = da.ptr() + row * G, *dc_b = dc.ptr() + int64_t(b) * H;
                 lstm_row_backward(H, act, act + H, act + 2 * H, act + 3 * H, c_prev, tc, dh_out, dh_b, dc_b, d, d + H,
                                   d + 2 * H, d + 3 * H);
-            }
+            });
             // dh_{t-1} (B, H) = da_t (B, 4H) · Whᵀ; not needed at t = 0 unless h0 wants its gradient.
             if (t > 0 || h0.requires_grad())
                 gemm(false, true, B, H, G, 1, da.ptr() + int64_t(t) * G, T * G, wh, G, 0, dh.ptr(), H);
