@@ -6,6 +6,7 @@
 // over its threads, and gemm splits them into blocks: below that, every thread count would agree anyway and the
 // test could not fail. (It did fail on the code before gemm's threading policy: 1 and 2 threads disagreed in
 // most of these products and in 16 of the LSTM's and 43 of the Transformer's parameters.)
+#include <cblas.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -114,6 +115,17 @@ std::string file_text(const std::string& path) {
 }
 
 }  // namespace
+TEST_CASE("determinism: on a processor where OpenBLAS would pick its Cooperlake kernels, it runs SkylakeX's") {
+    // The published figures were measured with the SkylakeX kernels; Cooperlake's add up in another order
+    // (autodiff/tensor.cpp, pin_blas_kernels). This process was restarted with them before main if it needed
+    // to be; on a processor without AVX-512 OpenBLAS picks other kernels and there is nothing to pin.
+    const char* asked = std::getenv("OPENBLAS_CORETYPE");
+    const std::string core = openblas_get_corename();
+    INFO("OpenBLAS runs its ", core, " kernels; OPENBLAS_CORETYPE=", asked ? asked : "(unset)");
+    if (!asked) CHECK((core != "Cooperlake" && core != "SapphireRapids"));
+    else if (std::string(asked) == "SkylakeX") CHECK(core == "SkylakeX");
+}
+
 
 TEST_CASE("determinism: a large matrix product gives the same bits on 1, 2 or 3 threads, and the right numbers") {
     Rng rng(9);
