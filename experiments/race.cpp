@@ -1,4 +1,4 @@
-// experiments/race.cpp — Trainer and race.
+// experiments/race.cpp — Trainer, race, report_race, and chapter 5's race with its flags.
 #include "experiments/race.h"
 
 #include <fmt/format.h>
@@ -7,10 +7,13 @@
 #include <cmath>
 #include <ctime>
 #include <memory>
+#include <utility>
 
-#include "experiments/transformer.h"
+#include "data/tasks_hard.h"
+#include "experiments/attention.h"
 #include "io/plot.h"
 #include "io/progress.h"
+#include "models/attention_seq2seq.h"
 
 namespace s2a {
 
@@ -91,8 +94,7 @@ void report_race(std::vector<Contender>& cs, const std::vector<Trainer>& trainer
                "wall s", "tokens/s", "exact", "BLEU");
     for (size_t m = 0; m < cs.size(); ++m) {
         Contender& c = cs[m];
-        const Decoding greedy = [&](const IndexTensor& src, int T) { return c.model->generate(src, c.start_id, T); };
-        const Scores s = evaluate(greedy, *c.test, test, vocab);
+        const Scores s = evaluate(greedy_decoding(*c.model, c.start_id), *c.test, test, vocab);
         fmt::print("{:<16} {:>10} {:>7} {:>7.2f} {:>8.1f} {:>8.1f} {:>10.0f} {:>7.2f}% {:>8.2f}\n", c.name, c.model->num_parameters(),
                    trainers[m].steps(), trainers[m].epochs(), trainers[m].cpu_seconds(), trainers[m].seconds(),
                    trainers[m].tokens_per_s(), 100 * s.exact, 100 * s.bleu);
@@ -111,6 +113,68 @@ void report_race(std::vector<Contender>& cs, const std::vector<Trainer>& trainer
         curves.series.push_back(s);
     }
     write_line_plot(out + "/ch5_race.svg", curves);
+}
+
+void RaceFlags::add_to(Cli& cli, const TransformerFlags& model, AskFlags& ask) {
+    cli.option("race-d-model", &D, "d_model of the Transformer on the harder task").range(1, kMaxWidth);
+    cli.option("race-ffn", &F, "its feed-forward width").range(1, kMaxWidth);
+    cli.option("race-batch", &batch, "batch size of both models on the harder task").range(1, kMaxBatch);
+    cli.option("race-dropout", &dropout, "its dropout (random strings leave nothing to overfit)").at_least(0).below(1);
+    cli.option("race-warmup", &warmup, "its warm-up steps").range(1, 1'000'000);
+    cli.flag("lstm-reversed", &lstm_reversed, "chapter 3's model reads the source reversed (reversing becomes copying)");
+    ask.add_to(cli, false);
+    cli.option("min-len", &min_len, "shortest string of the harder task").range(1, 1000);
+    cli.option("max-len", &max_len, "longest string of the harder task").range(1, 1000);
+    cli.option("race-examples", &examples, "training examples of the harder task").range(1, kMaxExamples);
+    cli.option("race-test", &test, "test examples of the harder task").range(1, kMaxExamples);
+    cli.option("seconds", &seconds, "processor time each model trains on the harder task (0: skip part 2)").range(0, 86400);
+    cli.option("checkpoints", &checkpoints, "evaluations during the race").range(1, 1000);
+    cli.require([this, &model] {
+        for (auto [flag, width] : {std::pair{"--d-model", model.D}, {"--race-d-model", D}})
+            if (width % model.heads != 0) return fmt::format("{} ({}) must be a multiple of --heads ({})", flag, width, model.heads);
+        return min_len > max_len ? fmt::format("--min-len ({}) must not exceed --max-len ({})", min_len, max_len) : std::string();
+    });
+}
+
+void RaceFlags::quick_sizes() {
+    max_len = 12;  // short strings, a second of training
+    examples = 400;
+    test = 50;
+    seconds = 1;
+    checkpoints = 2;
+    D = 32;  // and a smaller Transformer
+    F = 64;
+    warmup = 10;
+}
+
+void race_transformer_against_lstm(const RaceFlags& r, const TransformerFlags& model, const TrainingFlags& f) {
+    const std::vector<Example> examples = make_hard_task(r.task, r.examples + r.test, r.min_len, r.max_len, f.seed);
+    const Split hard = split(pad_left(examples, r.max_len, r.max_len), r.test, f.seed);
+    const Vocab vocab = make_vocab(hard.train);
+    TransformerFlags t = model;  // the dates' Transformer with the race's sizes
+    t.D = r.D, t.F = r.F, t.dropout = r.dropout, t.warmup = r.warmup;
+    Rng rng(f.seed + 1);
+    fmt::print("\n3. The harder task: {} strings of {}..{} characters from [0-9A-Za-z]; {} training, {} test examples.\n"
+               "Transformer {}, dropout {}, lr warm-up over {} steps; chapter 3's model E {} H {}.\n"
+               "Each model trains for {} s of processor time (the wall time it takes depends on what else runs).\n\n",
+               r.task, r.min_len, r.max_len, hard.train.size(), hard.test.size(), t.sizes(), t.dropout, t.warmup, f.embed,
+               f.hidden, r.seconds);
+    std::vector<Contender> racers;
+    auto owned = std::make_unique<TransformerSeq2seq>(transformer_config(t, vocab, hard.train), rng);
+    TransformerSeq2seq& transformer = *owned;
+    racers.push_back(transformer_contender(std::move(owned), t.schedule(), hard, vocab, r.batch, f.seed));
+    // Chapter 3's model reads the source as written, like the Transformer: read backwards, reversing would become
+    // copying. Right-aligned, its padding comes first.
+    AttentionConfig ac = attention_config(f, vocab);
+    ac.reversed_source = !r.lstm_reversed;
+    racers.push_back(make_contender("chapter-3 LSTM", std::make_unique<AttentionSeq2seq>(ac, rng), hard, vocab, r.batch,
+                                    r.lstm_reversed, Real(f.lr), f.seed));
+    std::vector<Trainer> trainers;
+    for (Contender& c : racers) trainers.emplace_back(c, Real(f.clip));
+    race(racers, trainers, r.seconds, r.checkpoints);
+
+    report_race(racers, trainers, r.seconds, hard.test, vocab, f.quick ? 4 : 10, r.task, f.out);
+    show_heads(transformer, *racers[0].test, vocab, f.out + "/ch5_" + r.task + "_heads.svg", false);
 }
 
 }  // namespace s2a

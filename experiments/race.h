@@ -1,5 +1,5 @@
 // experiments/race.h — training for a fixed amount of processor time, and a race of several models for the
-// same time (chapter 5: the Transformer against chapter 3's model).
+// same time (chapter 5: the Transformer against chapter 3's model, race_transformer_against_lstm with its flags).
 //
 // The Trainer walks through a contender's batches across epoch boundaries (a fresh shuffle at the end of
 // each epoch), one train_step (models/train.h) per batch, and stops when a time budget is spent.
@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "experiments/ask.h"
 #include "experiments/side_by_side.h"
+#include "experiments/transformer.h"
 
 namespace s2a {
 
@@ -52,5 +54,34 @@ void race(std::vector<Contender>& cs, std::vector<Trainer>& trainers, double sec
 // buckets of `bucket`); and the accuracy after each turn against training time, drawn at `curve_path`.
 void report_race(std::vector<Contender>& cs, const std::vector<Trainer>& trainers, double seconds, const TextData& test,
                  const Vocab& vocab, int bucket, const std::string& task, const std::string& out);
+
+// ---------------------------------------------------------------- chapter 5's race
+
+// Chapter 5's part 2 as its flags give it: the harder task, the race's Transformer (the dates' flags with these
+// D, F, dropout and warm-up) and the clock.
+struct RaceFlags {
+    std::string task = "reverse";                  // reverse or sort (data/tasks_hard.h); ch5's --task sets it
+    int min_len = 8, max_len = 50, examples = 50000, test = 1000;  // the strings' lengths, training and test examples
+    int D = 64, F = 256, batch = 64, warmup = 200;  // the Transformer's sizes and warm-up; the batch is both models'
+    double dropout = 0;
+    double seconds = 150;                          // processor time of each model
+    int checkpoints = 5;                           // evaluations along the way
+    bool lstm_reversed = false;                    // chapter 3's model reads the source reversed
+
+    // Registers --race-d-model, --race-ffn, --race-batch, --race-dropout, --race-warmup and --lstm-reversed, then
+    // `ask`'s flags without --beam and --alpha (ch5's own serve them), then --min-len, --max-len, --race-examples,
+    // --race-test, --seconds and --checkpoints: ch5's --help order. And, checked after ask's rules, the rule that
+    // --heads divides both Transformers' widths (`model`'s --d-model and --race-d-model: each head takes an equal
+    // slice) and that --min-len does not exceed --max-len.
+    void add_to(Cli& cli, const TransformerFlags& model, AskFlags& ask);
+    // --quick: short strings, a second of training each, and a smaller Transformer.
+    void quick_sizes();
+};
+
+// Chapter 5's part 2 (its section 3): the harder task's strings, right-aligned; the race's Transformer and
+// chapter 3's model (E, H and Adam's lr from `f`: Luong wiring, dot score, the source read as written unless
+// r.lstm_reversed) trained for r.seconds of processor time each; report_race's table, curves and exact match by
+// length; every head of the Transformer drawn (OUT/ch5_TASK_heads.svg).
+void race_transformer_against_lstm(const RaceFlags& r, const TransformerFlags& model, const TrainingFlags& f);
 
 }  // namespace s2a

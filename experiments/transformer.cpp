@@ -1,5 +1,5 @@
-// experiments/transformer.cpp — chapter 5's harness: the Transformer contender, greedy and beam
-// scores, every head drawn.
+// experiments/transformer.cpp — chapter 5's harness: the Transformer's flags and configuration, the
+// Transformer contender, greedy and beam scores, every head drawn.
 #include "experiments/transformer.h"
 
 #include <fmt/format.h>
@@ -12,6 +12,46 @@
 #include "models/bleu.h"
 
 namespace s2a {
+
+void TransformerFlags::add_to(Cli& cli) {
+    cli.option("d-model", &D, "d_model D").range(1, kMaxWidth);
+    cli.option("heads", &heads, "attention heads h").range(1, 64);
+    cli.option("ffn", &F, "feed-forward width F").range(1, kMaxWidth);
+    cli.option("layers", &layers, "encoder layers, and as many decoder layers").range(1, 64);
+    cli.option("dropout", &dropout, "dropout on dates").at_least(0).below(1);
+    cli.option("smoothing", &smoothing, "label smoothing ε").at_least(0).below(1);
+    cli.option("warmup", &warmup, "warm-up steps of the learning-rate schedule").range(1, 1'000'000);
+    cli.option("lr-factor", &lr_factor, "factor of the schedule: lr = factor · D^-0.5 · min(step^-0.5, step · warmup^-1.5)")
+        .above(0).at_most(100);
+    cli.flag("post-norm", &post_norm, "the paper's post-norm sublayers LN(x + f(x)) instead of pre-norm x + f(LN(x))");
+    cli.flag("learned-positions", &learned, "a learned positional table instead of sinusoids");
+    cli.flag("separate-embeddings", &separate, "separate source, target and output tables instead of one shared");
+}
+
+WarmupSchedule TransformerFlags::schedule() const { return WarmupSchedule(Real(lr_factor), D, warmup); }
+
+std::string TransformerFlags::sizes() const {
+    return fmt::format("D {} h {} F {} layers {}+{} {}", D, heads, F, layers, layers, post_norm ? "post-norm" : "pre-norm");
+}
+
+TransformerConfig transformer_config(const TransformerFlags& f, const Vocab& vocab, const TextData& data) {
+    TransformerConfig c;
+    c.V = vocab.size();
+    c.D = f.D;
+    c.heads = f.heads;
+    c.F = f.F;
+    c.encoder_layers = f.layers;
+    c.decoder_layers = f.layers;
+    c.dropout = Real(f.dropout);
+    c.label_smoothing = Real(f.smoothing);
+    c.pre_norm = !f.post_norm;
+    c.learned_positions = f.learned;
+    c.shared_embeddings = !f.separate;
+    c.tied_output = !f.separate;
+    c.pad_id = vocab.id(' ');
+    c.end_id = inner_space(data) ? -1 : vocab.id(' ');  // the first space after an answer ends it
+    return c;
+}
 
 bool inner_space(const TextData& data) {
     for (const std::string& a : data.answers) {
@@ -27,6 +67,10 @@ Contender transformer_contender(std::unique_ptr<TransformerSeq2seq> model, const
     c.optimizer = std::make_unique<Adam>(c.model->parameters(), 0, Real(0.9), Real(0.98), Real(1e-9));
     c.optimizer->set_schedule(schedule);
     return c;
+}
+
+Decoding greedy_decoding(Seq2seqModel& model, int start_id) {
+    return [&model, start_id](const IndexTensor& src, int T) { return model.generate(src, start_id, T); };
 }
 
 Scores evaluate(const Decoding& decode, const Batcher& batches, const TextData& test, const Vocab& vocab) {
@@ -48,6 +92,19 @@ Scores evaluate(const Decoding& decode, const Batcher& batches, const TextData& 
     s.exact /= std::max<size_t>(s.guesses.size(), 1);
     s.bleu = corpus_bleu(hyps, refs).bleu;
     return s;
+}
+
+void compare_decodings(Seq2seqModel& model, const Batcher& batches, const TextData& test, const Vocab& vocab, int k, double alpha) {
+    const int start_id = vocab.id('_');
+    fmt::print("\nDecoding the {} test dates:{:>14} {:>8}\n", test.size(), "exact", "BLEU");
+    std::vector<Scores> by_k;
+    for (int width : {0, 1, k}) {  // 0: greedy
+        const Decoding beam = [&](const IndexTensor& src, int T) { return model.beam_search(src, start_id, T, width, Real(alpha)); };
+        by_k.push_back(evaluate(width == 0 ? greedy_decoding(model, start_id) : beam, batches, test, vocab));
+        const std::string how = width == 0 ? "greedy" : fmt::format("beam search, k = {}, α = {}", width, alpha);
+        fmt::print("  {:<32} {:>7.2f}% {:>8.2f}\n", how, 100 * by_k.back().exact, 100 * by_k.back().bleu);
+    }
+    fmt::print("Beam search with k = 1 wrote exactly the greedy answers: {}\n", by_k[1].guesses == by_k[0].guesses ? "yes" : "NO");
 }
 
 // Every head of every attention for test example 0; the maps are the weights each attention kept from one
