@@ -20,6 +20,7 @@
 #include "models/model_file.h"
 #include "models/transformer_seq2seq.h"
 #include "tests/run_program.h"
+#include "tests/tiny_transformer.h"
 #include "tests/util.h"
 
 using namespace s2a;
@@ -57,20 +58,14 @@ std::unique_ptr<Seq2seqModel> make_model(int kind, Rng& rng) {
         c.reversed_source = true;
         return std::make_unique<AttentionSeq2seq>(c, rng);
     }
-    TransformerConfig c;
-    c.V = V;
-    c.D = 8;
-    c.heads = 2;
-    c.F = 12;
+    TransformerConfig c = tiny_transformer(V, pad, pad);
     c.encoder_layers = 1;
     c.decoder_layers = 2;
     c.pre_norm = true;
     c.learned_positions = true;
     c.shared_embeddings = false;
     c.tied_output = false;
-    c.max_len = 16;
-    c.pad_id = pad;
-    c.end_id = pad;
+    c.dropout = Real(0.1);  // TransformerConfig's default, which the model file records
     return std::make_unique<TransformerSeq2seq>(c, rng);
 }
 

@@ -17,6 +17,7 @@
 #include "models/model_file.h"
 #include "models/transformer_seq2seq.h"
 #include "tests/run_program.h"
+#include "tests/tiny_transformer.h"
 #include "tests/util.h"
 
 using namespace s2a;
@@ -66,11 +67,7 @@ std::vector<Case> every_configuration() {
     attention("additive_luong_residual", Score::Additive, Wiring::Luong, false, 3, true);
     attention("concat_bahdanau", Score::Concat, Wiring::Bahdanau, false, 1, false);
     const auto transformer = [&](const char* name, bool pre_norm, bool learned, bool shared, bool tied) {
-        TransformerConfig c;
-        c.V = V;
-        c.D = 8;
-        c.heads = 2;
-        c.F = 12;
+        TransformerConfig c = tiny_transformer(V, pad, pad);
         c.encoder_layers = 2;
         c.decoder_layers = 1;
         c.pre_norm = pre_norm;
@@ -78,8 +75,7 @@ std::vector<Case> every_configuration() {
         c.shared_embeddings = shared;
         c.tied_output = tied;
         c.max_len = 12;
-        c.pad_id = pad;
-        c.end_id = pad;
+        c.dropout = Real(0.1);  // TransformerConfig's default, which the model file records
         cases.push_back({name, "ch5", std::make_unique<TransformerSeq2seq>(c, rng), false});
     };
     transformer("post_norm_tied", false, false, true, true);

@@ -13,6 +13,7 @@
 #include "models/attention_seq2seq.h"
 #include "models/decoding.h"
 #include "models/transformer_seq2seq.h"
+#include "tests/tiny_transformer.h"
 
 using namespace s2a;
 
@@ -147,8 +148,7 @@ std::vector<std::unique_ptr<Seq2seqModel>> every_model(int end_id, Rng& rng) {
     a.V = 7, a.E = 3, a.H = 6, a.pad_id = 0, a.end_id = end_id;
     AttentionConfig b = a;
     b.wiring = Wiring::Bahdanau, b.score = Score::Additive, b.layers = 2;
-    TransformerConfig t;
-    t.V = 7, t.D = 8, t.heads = 2, t.F = 12, t.max_len = 16, t.dropout = 0, t.pad_id = 0, t.end_id = end_id;
+    const TransformerConfig t = tiny_transformer(7, 0, end_id);
     std::vector<std::unique_ptr<Seq2seqModel>> models;
     models.push_back(std::make_unique<Seq2seq>(7, 3, 6, false, rng, Summary::Last, end_id));
     models.push_back(std::make_unique<Seq2seq>(7, 3, 6, true, rng, Summary::Mean, end_id));

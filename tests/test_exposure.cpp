@@ -17,6 +17,7 @@
 #include "experiments/exposure.h"
 #include "models/attention_seq2seq.h"
 #include "models/transformer_seq2seq.h"
+#include "tests/tiny_transformer.h"
 #include "tests/util.h"
 
 using namespace s2a;
@@ -36,9 +37,8 @@ AttentionConfig attention_config(Wiring wiring, int end_id) {
 }
 
 TransformerConfig transformer_config(int end_id) {
-    TransformerConfig c;
-    c.V = kV, c.D = 8, c.heads = 2, c.F = 12, c.encoder_layers = 1, c.decoder_layers = 1, c.max_len = 16;
-    c.dropout = 0, c.pad_id = kPad, c.end_id = end_id;
+    TransformerConfig c = tiny_transformer(kV, kPad, end_id);
+    c.encoder_layers = 1, c.decoder_layers = 1;
     return c;
 }
 

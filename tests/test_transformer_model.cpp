@@ -14,6 +14,7 @@
 #include "models/bleu.h"
 #include "models/train.h"
 #include "models/transformer_seq2seq.h"
+#include "tests/tiny_transformer.h"
 #include "tests/training.h"
 
 using namespace s2a;
@@ -27,11 +28,11 @@ const IndexTensor kTgt = IndexTensor::from(Shape{2, 5}, {6, 5, 3, 1, 2, 6, 2, 4,
 const IndexTensor kPaddedSrc = IndexTensor::from(Shape{3, 5}, {1, 2, 3, 4, 5, 4, 3, 2, 0, 0, 0, 0, 5, 1, 2});
 
 TransformerConfig tiny(bool pre_norm, bool shared, bool learned, int end_id) {
-    TransformerConfig c;
-    c.V = 7, c.D = 8, c.heads = 2, c.F = 12, c.encoder_layers = 2, c.decoder_layers = 2, c.max_len = 16;
-    c.dropout = 0;  // the gradient check calls the loss many times: every call must compute the same function
+    // No dropout: the gradient check calls the loss many times, and every call must compute the same function.
+    TransformerConfig c = tiny_transformer(7, 0, end_id);
+    c.encoder_layers = 2, c.decoder_layers = 2;
     c.pre_norm = pre_norm, c.shared_embeddings = c.tied_output = shared, c.learned_positions = learned;
-    c.pad_id = 0, c.end_id = end_id, c.label_smoothing = Real(0.1);
+    c.label_smoothing = Real(0.1);
     return c;
 }
 
