@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
     return guarded("ch5", [&] {
         if (o.quick) {  // sizes that run in seconds (the tests run every chapter this way)
             o.quick_sizes(1000, 100, 32, 1);  // the dates, and chapter 3's model in the race
-            o.model.D = 32, o.model.F = 64, o.model.warmup = 10, o.beam = 2;
-            o.race.quick_sizes();
+            o.quick_size("d-model", o.model.D, 32), o.quick_size("ffn", o.model.F, 64);
+            o.quick_size("warmup", o.model.warmup, 10), o.quick_size("beam", o.beam, 2);
+            o.race.quick_sizes(o);
         }
         if (o.race.task == "dates" || o.race.task == "zh-dates") o.dates = std::exchange(o.race.task, "reverse");  // --task of part 1
         if (o.ask.wanted()) return question_model(o.ask.with_beam(o.beam, o.alpha), o, o.dates);

@@ -136,15 +136,15 @@ void RaceFlags::add_to(Cli& cli, const TransformerFlags& model, AskFlags& ask) {
     });
 }
 
-void RaceFlags::quick_sizes() {
-    max_len = 12;  // short strings, a second of training
-    examples = 400;
-    test = 50;
-    seconds = 1;
-    checkpoints = 2;
-    D = 32;  // and a smaller Transformer
-    F = 64;
-    warmup = 10;
+void RaceFlags::quick_sizes(const TrainingFlags& flags) {
+    flags.quick_size("max-len", max_len, 12);  // short strings, a second of training
+    flags.quick_size("race-examples", examples, 400);
+    flags.quick_size("race-test", test, 50);
+    flags.quick_size("seconds", seconds, 1.0);
+    flags.quick_size("checkpoints", checkpoints, 2);
+    flags.quick_size("race-d-model", D, 32);  // and a smaller Transformer
+    flags.quick_size("race-ffn", F, 64);
+    flags.quick_size("race-warmup", warmup, 10);
 }
 
 void race_transformer_against_lstm(const RaceFlags& r, const TransformerFlags& model, const TrainingFlags& f) {

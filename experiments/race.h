@@ -74,8 +74,9 @@ struct RaceFlags {
     // --heads divides both Transformers' widths (`model`'s --d-model and --race-d-model: each head takes an equal
     // slice) and that --min-len does not exceed --max-len.
     void add_to(Cli& cli, const TransformerFlags& model, AskFlags& ask);
-    // --quick: short strings, a second of training each, and a smaller Transformer.
-    void quick_sizes();
+    // --quick: short strings, a second of training each, and a smaller Transformer; a size given on the
+    // command line (`flags` knows which) keeps its value, so --quick --seconds 0 skips the race.
+    void quick_sizes(const TrainingFlags& flags);
 };
 
 // Chapter 5's part 2 (its section 3): the harder task's strings, right-aligned; the race's Transformer and

@@ -156,9 +156,6 @@ void TrainingFlags::add_to(Cli& cli, const std::string& data_help) {
 }
 
 void TrainingFlags::quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs) {
-    const auto quick_size = [this](const char* flag, int& size, int quick_value) {
-        if (!cli_ || !cli_->given(flag)) size = quick_value;
-    };
     quick_size("examples", examples, quick_examples);
     quick_size("test", test, quick_test);
     quick_size("hidden", hidden, quick_hidden);

@@ -142,6 +142,11 @@ struct TrainingFlags {
     // The sizes of a --quick run: fewer examples, a smaller model, fewer epochs; a size given on the command
     // line keeps its value (--quick --epochs 3 trains three epochs).
     void quick_sizes(int quick_examples, int quick_test, int quick_hidden, int quick_epochs);
+    // One more size of a --quick run: `size` becomes `quick_value` unless --FLAG was on the command line.
+    template <class T>
+    void quick_size(const char* flag, T& size, T quick_value) const {
+        if (!cli_ || !cli_->given(flag)) size = quick_value;
+    }
     // Creates the --out folder if it is missing and writes a file there to be sure it can: a chapter calls
     // this before it trains, so a bad --out costs a second, not the run. Throws std::runtime_error naming
     // the folder.

@@ -61,6 +61,9 @@ TEST_CASE("chapters: ch5 runs in quick mode") {
                "chapter-3 LSTM",                    // the race ran
                "exact match by string length"});
     check_run("ch5", "--quick --task shuffle --out " + out.path(), 1, {"shuffle"});
+    // A size given beside --quick keeps its value: --seconds 0 skips the race, --epochs 0 the dates.
+    CHECK(!has(check_run("ch5", "--quick --seconds 0 --out " + out.path(), 0, {"beam search, k = 1"}).output, "chapter-3 LSTM"));
+    CHECK(!has(check_run("ch5", "--quick --epochs 0 --out " + out.path(), 0, {"chapter-3 LSTM"}).output, "beam search"));
 }
 
 TEST_CASE("chapters: ch6 runs in quick mode") {
