@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     cli.option("guided-weight", &o.guided_weight, "the weight λ of the guided attention loss").above(0).at_most(100);
     cli.option("guided-g", &o.guided_g, "the width g of the guide").above(0).at_most(1);
     cli.option("every", &o.every, "training steps between two points of the learning curves").range(1, 100000);
-    cli.option("models", &o.models, "the models to train, comma-separated, from global, local-p, location, guided, guided-location", "LIST");
+    cli.option("models", &o.models, "the models to train, comma-separated, from global, local-p, location, guided, guided-local-p, guided-location", "LIST");
     cli.require([&] { return variant_list_problem(o.models); });
     cli.parse(argc, argv);
     return guarded("ch7", [&] {

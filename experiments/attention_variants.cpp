@@ -29,8 +29,8 @@ std::vector<std::string> variant_list(const std::string& list) {
 namespace {
 
 // Chapter 7's models, one list for the names --models accepts and what each name builds: each attention by its
-// own name (attend_name) alone, "guided" global attention with the guided loss, "guided-location"
-// location-aware attention with it.
+// own name (attend_name) alone, "guided" global attention with the guided loss, "guided-local-p" and
+// "guided-location" local-p and location-aware attention with it.
 struct Variant {
     std::string name;
     Attend attend;
@@ -42,6 +42,7 @@ const std::vector<Variant>& variants() {
                                              {attend_name(Attend::LocalP), Attend::LocalP, false},
                                              {attend_name(Attend::Location), Attend::Location, false},
                                              {"guided", Attend::Global, true},
+                                             {"guided-local-p", Attend::LocalP, true},
                                              {"guided-location", Attend::Location, true}};
     return all;
 }

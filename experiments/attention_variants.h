@@ -22,8 +22,8 @@ namespace s2a {
 void print_toy_batch(uint64_t seed, Real g);
 
 // Chapter 7's models by name: "global", "local-p", "location" (the attention of that name, no guided loss),
-// "guided" (global attention trained with the guided loss, weight λ and width g) and "guided-location"
-// (location-aware attention trained with it). `list` is comma-separated.
+// "guided" (global attention trained with the guided loss, weight λ and width g), "guided-local-p" and
+// "guided-location" (local-p and location-aware attention trained with it). `list` is comma-separated.
 // variant_list_problem says what is wrong with a list ("" if nothing: every name known, none twice), for the
 // command line; variant_list splits one, variant_config gives a name's configuration (c with its attention).
 std::string variant_list_problem(const std::string& list);

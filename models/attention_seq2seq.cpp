@@ -106,14 +106,14 @@ AttentionDecoder::AttentionDecoder(const AttentionConfig& c, Rng& rng)
     if (c.guided_weight < 0 || (c.guided_weight > 0 && !(c.guided_g > 0)))
         throw std::invalid_argument(fmt::format("AttentionDecoder: the guided loss needs a weight ≥ 0 and a width g > 0, got {} and {}",
                                                 c.guided_weight, c.guided_g));
-    if (c.guided_weight > 0 && (c.attend == Attend::LocalP || c.reversed_source))
-        throw std::invalid_argument("AttentionDecoder: the guided attention loss needs global or location-aware attention "
-                                    "over a source that is not reversed (its guide is the diagonal s/S = t/T)");
+    if (c.guided_weight > 0 && c.reversed_source)
+        throw std::invalid_argument("AttentionDecoder: the guided attention loss needs a source that is not reversed "
+                                    "(its guide is the diagonal s/S = t/T)");
 }
 
 Var AttentionDecoder::attend(const Var& q, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Var* a) {
-    if (cfg.attend == Attend::LocalP) {  // time-distributed, like the global attention; its weights only for display
-        const Var c = local->forward(q, hs, keys, mask);  // (B, Tq, H)
+    if (cfg.attend == Attend::LocalP) {  // time-distributed, like the global attention; its weights spread over S
+        const Var c = local->forward(q, hs, keys, mask, a);  // (B, Tq, H)
         last_weights_ = local->last_weights();
         return c;
     }

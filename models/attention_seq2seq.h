@@ -104,7 +104,7 @@ class AttentionDecoder : public Module {
     // Bahdanau: one step given the embedded previous token x (B, E) → the output layer's input [s; c] (B, 2H).
     Var bahdanau_step(const Var& x, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Var* a);
     // The configured attention: queries q (B, Tq, H) → contexts (B, Tq, H); the weights (B, Tq, S) on the tape in
-    // `a` (global and location-aware only) and for display in last_weights_. Location-aware attention reads and
+    // `a` (local-p's spread over S, zeros outside each window) and for display in last_weights_. Location-aware attention reads and
     // advances state.alignment, one step at a time.
     Var attend(const Var& q, const Var& hs, const Var& keys, const Tensor* mask, StackState& state, Var* a);
 

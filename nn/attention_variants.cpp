@@ -1,5 +1,5 @@
 // nn/attention_variants.cpp — local-p attention, location-aware attention, the guided attention loss; and
-// gather_windows, the one op of its own the local attention needs (forward and backward below).
+// gather_windows and spread_windows, the two ops of its own the local attention needs (forward and backward below).
 //
 // Dimensions: B batch, Tq query steps, S source steps, Hq query size, Hk source size, K key size, A inner size,
 // D half-width, W = 2D + 1 window width, F location filters, Kc their width, n the width of a gathered row.
@@ -52,6 +52,30 @@ Var gather_windows(const Var& x, const IndexTensor& starts, int W) {
     });
 }
 
+// ---------------------------------------------------------------- spread_windows
+
+// y[b, t, starts[b, t] + j] = a[b, t, j]  (slots outside 0..S-1 dropped, every other y 0)
+// da[b, t, j] += dy[b, t, starts[b, t] + j]   (each slot lands on its own y: no two slots of a row share a position)
+Var spread_windows(const Var& a, const IndexTensor& starts, int S) {
+    if (a.ndim() != 3 || starts.shape != Shape{a.dim(0), a.dim(1)} || S < 1)
+        shape_error("spread_windows", fmt::format("needs a (B, Tq, W), starts (B, Tq) and S ≥ 1 (S = {})", S), {a.shape(), starts.shape});
+    const int rows = a.dim(0) * a.dim(1), W = a.dim(2);
+    Tensor y(Shape{a.dim(0), a.dim(1), S});  // (B, Tq, S)
+    for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < W; ++j) {
+            const int s = starts[r] + j;
+            if (s >= 0 && s < S) y[int64_t(r) * S + s] = a.value()[int64_t(r) * W + j];
+        }
+    return record("spread_windows", std::move(y), {a}, [a, starts, rows, W, S](Node& out) {
+        Real* da = a.grad().ptr();
+        for (int r = 0; r < rows; ++r)
+            for (int j = 0; j < W; ++j) {
+                const int s = starts[r] + j;
+                if (s >= 0 && s < S) da[int64_t(r) * W + j] += out.grad[int64_t(r) * S + s];
+            }
+    });
+}
+
 SourceSpans source_spans(const Tensor* mask, int B, int S) {
     SourceSpans spans{std::vector<int>(B, 0), std::vector<int>(B, S)};
     if (!mask) return spans;
@@ -92,7 +116,7 @@ Var LocalAttention::centres(const Var& q, const SourceSpans& spans) const {
     return constant(first) + constant(length) * where;                                 // p (B, Tq, 1)
 }
 
-Var LocalAttention::forward(const Var& q, const Var& hs, const Var& keys, const Tensor* mask) {
+Var LocalAttention::forward(const Var& q, const Var& hs, const Var& keys, const Tensor* mask, Var* weights) {
     const int Hq = weight_->query_size(), Hk = weight_->source_size(), K = weight_->key_size();
     if (q.ndim() != 3 || hs.ndim() != 3 || keys.ndim() != 3 || q.dim(2) != Hq || hs.dim(2) != Hk || keys.dim(2) != K ||
         hs.dim(0) != q.dim(0) || keys.dim(0) != q.dim(0) || keys.dim(1) != hs.dim(1) || q.dim(1) < 1 || hs.dim(1) < 1)
@@ -128,13 +152,16 @@ Var LocalAttention::forward(const Var& q, const Var& hs, const Var& keys, const 
     const Var a = content * exp(scale(offset * offset, -1 / (2 * sigma * sigma)));  // a (B·Tq, 1, W)
     const Var c = bmm(a, gather_windows(hs, starts, W));                       // (B·Tq, 1, W) · (B·Tq, W, Hk) → (B·Tq, 1, Hk)
 
-    // For display: the window weights spread over the source (B, Tq, S), and the centres.
-    last_weights_ = Tensor(Shape{B, Tq, S});
-    for (int r = 0; r < rows; ++r)
-        for (int j = 0; j < W; ++j) {
-            const int s = starts[r] + j;
-            if (s >= 0 && s < S) last_weights_[int64_t(r) * S + s] = a.value()[int64_t(r) * W + j];
-        }
+    // The window weights spread over the source (B, Tq, S): on the tape when a loss asks for them, else only
+    // for display; and the centres.
+    const auto spread = [&] { return spread_windows(reshape(a, Shape{B, Tq, W}), starts, S); };
+    if (weights) {
+        *weights = spread();
+        last_weights_ = weights->value();
+    } else {
+        NoGrad display;
+        last_weights_ = spread().value();
+    }
     last_centres_ = p.value();
     return reshape(c, Shape{B, Tq, Hk});  // c (B, Tq, Hk)
 }

@@ -47,6 +47,11 @@ namespace s2a {
 // Backward scatter-adds dy back to the rows it was copied from (overlapping windows add up).
 Var gather_windows(const Var& x, const IndexTensor& starts, int W);
 
+// The opposite move: each query's window weights a (B, Tq, W) laid out over all S source positions,
+//   y[b, t, starts[b, t] + j] = a[b, t, j]        (0 elsewhere; slots outside 0..S-1 are dropped)
+// so a loss written for global weights (the guided loss) reads local-p's. Backward reads dy back at the slots.
+Var spread_windows(const Var& a, const IndexTensor& starts, int S);
+
 // The real source positions of each sentence, read from a padding mask (B, S) (null: all S are real). They
 // must form one run, as a padded row's do (padding at the end, or at the start of a reversed source).
 struct SourceSpans {
@@ -65,9 +70,10 @@ class LocalAttention : public Module {
     Var centres(const Var& q, const SourceSpans& spans) const;
 
     // q (B, Tq, Hq), hs (B, S, Hk), keys = weight.keys(hs) (B, S, K), mask null or (B, S) → c (B, Tq, Hk).
-    // Keeps the weights spread over all S positions (zeros outside each window) and the centres, for display.
+    // Keeps the weights spread over all S positions (zeros outside each window) and the centres, for display;
+    // with `weights`, also gives those spread weights (B, Tq, S) on the tape, for a loss on them.
     // Throws ShapeError naming "LocalAttention" when the shapes do not fit.
-    Var forward(const Var& q, const Var& hs, const Var& keys, const Tensor* mask);
+    Var forward(const Var& q, const Var& hs, const Var& keys, const Tensor* mask, Var* weights = nullptr);
 
     const Tensor& last_weights() const { return last_weights_; }  // (B, Tq, S)
     const Tensor& last_centres() const { return last_centres_; }  // (B, Tq, 1)
