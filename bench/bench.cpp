@@ -8,7 +8,8 @@
 //            (counted by the profiler from the shapes of every product, autodiff/profile.h), the model FLOP
 //            utilisation (MFU: FLOPs per second as a fraction of the sgemm peak measured at the start) and the
 //            process's peak resident memory after the steps (getrusage; run one benchmark with --only to
-//            see its own). For the date models also the time to decode 5,000 test dates greedily, in batches.
+//            see its own). For the date models also the time to decode 5,000 test dates greedily, in batches:
+//            with a replica of the model per core (generate_batches), and with the one model alone.
 //   local-attention  chapter 7: one decoder step of global and of local-p attention (forward + backward) over
 //            sources of growing length S: global attention's time grows with S, local-p's (D = 5) should not.
 //   --profile  after each model's timing, a profile of a few of its steps: where the time goes, op by op.
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <thread>
 
 #include "autodiff/ops.h"
@@ -118,7 +120,12 @@ struct Extras {
 // One training step of a seq2seq model on random ids: train_step (forward + backward + clip + Adam), the
 // step every chapter takes. A header line that starts with the name, then indented lines of figures (the
 // lines compare.py reads).
-void bench_model(const std::string& name, Seq2seqModel& model, int V, int B, int S, int T, double budget, const Extras& extras) {
+// Makes a model of the same architecture: with extras.decode, a replica decodes on the second core. Made only
+// then, after the peak RSS is read, so that the training step's memory is the model's alone.
+using MakeReplica = std::function<std::unique_ptr<Seq2seqModel>()>;
+
+void bench_model(const std::string& name, Seq2seqModel& model, const MakeReplica& make_replica, int V, int B, int S, int T,
+                 double budget, const Extras& extras) {
     Rng rng(3);
     Batch batch;
     batch.src = random_ids(Shape{B, S}, V, rng);
@@ -133,19 +140,19 @@ void bench_model(const std::string& name, Seq2seqModel& model, int V, int B, int
     fmt::print("{}: V {} B {} source {} target {}, {} parameters\n", name, V, B, S, T, model.num_parameters());
     fmt::print("  {:>8.2f} ms/step  {:>10.0f} training tokens/s  {:.2f} GFLOP/step  MFU {:.1f}%  peak RSS {:.0f} MB\n",
                t * 1e3, B * (S + T) / t, flops * 1e-9, 100 * flops / t * 1e-9 / sgemm_peak_gflops(), rss);
-    if (extras.decode > 0) {
-        // Greedy decoding as the chapters test: T - 1 tokens after the start symbol, a batch of sources at a time.
+    if (extras.decode > 0 && make_replica) {
+        // Greedy decoding as the chapters test: T - 1 tokens after the start symbol, a batch of sources at a time;
+        // the batches shared between a replica per core, then the one model splitting each product instead.
         const IndexTensor sources = random_ids(Shape{extras.decode, S}, V, rng);
-        const double t_decode = time_per_call([&] {
-            for (int first = 0; first < extras.decode; first += B) {
-                const int rows = std::min(B, extras.decode - first);
-                IndexTensor src(Shape{rows, S});
-                std::copy_n(sources.data.begin() + int64_t(first) * S, int64_t(rows) * S, src.data.begin());
-                model.generate(src, 0, T - 1);
-            }
-        }, 0);
-        fmt::print("  greedy decoding of {} sources ({} tokens each, batches of {}): {:.1f} ms\n", extras.decode,
-                   T - 1, B, t_decode * 1e3);
+        const std::unique_ptr<Seq2seqModel> replica = make_replica();
+        copy_parameters(model, *replica);
+        const std::vector<Seq2seqModel*> one = {&model}, per_core = {&model, replica.get()};
+        const auto decode = [&](const std::vector<Seq2seqModel*>& replicas) {
+            return time_per_call([&] { generate_batches(replicas, sources, B, 0, T - 1); }, 0);
+        };
+        fmt::print("  greedy decoding of {} sources ({} tokens each, batches of {}): {:.1f} ms\n", extras.decode, T - 1, B,
+                   decode(per_core) * 1e3);
+        fmt::print("  the same with one model, each product split between the cores: {:.1f} ms\n", decode(one) * 1e3);
     }
     if (extras.profile) {
         const int steps = 5;
@@ -160,7 +167,7 @@ void bench_seq2seq_date(double budget, Extras extras) {
     Rng rng(1);
     Seq2seq model(59, 16, 256, false, rng);
     extras.decode = 0;
-    bench_model("seq2seq-date (E 16, H 256)", model, 59, 128, 29, 11, budget, extras);
+    bench_model("seq2seq-date (E 16, H 256)", model, nullptr, 59, 128, 29, 11, budget, extras);
 }
 
 void bench_attention_date(double budget, const Extras& extras) {
@@ -168,7 +175,8 @@ void bench_attention_date(double budget, const Extras& extras) {
     AttentionConfig cfg;  // the textbook's model: Luong wiring, dot score
     cfg.V = 59, cfg.E = 16, cfg.H = 256;
     AttentionSeq2seq model(cfg, rng);
-    bench_model("attention-date (E 16, H 256, Luong, dot)", model, 59, 128, 29, 11, budget, extras);
+    const MakeReplica replica = [&] { return std::make_unique<AttentionSeq2seq>(cfg, rng); };
+    bench_model("attention-date (E 16, H 256, Luong, dot)", model, replica, 59, 128, 29, 11, budget, extras);
 }
 
 // The Transformer of chapter 5 at two sizes; dropout off, so a step's work does not depend on the draw.
@@ -183,7 +191,8 @@ void bench_transformer(const std::string& name, int V, int layers, int B, int S,
     cfg.decoder_layers = layers;
     cfg.dropout = 0;
     TransformerSeq2seq model(cfg, rng);
-    bench_model(fmt::format("{} (D 256, 4 heads, {}+{} layers, F 1024)", name, layers, layers), model, V, B, S, T, budget,
+    const MakeReplica replica = [&] { return std::make_unique<TransformerSeq2seq>(cfg, rng); };
+    bench_model(fmt::format("{} (D 256, 4 heads, {}+{} layers, F 1024)", name, layers, layers), model, replica, V, B, S, T, budget,
                 extras);
 }
 

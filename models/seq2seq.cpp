@@ -54,6 +54,30 @@ IndexTensor Seq2seqModel::generate(const IndexTensor& src, int start_id, int len
     return greedy_decode({src.shape[0], start_id, length, end_id()}, decoder.step);
 }
 
+IndexTensor generate_batches(const std::vector<Seq2seqModel*>& replicas, const IndexTensor& sources, int batch,
+                             int start_id, int length) {
+    if (replicas.empty() || std::find(replicas.begin(), replicas.end(), nullptr) != replicas.end())
+        throw std::invalid_argument("generate_batches: needs at least one model, and no null one");
+    if (sources.shape.ndim != 2 || batch < 1)
+        throw std::invalid_argument(fmt::format("generate_batches: needs sources (N, S) and a batch ≥ 1, got {} and {}",
+                                                sources.shape.str(), batch));
+    const int N = sources.shape[0], S = sources.shape[1], R = static_cast<int>(replicas.size());
+    const int batches = (N + batch - 1) / batch;
+    IndexTensor answers(Shape{N, length});  // (N, length)
+    // One share per replica; parallel_for gives each share a core of its own (as many as there are), and a
+    // product made inside a share runs on that core alone.
+    parallel_for(R, [&](int r) {
+        for (int k = r; k < batches; k += R) {
+            const int first = k * batch, rows = std::min(batch, N - first);
+            IndexTensor src(Shape{rows, S});  // (rows, S): sources first … first + rows - 1
+            std::copy_n(sources.data.begin() + int64_t(first) * S, int64_t(rows) * S, src.data.begin());
+            const IndexTensor written = replicas[r]->generate(src, start_id, length);  // (rows, length)
+            std::copy(written.data.begin(), written.data.end(), answers.data.begin() + int64_t(first) * length);
+        }
+    });
+    return answers;
+}
+
 BeamResult Seq2seqModel::nbest(const IndexTensor& src, int start_id, int length, int k, Real alpha) {
     NoGrad no_grad;
     EvalMode eval(*this);

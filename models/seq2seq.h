@@ -98,6 +98,16 @@ class Seq2seqModel : public Module {
     Rng sampling_rng_{1};
 };
 
+// Greedy decoding of many sources (N, S), `batch` at a time, the batches shared among the cores: replica r
+// decodes batches r, r + R, r + 2R, … on a core of its own, every product of it on that core. One model decoding
+// alone splits each product between the cores instead, and a decoder step's products (B rows by H) are so small
+// that the cores spend much of the step waiting for each other; whole batches per core never wait. The
+// replicas must hold the same weights (copy_parameters, nn/module.h); each batch's answers are the same bits
+// whichever replica writes them, so the result (N, length) is replicas[0]->generate of each batch, stacked.
+// Throws std::invalid_argument for no replicas, a null one, sources that are not (N, S) or batch < 1.
+IndexTensor generate_batches(const std::vector<Seq2seqModel*>& replicas, const IndexTensor& sources, int batch,
+                             int start_id, int length);
+
 // Evaluation mode (no dropout) for as long as it lives, whatever mode the model was in; restored afterwards.
 class EvalMode {
   public:

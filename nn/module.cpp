@@ -1,6 +1,10 @@
 // nn/module.cpp — walking the module tree.
 #include "nn/module.h"
 
+#include <fmt/format.h>
+
+#include <stdexcept>
+
 namespace s2a {
 
 Var Module::add_parameter(const std::string& name, Tensor init) {
@@ -52,6 +56,18 @@ void Module::zero_grad() const { s2a::zero_grad(parameters()); }
 void Module::train(bool on) {
     training_ = on;
     for (auto& [name, child] : children_) child->train(on);
+}
+
+void copy_parameters(const Module& from, Module& to) {
+    const auto source = from.named_parameters(), target = to.named_parameters();
+    if (source.size() != target.size())
+        throw std::invalid_argument(fmt::format("copy_parameters: {} parameters into a module of {}", source.size(), target.size()));
+    for (size_t i = 0; i < source.size(); ++i)
+        if (source[i].first != target[i].first || source[i].second.shape() != target[i].second.shape())
+            throw std::invalid_argument(fmt::format("copy_parameters: parameter {} is {} {} here and {} {} there", i,
+                                                    source[i].first, source[i].second.shape().str(), target[i].first,
+                                                    target[i].second.shape().str()));
+    for (size_t i = 0; i < source.size(); ++i) target[i].second.value().data = source[i].second.value().data;
 }
 
 }  // namespace s2a

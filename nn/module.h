@@ -58,4 +58,9 @@ class Module {
     bool training_ = true;
 };
 
+// Copies every parameter's values from `from` into `to`, a module of the same architecture (the same names and
+// shapes, in the same order): a replica that decodes on another core (models/seq2seq.h, generate_batches).
+// Throws std::invalid_argument naming the first parameter that differs, before anything is copied.
+void copy_parameters(const Module& from, Module& to);
+
 }  // namespace s2a

@@ -1,10 +1,12 @@
 // tests/test_decoding.cpp — greedy decoding and beam search (models/decoding.h) on a toy "model" whose
 // probabilities are written out by hand, so every expected answer can be worked out on paper; the row
-// helpers; and the one search run over every model of the project (k = 1 is greedy, n-best lists).
+// helpers; the one search run over every model of the project (k = 1 is greedy, n-best lists); and
+// generate_batches, the batches of a test set shared between replicas, one per core.
 //
 // Dimensions: B batch (2 sentences), k beam, R rows (B·k), V vocabulary (3), L answer length.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "models/decoding.h"
 #include "models/transformer_seq2seq.h"
 #include "tests/tiny_transformer.h"
+#include "tests/util.h"
 
 using namespace s2a;
 
@@ -216,4 +219,29 @@ TEST_CASE("decoding: take_rows and repeated_rows") {
     CHECK(taken.data == Tensor::from(Shape{4, 1, 2}, {20, 21, 0, 1, 20, 21, 20, 21}).data);
     const IndexTensor ids = IndexTensor::from(Shape{2, 3}, {1, 2, 3, 4, 5, 6});
     CHECK(take_rows(ids, {1, 1, 0}).data == std::vector<int>{4, 5, 6, 4, 5, 6, 1, 2, 3});
+}
+
+TEST_CASE("decoding: generate_batches with a replica per core writes each batch's greedy answers, bit for bit") {
+    Rng rng(44), other(45);
+    auto models = every_model(0, rng), replicas = every_model(0, other);  // the same architectures, other weights
+    const int N = 10, S = 5, B = 4, L = 6;                                  // batches of 4, 4 and 2
+    IndexTensor sources(Shape{N, S});
+    for (int& id : sources.data) id = 1 + rng.randint(5);
+    for (size_t m = 0; m < models.size(); ++m) {
+        CAPTURE(m);
+        copy_parameters(*models[m], *replicas[m]);
+        IndexTensor want(Shape{N, L});  // (N, L): one model, one batch after another
+        for (int first = 0; first < N; first += B) {
+            const int rows = std::min(B, N - first);
+            IndexTensor src(Shape{rows, S});
+            std::copy_n(sources.data.begin() + first * S, rows * S, src.data.begin());
+            const IndexTensor got = models[m]->generate(src, 6, L);
+            std::copy(got.data.begin(), got.data.end(), want.data.begin() + first * L);
+        }
+        CHECK(generate_batches({models[m].get(), replicas[m].get()}, sources, B, 6, L).data == want.data);
+        CHECK(generate_batches({models[m].get()}, sources, B, 6, L).data == want.data);
+    }
+    CHECK(contains(error_of([&] { generate_batches({}, sources, B, 6, L); }), "at least one model"));
+    CHECK(contains(error_of([&] { generate_batches({models[0].get()}, sources, 0, 6, L); }), "batch ≥ 1"));
+    CHECK(contains(error_of([&] { copy_parameters(*models[0], *models[2]); }), "copy_parameters"));
 }
