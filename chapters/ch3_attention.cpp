@@ -5,9 +5,9 @@
 // padding weighted exactly 0), and the context c = Σₛ aₛ hsₛ joins the decoder's state in predicting the
 // next character. The model learns where to look; the heat maps below show it reading "september" to write
 // "09". The program first runs the two layers on a toy batch (section 1), then trains the textbook's model on
-// dates (Luong wiring, dot score, reversed input). Flags add the comparisons, functions below main: chapter
-// 1's models on the same data, every score function, and chapter 2's bottleneck experiment (copying strings
-// of growing length) redone with attention.
+// dates (Luong wiring, dot score, reversed input). Flags add the comparisons of
+// experiments/attention_comparisons.h: chapter 1's models on the same data, every score function, and chapter
+// 2's bottleneck experiment (copying strings of growing length) redone with attention.
 //
 // Dimensions: B batch, S source length, T answer length, V vocabulary, E embedding, H hidden.
 #include <fmt/format.h>
@@ -18,6 +18,7 @@
 #include "autodiff/profile.h"
 #include "experiments/ask.h"
 #include "experiments/attention.h"
+#include "experiments/attention_comparisons.h"
 #include "experiments/side_by_side.h"
 #include "io/cli.h"
 #include "io/progress.h"
@@ -32,28 +33,12 @@ struct Options : TrainingFlags {
         epochs = 2;
         hidden = 256;
     }
-    int maps = 3;
     std::string task = "dates";
-    std::string score = "dot";
-    std::string wiring = "luong";
-    bool bidirectional = false;
-    bool baselines = false;
-    bool scores = false;
-    bool lengths = false;
-    AskFlags ask;  // --load FILE --ask: question a trained model instead (experiments/ask.h)
+    AttentionFlags model;     // --score, --wiring, --bidirectional
+    int maps = 3;             // test dates whose attention is drawn
+    ComparisonFlags compare;  // --baselines, --scores, --lengths
+    AskFlags ask;             // --load FILE --ask: question a trained model instead (experiments/ask.h)
 };
-
-void baselines_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch);
-void scores_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch);
-void lengths_experiment(const Options& o, const Epoch& one_epoch);
-
-std::unique_ptr<AttentionSeq2seq> attention_model(const Options& o, Score score, const Vocab& vocab, Rng& rng) {
-    AttentionConfig c = attention_config(o, vocab);
-    c.score = score;
-    c.wiring = parse_wiring(o.wiring);
-    c.bidirectional = o.bidirectional;
-    return std::make_unique<AttentionSeq2seq>(c, rng);
-}
 
 }  // namespace
 
@@ -63,13 +48,9 @@ int main(int argc, char** argv) {
                    "function, and the accuracy-by-length experiment.");
     o.add_to(cli, "a file in the textbook format instead of generated dates");
     cli.option("task", &o.task, fmt::format("the generated task: {} (zh-dates: dates written in Chinese)", kTaskNames));
-    cli.option("score", &o.score, "score function: dot, general, additive, concat");
-    cli.option("wiring", &o.wiring, "luong (attend after the LSTM) or bahdanau (attend before, feed the context in)");
-    cli.flag("bidirectional", &o.bidirectional, "a bidirectional encoder");
+    o.model.add_to(cli);
     cli.option("maps", &o.maps, "test dates to draw attention heat maps for").range(0, 100);
-    cli.flag("baselines", &o.baselines, "also train chapter 1's reversed and peeky+reversed models on the same data");
-    cli.flag("scores", &o.scores, "also train one model per score function and compare them");
-    cli.flag("lengths", &o.lengths, "also rerun chapter 2's accuracy-by-length experiment with attention");
+    o.compare.add_to(cli);
     o.ask.add_to(cli);
     cli.parse(argc, argv);
     return guarded("ch3", [&] {
@@ -105,12 +86,12 @@ int main(int argc, char** argv) {
         const Vocab vocab = make_vocab(sets.train);
         const int start_id = vocab.id('_');
         fmt::print("2. Dates: {} training and {} test examples, vocabulary {}, E {} H {} batch {}, {} wiring, {} score{}\n\n",
-                   sets.train.size(), sets.test.size(), vocab.size(), o.embed, o.hidden, o.batch, o.wiring, o.score,
-                   o.bidirectional ? ", bidirectional encoder" : "");
+                   sets.train.size(), sets.test.size(), vocab.size(), o.embed, o.hidden, o.batch, o.model.wiring,
+                   o.model.score, o.model.bidirectional ? ", bidirectional encoder" : "");
 
         // 3. The model: encoder LSTM → hs; decoder LSTM whose every state attends over hs; Adam.
         Rng init(o.seed);
-        auto owned = attention_model(o, parse_score(o.score), vocab, init);
+        auto owned = attention_model(o, o.model, vocab, init);
         AttentionSeq2seq& model = *owned;
         std::vector<Contender> models;
         models.push_back(make_contender("attention", std::move(owned), sets, vocab, o.batch, true, Real(o.lr), o.seed));
@@ -156,65 +137,19 @@ int main(int argc, char** argv) {
         if (o.maps > 0) show_heat_maps(model, *models[0].test, sets.test, vocab, o.maps, o.out + "/ch3_heat_maps.svg");
         plot_accuracy(models, "Chapter 3: dates, test exact match", o.out + "/ch3_accuracy.svg");
 
-        // 6. The comparisons the flags ask for: more models on the same batches, trained side by side, one per
-        //    core; one epoch of each is section 4's loop.
+        // 6. The comparisons the flags ask for (experiments/attention_comparisons.h): more models on the same
+        //    batches, trained side by side, one per core; one epoch of each is section 4's loop.
         const Epoch one_epoch = [&](Contender& c) {
             for (; c.batch < c.train->num_batches(); ++c.batch) train_step(*c.model, c.train->batch(c.batch), *c.optimizer, Real(o.clip));
             end_epoch(c);
             return exact_match(*c.model, *c.test, c.start_id);
         };
-        if (o.baselines) baselines_experiment(o, sets, vocab, one_epoch);
-        if (o.scores) scores_experiment(o, sets, vocab, one_epoch);
-        if (o.lengths) lengths_experiment(o, one_epoch);
+        if (o.compare.baselines) baselines_experiment(o, sets, vocab, one_epoch);
+        if (o.compare.scores) scores_experiment(o, o.model, sets, vocab, one_epoch);
+        if (o.compare.lengths) lengths_experiment(o, o.model, one_epoch);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         fmt::print("\nHeat maps: {0}/ch3_heat_maps.svg; curves: {0}/ch3_accuracy.svg; model: {0}/ch3_attention.npz.\n"
                    "Training the attention model took {1:.1f} s; total time {2:.1f} s.\n", o.out, train_seconds, seconds);
         return 0;
     });
 }
-
-namespace {
-
-// Chapter 1's reversed and peeky+reversed models on the same dates and batches.
-void baselines_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch) {
-    fmt::print("\nChapter 1's models on the same dates, {} epochs each:\n", o.epochs);
-    std::vector<Contender> models;
-    for (bool peeky : {false, true}) {
-        Rng init(o.seed);
-        models.push_back(make_contender(peeky ? "peeky+reversed" : "reversed",
-                                        std::make_unique<Seq2seq>(vocab.size(), o.embed, o.hidden, peeky, init), sets, vocab,
-                                        o.batch, true, Real(o.lr), o.seed));
-    }
-    train_side_by_side(models, o.epochs, one_epoch);
-}
-
-// One model per score function on the same batches, each drawn from Rng(seed): the embeddings and LSTMs start
-// identical, only the score differs (so "dot" is the main model again).
-void scores_experiment(const Options& o, const Split& sets, const Vocab& vocab, const Epoch& one_epoch) {
-    fmt::print("\nEvery score function, {} epochs each:\n", o.epochs);
-    std::vector<Contender> by_score;
-    for (const char* name : {"dot", "general", "additive", "concat"}) {
-        Rng init(o.seed);
-        by_score.push_back(make_contender(name, attention_model(o, parse_score(name), vocab, init), sets, vocab, o.batch, true,
-                                          Real(o.lr), o.seed));
-    }
-    train_side_by_side(by_score, o.epochs, one_epoch);
-    for (const Contender& c : by_score) fmt::print("  {:<9} {:6.2f}%  ({:.1f} s)\n", c.name, 100 * c.accuracy.back(), c.seconds);
-}
-
-// Exact match by input length on the copy task: the bottleneck experiment of chapter 2, with attention.
-void lengths_experiment(const Options& o, const Epoch& one_epoch) {
-    const Split sets = split(load_or_generate("copy", "", o.quick ? 2000 : 20000, o.seed), o.quick ? 200 : 2000, o.seed);
-    const Vocab vocab = make_vocab(sets.train);
-    Rng init(o.seed);
-    std::vector<Contender> models;
-    models.push_back(make_contender("attention", attention_model(o, Score::Dot, vocab, init), sets, vocab, o.batch, true,
-                                    Real(o.lr), o.seed));
-    fmt::print("\nCopying strings of {} to {} letters with attention (chapter 2's bottleneck experiment):\n", kCopyMinLength,
-               kCopyMaxLength);
-    train_side_by_side(models, o.quick ? 1 : 6, one_epoch);
-    report_by_length(models, accuracy_by_length(models, sets.test, vocab, 4),
-                     "Copy task with attention: exact match by input length", o.out + "/ch3_by_length.svg");
-}
-
-}  // namespace
