@@ -58,6 +58,12 @@ IndexTensor generate_batches(const std::vector<Seq2seqModel*>& replicas, const I
                              int start_id, int length) {
     if (replicas.empty() || std::find(replicas.begin(), replicas.end(), nullptr) != replicas.end())
         throw std::invalid_argument("generate_batches: needs at least one model, and no null one");
+    // A model keeps its decoding state in itself (the last attention weights, the evaluation mode): given twice,
+    // two cores would decode with it at once.
+    for (size_t r = 0; r < replicas.size(); ++r)
+        if (std::find(replicas.begin(), replicas.begin() + long(r), replicas[r]) != replicas.begin() + long(r))
+            throw std::invalid_argument(fmt::format("generate_batches: replica {} is the same model as an earlier one; "
+                                                    "each core needs a model of its own (copy_parameters)", r));
     if (sources.shape.ndim != 2 || batch < 1)
         throw std::invalid_argument(fmt::format("generate_batches: needs sources (N, S) and a batch ≥ 1, got {} and {}",
                                                 sources.shape.str(), batch));

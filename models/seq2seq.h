@@ -104,7 +104,8 @@ class Seq2seqModel : public Module {
 // that the cores spend much of the step waiting for each other; whole batches per core never wait. The
 // replicas must hold the same weights (copy_parameters, nn/module.h); each batch's answers are the same bits
 // whichever replica writes them, so the result (N, length) is replicas[0]->generate of each batch, stacked.
-// Throws std::invalid_argument for no replicas, a null one, sources that are not (N, S) or batch < 1.
+// Throws std::invalid_argument for no replicas, a null one, one model given twice, sources that are not (N, S)
+// or batch < 1.
 IndexTensor generate_batches(const std::vector<Seq2seqModel*>& replicas, const IndexTensor& sources, int batch,
                              int start_id, int length);
 

@@ -242,6 +242,7 @@ TEST_CASE("decoding: generate_batches with a replica per core writes each batch'
         CHECK(generate_batches({models[m].get()}, sources, B, 6, L).data == want.data);
     }
     CHECK(contains(error_of([&] { generate_batches({}, sources, B, 6, L); }), "at least one model"));
+    CHECK(contains(error_of([&] { generate_batches({models[0].get(), models[0].get()}, sources, B, 6, L); }), "same model"));
     CHECK(contains(error_of([&] { generate_batches({models[0].get()}, sources, 0, 6, L); }), "batch ≥ 1"));
     CHECK(contains(error_of([&] { copy_parameters(*models[0], *models[2]); }), "copy_parameters"));
 }
