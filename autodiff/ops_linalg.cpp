@@ -91,25 +91,37 @@ Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool r
     Shape ys = x.shape();
     ys[-1] = d.N;
     Tensor y = Tensor::uninitialized(ys);
-    for (int i = 0; i < d.M; ++i) std::copy_n(b.value().ptr(), d.N, y.ptr() + int64_t(i) * d.N);
-    gemm(false, false, d.M, d.N, d.K, 1, x.value().ptr(), d.K, W.value().ptr(), d.N, 1, y.ptr(), d.N);
+    // The passes over y besides the product are shared among the cores by rows (row_grain rows at least each).
+    const int64_t row_grain = std::max<int64_t>(1, kPointwiseGrain / std::max(d.N, 1));
+    Real* py = y.ptr();
+    parallel_ranges(d.M, row_grain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) std::copy_n(b.value().ptr(), d.N, py + i * d.N);
+    });
+    gemm(false, false, d.M, d.N, d.K, 1, x.value().ptr(), d.K, W.value().ptr(), d.N, 1, py, d.N);
     if (relu)
-        for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = y[i] > 0 ? y[i] : Real(0);
-    return record(op, std::move(y), {x, W, b}, [x, W, b, d, relu](Node& out) {
+        parallel_ranges(d.M, row_grain, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin * d.N; i < end * d.N; ++i) py[i] = py[i] > 0 ? py[i] : Real(0);
+        });
+    return record(op, std::move(y), {x, W, b}, [x, W, b, d, relu, row_grain](Node& out) {
         const Real* dy = out.grad.ptr();
         Tensor dz;  // (M, N), with relu: the gradient reaching x · W + b, as the relu op's backward would give it
         if (relu) {
             dz = Tensor::uninitialized(out.grad.shape);
-            const Real* y = out.value.ptr();
-            for (int64_t i = 0, n = dz.numel(); i < n; ++i) dz[i] = Real(0) + dy[i] * Real(y[i] > 0);
+            const Real *y = out.value.ptr(), *g = dy;
+            Real* pz = dz.ptr();
+            parallel_ranges(d.M, row_grain, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin * d.N; i < end * d.N; ++i) pz[i] = Real(0) + g[i] * Real(y[i] > 0);
+            });
             dy = dz.ptr();
         }
         const GradOut dx = grad_out(x), dW = grad_out(W);
         matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), dy, dx, dW);
-        if (b.requires_grad()) {
+        if (b.requires_grad()) {  // db: shared by columns, each column summed over the rows in order
             Real* db = b.grad().ptr();
-            for (int i = 0; i < d.M; ++i)
-                for (int j = 0; j < d.N; ++j) db[j] += dy[int64_t(i) * d.N + j];
+            parallel_ranges(d.N, std::max<int64_t>(1, kPointwiseGrain / std::max(d.M, 1)), [&](int64_t c0, int64_t c1) {
+                for (int i = 0; i < d.M; ++i)
+                    for (int64_t j = c0; j < c1; ++j) db[j] += dy[int64_t(i) * d.N + j];
+            });
         }
     });
 }

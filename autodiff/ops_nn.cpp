@@ -163,24 +163,30 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         shape_error("layer_norm", "needs x (..., D) with gamma (D) and beta (D)", {x.shape(), gamma.shape(), beta.shape()});
     const int64_t rows = D ? x.numel() / D : 0;
     Tensor mean(Shape{static_cast<int>(rows)}), rstd(Shape{static_cast<int>(rows)});  // saved for backward
-    Tensor y(x.shape());
+    Tensor y = Tensor::uninitialized(x.shape());
     const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *b = beta.value().ptr();
-    for (int64_t r = 0; r < rows; ++r) {
-        const Real* xr = px + r * D;
-        Real mu = 0, var = 0;
-        for (int i = 0; i < D; ++i) mu += xr[i];
-        mu /= D;
-        for (int i = 0; i < D; ++i) var += (xr[i] - mu) * (xr[i] - mu);
-        var /= D;
-        mean[r] = mu;
-        rstd[r] = 1 / std::sqrt(var + eps);
-        for (int i = 0; i < D; ++i) y[r * D + i] = (xr[i] - mu) * rstd[r] * g[i] + b[i];
-    }
+    // Rows are independent: large inputs are shared among the cores by rows (each row's bits as on one core).
+    const int64_t row_grain = std::max<int64_t>(1, kPointwiseGrain / std::max(D, 1));
+    parallel_ranges(rows, row_grain, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const Real* xr = px + r * D;
+            Real mu = 0, var = 0;
+            for (int i = 0; i < D; ++i) mu += xr[i];
+            mu /= D;
+            for (int i = 0; i < D; ++i) var += (xr[i] - mu) * (xr[i] - mu);
+            var /= D;
+            mean[r] = mu;
+            rstd[r] = 1 / std::sqrt(var + eps);
+            for (int i = 0; i < D; ++i) y[r * D + i] = (xr[i] - mu) * rstd[r] * g[i] + b[i];
+        }
+    });
     return record("layer_norm", std::move(y), {x, gamma, beta}, [x, gamma, beta, mean, rstd, rows, D](Node& out) {
         const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *dy = out.grad.ptr();
         Real* dg = gamma.requires_grad() ? gamma.grad().ptr() : nullptr;
         Real* db = beta.requires_grad() ? beta.grad().ptr() : nullptr;
         const GradOut dx = grad_out(x);  // every element written once: stored when it is the first gradient
+        // One pass over the rows, in order, on one core: dγ and dβ sum over the rows, and splitting the pass
+        // (dγ, dβ on one core, dx on the other) cost more in reading x and dy twice than it gained.
         for (int64_t r = 0; r < rows; ++r) {
             const Real *xr = px + r * D, *dyr = dy + r * D;
             Real mean_dxhat = 0, mean_dxhat_xhat = 0;

@@ -20,7 +20,12 @@ Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
     Tensor y = Tensor::uninitialized(bc.out);
     const Real *pa = a.value().ptr(), *pb = b.value().ptr();
     Real* py = y.ptr();
-    for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { py[o] = f(pa[ia], pb[ib]); });
+    if (bc.same)  // one shape (a residual sum): shared among the cores when large
+        parallel_ranges(y.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) py[i] = f(pa[i], pb[i]);
+        });
+    else
+        for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { py[o] = f(pa[ia], pb[ib]); });
     count_flops(y.numel());  // for the profiler: one per element here, a multiply-add per element per gradient below
     return record(op, std::move(y), {a, b}, [a, b, bc, dfda, dfdb](Node& out) {
         count_flops(2.0 * out.value.numel() * (a.requires_grad() + b.requires_grad()));
@@ -46,7 +51,10 @@ template <class F, class DF>
 Var unary(const char* op, const Var& x, F f, DF dfdx) {
     Tensor y = Tensor::uninitialized(x.shape());
     const Real* px = x.value().ptr();
-    for (int64_t i = 0, n = y.numel(); i < n; ++i) y[i] = f(px[i]);
+    Real* py = y.ptr();
+    parallel_ranges(y.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) py[i] = f(px[i]);
+    });
     count_flops(y.numel());  // for the profiler, as in binary
     return record(op, std::move(y), {x}, [x, dfdx](Node& out) {
         count_flops(2.0 * out.value.numel());

@@ -73,15 +73,17 @@ struct GradOut {
 GradOut grad_out(const Var& x);
 
 // dx[i] += term(i) for every element of x, by grad_out: the first gradient to reach x is stored, not added.
+// Large tensors are shared among the cores (parallel_ranges): term(i) must only read.
 template <class Term>
 void add_to_grad(const Var& x, Term term) {
     const GradOut g = grad_out(x);
     if (!g.ptr) return;
-    const int64_t n = x.numel();
-    if (g.beta == 0)
-        for (int64_t i = 0; i < n; ++i) g.ptr[i] = Real(0) + term(i);  // 0 + t: the bits of adding to zeros (-0 → +0)
-    else
-        for (int64_t i = 0; i < n; ++i) g.ptr[i] += term(i);
+    parallel_ranges(x.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
+        if (g.beta == 0)
+            for (int64_t i = begin; i < end; ++i) g.ptr[i] = Real(0) + term(i);  // 0 + t: the bits of adding to zeros (-0 → +0)
+        else
+            for (int64_t i = begin; i < end; ++i) g.ptr[i] += term(i);
+    });
 }
 
 // Leaves. A constant never gets a gradient; a parameter (or any tensor you want d loss/d x for) does.

@@ -421,6 +421,15 @@ void parallel_for(int n, const std::function<void(int)>& work) {
     if (error) std::rethrow_exception(error);
 }
 
+void parallel_ranges(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& work) {
+    const int64_t ranges = std::min<int64_t>(n / std::max<int64_t>(grain, 1), blas_threads());
+    if (ranges <= 1) {
+        if (n > 0) work(0, n);
+        return;
+    }
+    parallel_for(static_cast<int>(ranges), [&](int r) { work(n * r / ranges, n * (r + 1) / ranges); });
+}
+
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda, const Real* B,
                 int ldb, Real beta, Real* C, int ldc) {
     for (int i = 0; i < M; ++i)

@@ -182,6 +182,13 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
 // profile on the calling thread counts the FLOPs and bytes of every piece. If a work(i) throws, its thread
 // runs no more of its share, and the first exception is rethrown here once every share has ended.
 void parallel_for(int n, const std::function<void(int)>& work);
+// work(begin, end) over [0, n) cut into contiguous ranges, one per thread, when n is at least two grains;
+// otherwise work(0, n) on the calling thread (waking a thread costs about as much as a small loop). For loops
+// whose every element (a pointwise op) or every column (a sum down a column, rows in order) is computed by one
+// range alone: then how [0, n) is cut changes no bit.
+void parallel_ranges(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& work);
+// The grain of a pointwise pass: 64K elements, about 20 µs of work, well above the cost of a wake-up.
+constexpr int64_t kPointwiseGrain = int64_t(1) << 16;
 // The same product as three plain loops: the readable reference the tests hold gemm to.
 void gemm_naive(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
                 const Real* B, int ldb, Real beta, Real* C, int ldc);

@@ -44,9 +44,9 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
     const bool drop = training && dropout > 0;
     const Real keep_scale = 1 / (1 - dropout);
 
-    Tensor probs(full);                            // P (B, h, Tq, Tk), saved
-    Tensor keep = drop ? Tensor(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
-    Tensor out(Shape{B, Tq, D});                   // O (B, Tq, D), heads merged
+    Tensor probs = Tensor::uninitialized(full);                 // P (B, h, Tq, Tk), saved; every block written
+    Tensor keep = drop ? Tensor::uninitialized(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
+    Tensor out = Tensor::uninitialized(Shape{B, Tq, D});          // O (B, Tq, D), heads merged; every head written
     // Dropout's masks first, one thread, in the order and with the test of the dropout op; then the B·h
     // attentions, independent of each other, shared among the cores (parallel_for).
     for (int64_t e = 0; e < keep.numel(); ++e) keep[e] = rng.bernoulli(dropout) ? Real(0) : keep_scale;

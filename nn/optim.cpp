@@ -170,12 +170,15 @@ void Adam::update() {
         const Real* g = p.grad().ptr();
         Real* m = m_[i].ptr();
         Real* v = v_[i].ptr();
-        for (int64_t k = 0, n = p.numel(); k < n; ++k) {
-            m[k] = beta1_ * m[k] + (1 - beta1_) * g[k];         // m ← β₁ m + (1 - β₁) g
-            v[k] = beta2_ * v[k] + (1 - beta2_) * g[k] * g[k];  // v ← β₂ v + (1 - β₂) g²
-            const Real m_hat = m[k] / c1, v_hat = v[k] / c2;
-            theta[k] -= lr_ * m_hat / (std::sqrt(v_hat) + eps_);  // θ ← θ - η m̂ / (√v̂ + ε)
-        }
+        // Each element on its own: a large parameter is shared among the cores.
+        parallel_ranges(p.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t k = begin; k < end; ++k) {
+                m[k] = beta1_ * m[k] + (1 - beta1_) * g[k];         // m ← β₁ m + (1 - β₁) g
+                v[k] = beta2_ * v[k] + (1 - beta2_) * g[k] * g[k];  // v ← β₂ v + (1 - β₂) g²
+                const Real m_hat = m[k] / c1, v_hat = v[k] / c2;
+                theta[k] -= lr_ * m_hat / (std::sqrt(v_hat) + eps_);  // θ ← θ - η m̂ / (√v̂ + ε)
+            }
+        });
     }
 }
 

@@ -17,10 +17,12 @@
 #include <sstream>
 #include <thread>
 
+#include "autodiff/ops.h"
 #include "experiments/side_by_side.h"
 #include "experiments/transformer.h"
 #include "models/attention_seq2seq.h"
 #include "models/transformer_seq2seq.h"
+#include "nn/optim.h"
 #include "tests/training.h"
 #include "tests/util.h"
 
@@ -149,6 +151,40 @@ TEST_CASE("determinism: a large matrix product gives the same bits on 1, 2 or 3 
                 gemm_naive(ta, tb, M, N, K, 1, A.ptr(), A.dim(1), B.ptr(), B.dim(1), 1, ref.ptr(), N);
                 CHECK(max_abs_diff(C[0], ref) < 1e-9 * K);
             }
+}
+
+TEST_CASE("determinism: the pointwise passes shared among the cores give the same bits on 1, 2 or 3 threads") {
+    // Large enough (600 × 256 = 153,600 elements, more than two grains) that parallel_ranges cuts them: the
+    // residual add, a unary op, layer norm (its dγ, dβ summed down the columns), linear and linear + ReLU (their
+    // bias and its gradient), and Adam's update. Every output and gradient must be the one-thread bits.
+    Rng rng(12);
+    const int M = 600, D = 256;
+    const Tensor x0 = randn(Shape{M, D}, rng), r0 = randn(Shape{M, D}, rng), W0 = randn(Shape{D, D}, rng, Real(0.1)),
+                 b0 = randn(Shape{D}, rng), g0 = randn(Shape{D}, rng), beta0 = randn(Shape{D}, rng);
+    const auto run = [&](int threads) {
+        const ProductThreads hold(threads);
+        const Var x = parameter(x0), r = parameter(r0), W = parameter(W0), b = parameter(b0), g = parameter(g0),
+                  beta = parameter(beta0);
+        const Var h = layer_norm(tanh(x + r), g, beta, Real(1e-5));  // (M, D)
+        const Var y = linear(linear_relu(h, W, b), W, b);            // (M, D)
+        backward(sum(y * y));
+        std::vector<Tensor> out = {y.value()};
+        for (const Var& p : {x, r, W, b, g, beta}) out.push_back(p.grad());
+        Adam adam({x, W, b}, Real(1e-3));
+        adam.step();
+        for (const Var& p : {x, W, b}) out.push_back(p.value());
+        tape().clear();
+        return out;
+    };
+    const std::vector<Tensor> one = run(1);
+    for (int threads : {2, 3}) {
+        const std::vector<Tensor> got = run(threads);
+        REQUIRE(got.size() == one.size());
+        for (size_t k = 0; k < got.size(); ++k) {
+            INFO(threads, " threads, output ", k);
+            CHECK(got[k].data == one[k].data);
+        }
+    }
 }
 
 TEST_CASE("determinism: products made from three threads at once, each on 2 threads, give the bits of one thread") {
