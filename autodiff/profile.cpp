@@ -13,7 +13,9 @@ namespace s2a {
 
 thread_local Profile* g_profile = nullptr;
 
-Profile::Profile() : last_(Clock::now()), previous_(g_profile), previous_work_(g_work) {
+Profile::Profile()
+    : last_(Clock::now()), step_start_bytes_(tensor_bytes_in_use()), outer_peak_bytes_(restart_peak_tensor_bytes()),
+      previous_(g_profile), previous_work_(g_work) {
     g_profile = this;
     g_work = &work_;
 }
@@ -23,6 +25,8 @@ Profile::~Profile() { stop(); }
 void Profile::stop() {
     if (!recording_) return;
     outside_done();  // the time since the last op, up to now
+    peak_bytes_ = peak_tensor_bytes();
+    raise_peak_tensor_bytes(outer_peak_bytes_);
     recording_ = false;
     g_profile = previous_;
     g_work = previous_work_;
@@ -47,6 +51,17 @@ void Profile::forward_done(const char* op) {
 void Profile::backward_done(const char* op) { charge(by_op_[op], true); }
 
 void Profile::outside_done() { charge(outside_, false); }
+
+void Profile::backward_begins() {
+    outside_done();  // from the last op to here (the loss check) is no op's time
+    const int64_t kept = tensor_bytes_in_use() - step_start_bytes_;
+    if (kept >= kept_bytes_) kept_bytes_ = kept, held_bytes_ = step_start_bytes_;
+}
+
+void Profile::tape_cleared() {
+    outside_done();  // clipping and the optimizer ran since backward
+    step_start_bytes_ = tensor_bytes_in_use();
+}
 
 std::vector<std::pair<std::string, OpStats>> Profile::ops() const {
     std::map<std::string, OpStats> merged;
@@ -113,6 +128,13 @@ std::string Profile::report(double peak_gflops) const {
                          sum.flops / steps_ * 1e-9, sum.bytes / 1e6 / steps_);
     s += fmt::format("{:.1f} GFLOP/s = {:.1f}% of the measured sgemm peak ({:.1f} GFLOP/s)\n", flop_rate,
                      peak_gflops > 0 ? 100 * flop_rate / peak_gflops : 0.0, peak_gflops);
+    const auto size = [](int64_t bytes) {
+        return bytes < 1000000 ? fmt::format("{:.1f} kB", bytes / 1e3) : fmt::format("{:.1f} MB", bytes / 1e6);
+    };
+    if (steps_ > 0)
+        s += fmt::format("Tensor memory: {} in use before a step (the model, its gradients, the optimizer's state, the data), "
+                         "{} more kept by the forward pass for backward, a peak of {}\n",
+                         size(held_bytes_), size(kept_bytes_), size(peak_bytes()));
     return s;
 }
 

@@ -17,6 +17,9 @@
 //             backward alike; pointwise ops declare about one FLOP per element with count_flops. Other ops
 //             (softmax, layer norm, copies) count none: their cost is moving memory, not arithmetic.
 //   bytes     the tensor allocator adds the bytes of every buffer it hands out (tensor.h).
+//   memory    the tensor bytes in use (tensor.h) when a step begins (the Profile's start, each tape().clear())
+//             and when its backward begins: the difference is what the forward pass kept for backward.
+//             Their peak is the most in use at any moment while the Profile lived.
 // Time that falls in no op is shown as "(outside ops)", so the shares add up to 100%: in a training step,
 // from the loss to the start of backward (the loss check, zero_grad) and from the last backward node to
 // tape().clear() (gradient clipping, the optimizer, freeing the step's tensors).
@@ -69,12 +72,19 @@ class Profile {
     double total_seconds() const;  // every op's time and the time outside ops: from the start to the last event
     double total_flops() const;
     int steps() const { return steps_; }  // backward passes seen
+    // Tensor memory, in bytes: what the forward pass kept for backward (the most over the steps seen), what was
+    // in use before that step began (the model, its gradients, the optimizer's state, the data), and the peak.
+    int64_t kept_bytes() const { return kept_bytes_; }
+    int64_t held_bytes() const { return held_bytes_; }
+    int64_t peak_bytes() const { return recording_ ? peak_tensor_bytes() : peak_bytes_; }
 
     // The hooks (tape.cpp). Each charges the time and work since the previous event to one bucket.
     void forward_done(const char* op);   // record(op, ...): the op's forward has just finished
     void backward_done(const char* op);  // a node of this op has just run its backward
     void outside_done();                 // the time since the last event belongs to no op
+    void backward_begins();              // Tape::backward starts: outside time, and what the forward kept
     void backward_pass() { ++steps_; }
+    void tape_cleared();                 // tape().clear() has freed the step: outside time, and a step begins
 
   private:
     using Clock = std::chrono::steady_clock;
@@ -86,6 +96,9 @@ class Profile {
     std::unordered_map<const char*, OpStats> by_op_;
     OpStats outside_;
     int steps_ = 0;
+    int64_t step_start_bytes_;  // tensor bytes in use when the current step began
+    int64_t kept_bytes_ = 0, held_bytes_ = 0, peak_bytes_ = 0;
+    int64_t outer_peak_bytes_;  // the peak counted before this Profile restarted it, handed back at stop()
     bool recording_ = true;
     Profile* previous_;          // the Profile this one took over from, restored when it stops
     WorkCounters* previous_work_;

@@ -104,7 +104,7 @@ void Tape::append(const std::shared_ptr<Node>& n) {
 void Tape::backward(const Var& loss) {
     if (loss.numel() != 1) shape_error("backward", "the loss must be a single number", {loss.shape()});
     if (!loss.requires_grad()) throw std::runtime_error("backward: the loss does not depend on any parameter (was it computed under NoGrad?)");
-    if (g_profile) g_profile->outside_done();  // from the last op to here is no op's time
+    if (g_profile) g_profile->backward_begins();  // the time since the last op is no op's; what forward kept
     loss.grad().fill(1);  // d loss / d loss = 1
     for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
         Node& n = **it;
@@ -131,7 +131,7 @@ void Tape::clear() {
         n->backward = nullptr;
     }
     nodes_.clear();
-    if (g_profile) g_profile->outside_done();  // clipping and the optimizer ran since backward
+    if (g_profile) g_profile->tape_cleared();  // the time since backward (clipping, the optimizer) is no op's
 }
 
 std::string Tape::str() const {

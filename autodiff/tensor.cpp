@@ -34,6 +34,24 @@ static const bool g_keep_freed_memory = [] {
 
 thread_local WorkCounters* g_work = nullptr;
 
+namespace {
+std::atomic<int64_t> g_tensor_bytes{0};  // in use now
+std::atomic<int64_t> g_peak_bytes{0};    // the most since the last restart
+}  // namespace
+
+void count_tensor_bytes(int64_t delta) {
+    const int64_t now = g_tensor_bytes.fetch_add(delta, std::memory_order_relaxed) + delta;
+    if (delta > 0) raise_peak_tensor_bytes(now);
+}
+int64_t tensor_bytes_in_use() { return g_tensor_bytes.load(std::memory_order_relaxed); }
+int64_t peak_tensor_bytes() { return g_peak_bytes.load(std::memory_order_relaxed); }
+int64_t restart_peak_tensor_bytes() { return g_peak_bytes.exchange(tensor_bytes_in_use(), std::memory_order_relaxed); }
+void raise_peak_tensor_bytes(int64_t at_least) {
+    int64_t peak = g_peak_bytes.load(std::memory_order_relaxed);
+    while (at_least > peak && !g_peak_bytes.compare_exchange_weak(peak, at_least, std::memory_order_relaxed)) {
+    }
+}
+
 // ---------------------------------------------------------------- Shape
 
 Shape::Shape(std::initializer_list<int> d) {

@@ -68,6 +68,17 @@ inline void count_flops(double n) {
     if (g_work) g_work->flops += n;
 }
 
+// Tensor memory: the bytes of every storage buffer alive, on any thread, counted by the allocator below (one
+// atomic add per allocation and per release, whether or not a Profile is alive: a buffer may outlive the
+// Profile that saw it made), and the most there has been since the peak was last restarted. The profiler's
+// memory line reads them: what a step keeps for backward and its peak, in tensors (RSS adds the heap's slack,
+// the program and its libraries).
+void count_tensor_bytes(int64_t delta);    // the allocator's hook: + bytes allocated, - bytes released
+int64_t tensor_bytes_in_use();
+int64_t peak_tensor_bytes();
+int64_t restart_peak_tensor_bytes();       // peak := in use now; returns the peak it ends
+void raise_peak_tensor_bytes(int64_t at_least);  // peak := max(peak, at_least): hands a peak back to an outer Profile
+
 // The storage allocator. Its one difference from std::allocator: growing a buffer without a fill value
 // leaves the new elements uninitialised instead of zeroing them. An op whose output it overwrites
 // completely (a matrix product, a pointwise map) asks for such a buffer with Tensor::uninitialized; zeroing
@@ -83,12 +94,17 @@ struct UninitializedAllocator : std::allocator<T> {
     T* allocate(size_t n) {
         if (g_work) g_work->bytes += static_cast<int64_t>(n * sizeof(T));
         T* p = std::allocator<T>::allocate(n);
+        count_tensor_bytes(static_cast<int64_t>(n * sizeof(T)));
 #ifdef SEQ2ATTN_POISON
         // Checking builds fill new storage with NaN: an op that reads a value it never wrote then shows as NaN
         // in its output (and fails its gradient check) instead of computing with whatever the heap held.
         if constexpr (std::is_floating_point_v<T>) std::fill(p, p + n, std::numeric_limits<T>::quiet_NaN());
 #endif
         return p;
+    }
+    void deallocate(T* p, size_t n) {
+        count_tensor_bytes(-static_cast<int64_t>(n * sizeof(T)));
+        std::allocator<T>::deallocate(p, n);
     }
     template <class U>
     void construct(U* p) noexcept {

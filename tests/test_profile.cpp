@@ -170,6 +170,34 @@ TEST_CASE("profile: nothing is recorded while no Profile is alive") {
     CHECK(outer.steps() == 1);
 }
 
+TEST_CASE("profile: the memory line counts, to the byte, what forward keeps for backward and the peak") {
+    tape().clear();
+    const int n = 1000;
+    const int64_t real = sizeof(Real);
+    Var x = parameter(Tensor(Shape{n}, Real(0.5)), "x");  // held before the step, as a model's weights are
+    const int64_t before = tensor_bytes_in_use();
+    Profile p;
+    {
+        const Var y = tanh(x);       // (n): tanh's backward reads it
+        const Var loss = sum(y);     // (): one number
+        backward(loss);              // d loss (1), then dy (n), then dx (n), all alive at once
+    }
+    tape().clear();
+    p.stop();
+    CHECK(p.held_bytes() == before);
+    CHECK(p.kept_bytes() == (n + 1) * real);                        // y and the loss
+    CHECK(p.peak_bytes() == before + (n + 1) * real + (1 + n + n) * real);
+    CHECK(tensor_bytes_in_use() == before + n * real);              // dx stays: x's gradient, for the optimizer
+    CHECK_MESSAGE(p.report().find("Tensor memory:") != std::string::npos, p.report());
+    {  // a Profile made inside another hands its peak back: the outer one still sees a buffer freed before it
+        Profile outer;
+        { const Tensor big(Shape{100 * n}); }
+        { Profile inner; }
+        outer.stop();
+        CHECK(outer.peak_bytes() >= tensor_bytes_in_use() + 100 * n * real);
+    }
+}
+
 TEST_CASE("profile: --profile on the chapters") {
     check_run("ch0", "--quick --profile", 0, {"Where the training's time went", "matmul", "(outside ops)",
                                               "A step (of 20)", "training accuracy"});
