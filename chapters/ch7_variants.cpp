@@ -75,8 +75,11 @@ int main(int argc, char** argv) {
         dev.answers.resize(dev.questions.size());
         dev.lines.clear();
         const Batcher dev_batches(dev, vocab, o.batch, false);
-        fmt::print("2. Copy task: {} training and {} test strings of {} to {} letters, E {} H {} batch {}, Adam lr {}\n\n",
-                   sets.train.size(), sets.test.size(), kCopyMinLength, o.max_length, o.embed, o.hidden, o.batch, o.lr);
+        const std::string what =
+            o.data.empty() ? fmt::format("Copy task: {} training and {} test strings of {} to {} letters", sets.train.size(),
+                                         sets.test.size(), kCopyMinLength, o.max_length)
+                           : fmt::format("{}: {} training and {} test examples", o.data, sets.train.size(), sets.test.size());
+        fmt::print("2. {}, E {} H {} batch {}, Adam lr {}\n\n", what, o.embed, o.hidden, o.batch, o.lr);
 
         // 3. The models (--models; by default all four) from the same initial weights (a variant's own parameters
         //    are drawn after the shared ones), Luong wiring, additive score. FLOPs of one decoder step's
@@ -93,9 +96,10 @@ int main(int argc, char** argv) {
             models.push_back(make_contender(name, std::move(model), sets, vocab, o.batch, false, Real(o.lr), o.seed));
         }
         const int width = name_width(models);  // the model column
-        fmt::print("3. Models: global, local-p (D = {}), location-aware ({} filters of width {}), global + guided loss "
-                   "(λ = {}, g = {})\n{:>{}} {:>12} {:>17} {:>17}\n", o.window, c.location_filters, c.location_width,
-                   o.guided_weight, o.guided_g, "model", width, "parameters", "FLOPs/step S=60", "FLOPs/step S=600");
+        std::vector<std::string> described;
+        for (const AttentionSeq2seq* net : nets) described.push_back(describe_variant(net->config()));
+        fmt::print("3. Models: {}\n{:>{}} {:>12} {:>17} {:>17}\n", fmt::join(described, ", "), "model", width, "parameters",
+                   "FLOPs/step S=60", "FLOPs/step S=600");
         for (size_t m = 0; m < models.size(); ++m) {
             const Attend a = nets[m]->config().attend;
             fmt::print("{:>{}} {:>12} {:>17.0f} {:>17.0f}\n", models[m].name, width, nets[m]->num_parameters(),

@@ -81,6 +81,16 @@ AttentionConfig variant_config(AttentionConfig c, const std::string& name, Real 
     return c;
 }
 
+std::string describe_variant(const AttentionConfig& c) {
+    const std::string attention = c.attend == Attend::LocalP     ? fmt::format("local-p (D = {})", c.window)
+                                  : c.attend == Attend::Location ? fmt::format("location-aware ({} filters of width {})",
+                                                                               c.location_filters, c.location_width)
+                                                                 : std::string("global");
+    if (c.guided_weight <= 0) return attention;
+    const std::string base = c.attend == Attend::Global ? attention : attention.substr(0, attention.find(" ("));
+    return fmt::format("{} + guided loss (λ = {}, g = {})", base, c.guided_weight, c.guided_g);
+}
+
 void print_toy_batch(uint64_t seed, Real g) {
     Rng rng(seed);
     const Var hs = constant(randn(Shape{2, 8, 4}, rng), "hs");  // hs: (B, S, H)

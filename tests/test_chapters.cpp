@@ -101,7 +101,9 @@ TEST_CASE("chapters: ch7 runs in quick mode") {
     check_run("ch7", "--quick --models guided,guided --out " + out.path(), 2, {"'guided' twice"});
     // --models trains only those named: the tables have their rows alone, in the order given.
     const TempDir two("ch7_two");
-    check_run("ch7", "--quick --models guided,local-p --out " + two.path(), 0, {"epoch           guided          local-p"});
+    check_run("ch7", "--quick --models guided,local-p --out " + two.path(), 0,
+              {"epoch           guided          local-p",
+               "3. Models: global + guided loss (λ = 0.1, g = 0.2), local-p (D = 5)\n"});  // what it trains, no more
     CHECK(!std::filesystem::exists(two.path() + "/ch7_heat_maps_global.svg"));
 }
 
