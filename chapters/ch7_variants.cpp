@@ -32,7 +32,7 @@ struct Options : TrainingFlags {
     Options() {  // the chapter's defaults for the shared flags
         epochs = 4, hidden = 64, batch = 64, examples = 13000, test = 1000, lr = 3e-3;
     }
-    int max_length = 60, window = 5, every = 25;
+    int max_length = 60, letters = kCopyLetters, window = 5, every = 25;
     double guided_weight = 0.1, guided_g = 0.2;
     std::string models = "global,local-p,location,guided";
 };
@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
                         "pointer-generator writing names never seen in training.");
     o.add_to(cli, "a file in the textbook format instead of the generated copy task (answer = question)");
     cli.option("max-length", &o.max_length, "the longest string to copy").range(kCopyMinLength, 1000);
+    cli.option("letters", &o.letters, "the copy task's alphabet: its first N letters a..").range(2, 26);
     cli.option("window", &o.window, "local-p: the half-width D of the window (2D + 1 positions)").range(1, 100);
     cli.option("guided-weight", &o.guided_weight, "the weight λ of the guided attention loss").above(0).at_most(100);
     cli.option("guided-g", &o.guided_g, "the width g of the guide").above(0).at_most(1);
@@ -64,9 +65,9 @@ int main(int argc, char** argv) {
         //    size 4, the second with 5 real ones, one query each; global, local-p and location-aware weights.
         print_toy_batch(o.seed, Real(o.guided_g));
 
-        // 2. The data: strings of 4 to 60 letters a..j, copied; the source is not reversed (the alignment is the
+        // 2. The data: strings of 4 to 60 letters a..j (--letters), copied; the source is not reversed (the alignment is the
         //    diagonal), padding masked, the space ends each answer.
-        const TextData all = o.data.empty() ? pad(make_copy(o.examples, kCopyMinLength, o.max_length, o.seed), o.max_length, o.max_length)
+        const TextData all = o.data.empty() ? pad(make_copy(o.examples, kCopyMinLength, o.max_length, o.seed, o.letters), o.max_length, o.max_length)
                                             : read_text(o.data);
         const Split sets = split(all, std::min(o.test, all.size() - 1), o.seed);
         const Vocab vocab = make_vocab(sets.train);
@@ -76,8 +77,8 @@ int main(int argc, char** argv) {
         dev.lines.clear();
         const Batcher dev_batches(dev, vocab, o.batch, false);
         const std::string what =
-            o.data.empty() ? fmt::format("Copy task: {} training and {} test strings of {} to {} letters", sets.train.size(),
-                                         sets.test.size(), kCopyMinLength, o.max_length)
+            o.data.empty() ? fmt::format("Copy task: {} training and {} test strings of {} to {} letters a..{}", sets.train.size(),
+                                         sets.test.size(), kCopyMinLength, o.max_length, char('a' + o.letters - 1))
                            : fmt::format("{}: {} training and {} test examples", o.data, sets.train.size(), sets.test.size());
         fmt::print("2. {}, E {} H {} batch {}, Adam lr {}\n\n", what, o.embed, o.hidden, o.batch, o.lr);
 

@@ -35,15 +35,16 @@ std::vector<Example> make_addition(int n, uint64_t seed) {
     return examples;
 }
 
-std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed) {
-    if (n < 0 || min_len < 1 || max_len < min_len)
-        throw std::invalid_argument(fmt::format("make_copy: need n >= 0 and 1 <= min_len <= max_len, got {}, {}, {}", n, min_len, max_len));
+std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed, int letters) {
+    if (n < 0 || min_len < 1 || max_len < min_len || letters < 1 || letters > 26)
+        throw std::invalid_argument(fmt::format("make_copy: need n >= 0, 1 <= min_len <= max_len and 1..26 letters, got {}, {}, {}, {}",
+                                                n, min_len, max_len, letters));
     Rng rng(seed);
     std::vector<Example> examples;
     examples.reserve(n);
     for (int i = 0; i < n; ++i) {
         std::string s(static_cast<size_t>(min_len + rng.randint(max_len - min_len + 1)), ' ');
-        for (char& c : s) c = static_cast<char>('a' + rng.randint(10));
+        for (char& c : s) c = static_cast<char>('a' + rng.randint(letters));
         examples.push_back({s, s});
     }
     return examples;

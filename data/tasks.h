@@ -40,9 +40,12 @@ std::vector<Example> make_dates(int n, uint64_t seed);
 
 // The bottleneck experiment (chapters 2 and 3): copy a string of letters a..j whose length is uniform in
 // min_len..max_len, "cabbage" → "cabbage". Long inputs must pass through the encoder's fixed-size state.
+// `letters` narrows or widens the alphabet to its first letters a.. (chapter 7: with two, a letter's content
+// hardly tells one position from another).
 constexpr int kCopyMinLength = 4;
 constexpr int kCopyMaxLength = 36;
-std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed);
+constexpr int kCopyLetters = 10;
+std::vector<Example> make_copy(int n, int min_len, int max_len, uint64_t seed, int letters = kCopyLetters);
 
 // The length in characters of the longest question (answers = false) or answer (answers = true); 0 for none.
 int max_len(const std::vector<Example>& examples, bool answers);

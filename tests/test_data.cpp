@@ -129,6 +129,24 @@ TEST_CASE("data: generators are deterministic per seed") {
     CHECK_THROWS(make_dates(1000000, 1));
 }
 
+TEST_CASE("data: copy strings are their own answers, of the lengths and letters asked for") {
+    for (int letters : {2, 10, 26}) {
+        INFO("letters ", letters);
+        std::set<char> seen;
+        for (const Example& e : make_copy(2000, 4, 60, 3, letters)) {
+            CHECK(e.answer == e.question);
+            CHECK(e.question.size() >= 4);
+            CHECK(e.question.size() <= 60);
+            seen.insert(e.question.begin(), e.question.end());
+        }
+        CHECK(seen.size() == size_t(letters));  // every letter a.. used, none beyond
+        CHECK(*seen.rbegin() == char('a' + letters - 1));
+    }
+    CHECK(same_examples(make_copy(500, 4, 36, 1), make_copy(500, 4, 36, 1, kCopyLetters)));  // a..j by default
+    CHECK_THROWS(make_copy(10, 4, 60, 1, 0));
+    CHECK_THROWS(make_copy(10, 4, 60, 1, 27));
+}
+
 TEST_CASE("data: addition questions are unique and answers are the sums") {
     const std::vector<Example> ex = make_addition(20000, 7);
     std::set<std::string> questions;
