@@ -87,8 +87,7 @@ std::string describe_variant(const AttentionConfig& c) {
                                                                                c.location_filters, c.location_width)
                                                                  : std::string("global");
     if (c.guided_weight <= 0) return attention;
-    const std::string base = c.attend == Attend::Global ? attention : attention.substr(0, attention.find(" ("));
-    return fmt::format("{} + guided loss (λ = {}, g = {})", base, c.guided_weight, c.guided_g);
+    return fmt::format("{} + guided loss (λ = {}, g = {})", attention, c.guided_weight, c.guided_g);
 }
 
 void print_toy_batch(uint64_t seed, Real g) {

@@ -29,7 +29,8 @@ void print_toy_batch(uint64_t seed, Real g);
 std::string variant_list_problem(const std::string& list);
 std::vector<std::string> variant_list(const std::string& list);
 AttentionConfig variant_config(AttentionConfig c, const std::string& name, Real guided_weight, Real guided_g);
-// What a configuration's attention is, with its settings: "local-p (D = 5)", "global + guided loss (λ = 0.1, g = 0.2)".
+// What a configuration's attention is, with its settings: "local-p (D = 5)", "global + guided loss (λ = 0.1, g = 0.2)",
+// "location-aware (8 filters of width 9) + guided loss (λ = 0.1, g = 0.2)".
 std::string describe_variant(const AttentionConfig& c);
 
 // How far the attention is from the alignment of copying, where letter t is read at source position t.
