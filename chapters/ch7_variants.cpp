@@ -65,10 +65,11 @@ int main(int argc, char** argv) {
         //    size 4, the second with 5 real ones, one query each; global, local-p and location-aware weights.
         print_toy_batch(o.seed, Real(o.guided_g));
 
-        // 2. The data: strings of 4 to 60 letters a..j (--letters), copied; the source is not reversed (the alignment is the
-        //    diagonal), padding masked, the space ends each answer.
-        const TextData all = o.data.empty() ? pad(make_copy(o.examples, kCopyMinLength, o.max_length, o.seed, o.letters), o.max_length, o.max_length)
-                                            : read_text(o.data);
+        // 2. The data: strings of 4 to 60 letters a..j (--letters), copied; the source is not reversed (the
+        //    alignment is the diagonal), padding masked, the space ends each answer.
+        const TextData all = o.data.empty()
+                                 ? pad(make_copy(o.examples, kCopyMinLength, o.max_length, o.seed, o.letters), o.max_length, o.max_length)
+                                 : read_text(o.data);
         const Split sets = split(all, std::min(o.test, all.size() - 1), o.seed);
         const Vocab vocab = make_vocab(sets.train);
         TextData dev = sets.test;  // the curves' points: the first 200 test strings
