@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
@@ -266,10 +267,16 @@ namespace {
 
 // The threads that share gemm's blocks, started once and kept for the whole program: starting a thread for
 // each product costs tens of microseconds, as long as a whole 128×128×128 product on one core, and a training
-// step makes hundreds of products. The caller runs share 0 itself; the team's threads sleep between jobs.
+// step makes hundreds of products. The caller runs share 0 itself.
 // One job at a time: a caller that finds the team busy (models trained side by side on several threads), or
 // that is itself running a share (a product inside parallel_for's work), runs every share itself. Which thread
 // computes a block never changes its bits, so neither does the result.
+//
+// Waiting. Jobs come in bursts: an LSTM step is a product, the gates, the next product, tens of microseconds
+// apart. Waking a sleeping thread (a futex call, then the scheduler) takes about as long, so a thread that has
+// just finished a job, and a caller waiting for its helpers, first spins for up to kSpin watching the job
+// counter, and only then sleeps on the condition variable. Between training steps, or when the program does
+// something else, every helper is asleep after kSpin: nothing spins for longer than that.
 thread_local bool t_in_share = false;  // this thread is running a share of a job
 
 class Team {
@@ -298,41 +305,66 @@ class Team {
             std::lock_guard<std::mutex> lock(m_);
             job_ = &share;
             shares_ = n;
-            pending_ = n - 1;
-            ++generation_;
+            pending_.store(n - 1, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);  // a spinning helper starts here
         }
-        wake_.notify_all();
+        wake_.notify_all();  // a sleeping one here
         t_in_share = true;
         share(0);
         t_in_share = false;
+        if (spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) return;
         std::unique_lock<std::mutex> lock(m_);
-        done_.wait(lock, [&] { return pending_ == 0; });
+        done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     }
 
   private:
+    static constexpr std::chrono::microseconds kSpin{50};
+
+    // Polls ready() for up to kSpin; true as soon as it holds.
+    template <class Ready>
+    static bool spin_until(const Ready& ready) {
+        const auto until = std::chrono::steady_clock::now() + kSpin;
+        for (int i = 1;; ++i) {
+            if (ready()) return true;
+            if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return false;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();  // tells the core this is a wait loop: less power, no pipeline flush on exit
+#endif
+        }
+    }
+
     void serve(int i) {
         uint64_t seen = 0;
-        std::unique_lock<std::mutex> lock(m_);
         for (;;) {
-            wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-            if (stop_) return;
-            seen = generation_;
-            if (i >= shares_) continue;
-            const std::function<void(int)>* job = job_;
-            lock.unlock();
+            const auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+            if (!spin_until(new_job)) {
+                std::unique_lock<std::mutex> lock(m_);
+                wake_.wait(lock, [&] { return stop_ || new_job(); });
+                if (stop_) return;
+            }
+            const std::function<void(int)>* job;
+            {
+                std::lock_guard<std::mutex> lock(m_);  // job_ and shares_ belong to the generation just seen
+                seen = generation_.load(std::memory_order_relaxed);
+                if (i >= shares_) continue;
+                job = job_;
+            }
             (*job)(i);
-            lock.lock();
-            if (--pending_ == 0) done_.notify_one();
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lock(m_);  // the caller tests pending_ under m_ before it sleeps
+                done_.notify_one();
+            }
         }
     }
 
     std::vector<std::thread> threads_;
     std::mutex busy_;                          // held by the caller whose job the team runs
-    std::mutex m_;                             // guards everything below
+    std::mutex m_;                             // guards the job's description and the sleeps
     std::condition_variable wake_, done_;
     const std::function<void(int)>* job_ = nullptr;
-    int shares_ = 0, pending_ = 0;             // this job's shares; those not yet finished by the team
-    uint64_t generation_ = 0;                  // one more for each job
+    int shares_ = 0;                           // this job's shares
+    std::atomic<int> pending_{0};              // those not yet finished by the team
+    std::atomic<uint64_t> generation_{0};      // one more for each job (written under m_)
     bool stop_ = false;
 };
 
