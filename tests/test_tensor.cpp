@@ -2,8 +2,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "autodiff/tensor.h"
@@ -82,4 +85,21 @@ TEST_CASE("tensor: parallel_for runs every piece once, and an exception in any s
     }
     parallel_for(4, [&](int i) { runs[size_t(i)] = 0; });  // the team still works after the throws
     CHECK(std::count(runs.begin(), runs.end(), 0) == 4);
+}
+
+TEST_CASE("tensor: parallel_for's team takes jobs back to back (its threads spinning) and after a pause (asleep)") {
+    const int threads = std::min({8, blas_threads(), std::max(1, int(std::thread::hardware_concurrency()))});
+    for (int pause_us : {0, 2000}) {  // 2 ms: well past the 50 µs a thread spins before it sleeps
+        INFO("pause between jobs: ", pause_us, " µs");
+        std::set<std::thread::id> workers;
+        for (int job = 0; job < 50; ++job) {
+            std::vector<int> runs(8, 0);
+            std::vector<std::thread::id> who(8);
+            parallel_for(8, [&](int i) { ++runs[size_t(i)], who[size_t(i)] = std::this_thread::get_id(); });
+            REQUIRE(std::count(runs.begin(), runs.end(), 1) == 8);
+            workers.insert(who.begin(), who.end());
+            std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
+        }
+        CHECK(int(workers.size()) == threads);  // every helper ran shares, asleep or not
+    }
 }
