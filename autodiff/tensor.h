@@ -188,8 +188,9 @@ void set_blas_threads(int n);
 
 // C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C, row-major, through OpenBLAS.
 // op(X) is X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored. A large product is cut into
-// blocks of rows of C fixed by its shape, one single-threaded OpenBLAS call each, shared among blas_threads()
-// threads: the result is the same bits whatever the thread count (tensor.cpp says why).
+// blocks of C fixed by its shape (two halves of its larger side), one single-threaded OpenBLAS call each,
+// shared among blas_threads() threads: the result is the same bits whatever the thread count (tensor.cpp
+// says why, and which few products keep smaller blocks of rows).
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Real* A, int lda,
           const Real* B, int ldb, Real beta, Real* C, int ldc);
 // work(i) for i = 0 … n - 1, shared among blas_threads() threads (gemm's), returning when all have run: for
