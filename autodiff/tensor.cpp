@@ -274,8 +274,8 @@ namespace {
 //
 // Waiting. Jobs come in bursts: an LSTM step is a product, the gates, the next product, tens of microseconds
 // apart. Waking a sleeping thread (a futex call, then the scheduler) takes about as long, so a thread that has
-// just finished a job, and a caller waiting for its helpers, first spins for up to kSpin watching the job
-// counter, and only then sleeps on the condition variable. Between training steps, or when the program does
+// just finished a job, and a caller waiting for its helpers, first spins for up to kSpin watching the team's
+// counters (a new job's generation_, the helpers' pending_), and only then sleeps on a condition variable. Between training steps, or when the program does
 // something else, every helper is asleep after kSpin: nothing spins for longer than that.
 thread_local bool t_in_share = false;  // this thread is running a share of a job
 
@@ -337,18 +337,16 @@ class Team {
         uint64_t seen = 0;
         for (;;) {
             const auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
-            if (!spin_until(new_job)) {
-                std::unique_lock<std::mutex> lock(m_);
+            const bool spun = spin_until(new_job);
+            std::unique_lock<std::mutex> lock(m_);  // job_ and shares_ belong to the generation read under it
+            if (!spun) {
                 wake_.wait(lock, [&] { return stop_ || new_job(); });
                 if (stop_) return;
             }
-            const std::function<void(int)>* job;
-            {
-                std::lock_guard<std::mutex> lock(m_);  // job_ and shares_ belong to the generation just seen
-                seen = generation_.load(std::memory_order_relaxed);
-                if (i >= shares_) continue;
-                job = job_;
-            }
+            seen = generation_.load(std::memory_order_relaxed);
+            if (i >= shares_) continue;
+            const std::function<void(int)>* const job = job_;
+            lock.unlock();
             (*job)(i);
             if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
                 std::lock_guard<std::mutex> lock(m_);  // the caller tests pending_ under m_ before it sleeps
