@@ -28,6 +28,7 @@ Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = fals
 Var bmm(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);     // (B, M, K) · (B, K, N) → (B, M, N)
 Var linear(const Var& x, const Var& W, const Var& b);  // x (..., K) · W (K, N) + b (N) → (..., N), one fused node
 Var linear_relu(const Var& x, const Var& W, const Var& b);  // max(0, linear(x, W, b)), one node (keeps one tensor, not two)
+Var linear_residual(const Var& x, const Var& W, const Var& b, const Var& r);  // r + linear(x, W, b), one node (keeps no output)
 
 // ---- pointwise
 Var add(const Var& a, const Var& b);

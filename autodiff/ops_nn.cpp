@@ -157,6 +157,69 @@ Var cross_entropy(const Var& logits, const IndexTensor& targets, int ignore_inde
 // y = x̂ · γ + β,   x̂ = (x - μ) · rstd,   rstd = 1 / sqrt(σ² + eps), μ and σ² over each row of D values.
 // Backward (per row):  dγ += Σ dy · x̂,   dβ += Σ dy,
 //   dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂))   with dx̂ = dy · γ
+//
+// A row's sums are added one element after the other, in order (the bits do not depend on how many rows or
+// cores there are). Each addition waits for the one before it, so one row at a time leaves the processor
+// mostly idle: the kernels below walk kRows rows side by side, element i of every row, then i + 1. Each row
+// still sums in its own order, and dγ, dβ still receive the rows in order, so the numbers are those of a row
+// at a time; only independent additions overlap (layer norm's forward and backward took about half the time).
+namespace {
+
+constexpr int kRows = 8;  // rows walked side by side; the last few rows of a tensor go one at a time
+
+// Rows 0 .. R-1 of x (row stride D): their means and rstd, and y.
+template <int R>
+void layer_norm_rows(const Real* x, int D, Real eps, const Real* g, const Real* b, Real* mean, Real* rstd, Real* y) {
+    Real mu[R] = {}, var[R] = {};
+    for (int i = 0; i < D; ++i)
+        for (int k = 0; k < R; ++k) mu[k] += x[k * D + i];
+    for (int k = 0; k < R; ++k) mu[k] /= D;
+    for (int i = 0; i < D; ++i)
+        for (int k = 0; k < R; ++k) {
+            const Real c = x[k * D + i] - mu[k];
+            var[k] += c * c;
+        }
+    for (int k = 0; k < R; ++k) {
+        mean[k] = mu[k];
+        rstd[k] = 1 / std::sqrt(var[k] / D + eps);
+        for (int i = 0; i < D; ++i) y[k * D + i] = (x[k * D + i] - mu[k]) * rstd[k] * g[i] + b[i];
+    }
+}
+
+// The backward of rows 0 .. R-1: adds their terms to dγ and dβ (row after row, as one row at a time would)
+// and writes (dx_beta 0) or adds (1) their dx. dg, db, dx may be null (no gradient wanted). Only the rows'
+// own sums are walked side by side; dγ and dβ are sums too, over rows, so they are added a row at a time,
+// where consecutive elements are independent.
+template <int R>
+void layer_norm_rows_backward(const Real* x, const Real* dy, int D, const Real* g, const Real* mean, const Real* rstd,
+                              Real* dg, Real* db, Real* dx, Real dx_beta) {
+    Real mean_dxhat[R] = {}, mean_dxhat_xhat[R] = {};
+    for (int i = 0; i < D; ++i)
+        for (int k = 0; k < R; ++k) {
+            const Real xhat = (x[k * D + i] - mean[k]) * rstd[k], d = dy[k * D + i];
+            mean_dxhat[k] += d * g[i];
+            mean_dxhat_xhat[k] += d * g[i] * xhat;
+        }
+    for (int k = 0; k < R; ++k) {  // one loop per output, each with no branch inside, so that each vectorises
+        const Real *xk = x + int64_t(k) * D, *dyk = dy + int64_t(k) * D;
+        const Real mu = mean[k], rs = rstd[k];
+        if (dg)
+            for (int i = 0; i < D; ++i) dg[i] += dyk[i] * ((xk[i] - mu) * rs);  // dγ += dy · x̂
+        if (db)
+            for (int i = 0; i < D; ++i) db[i] += dyk[i];  // dβ += dy
+        if (!dx) continue;
+        const Real a = mean_dxhat[k] / D, c = mean_dxhat_xhat[k] / D;
+        auto term = [&](int i) { return rs * (dyk[i] * g[i] - a - (xk[i] - mu) * rs * c); };
+        Real* dxk = dx + int64_t(k) * D;
+        if (dx_beta == 0)
+            for (int i = 0; i < D; ++i) dxk[i] = Real(0) + term(i);
+        else
+            for (int i = 0; i < D; ++i) dxk[i] += term(i);
+    }
+}
+
+}  // namespace
+
 Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
     const int D = x.ndim() ? x.dim(-1) : 0;
     if (x.ndim() == 0 || gamma.shape() != Shape{D} || beta.shape() != Shape{D})
@@ -165,19 +228,19 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
     Tensor mean(Shape{static_cast<int>(rows)}), rstd(Shape{static_cast<int>(rows)});  // saved for backward
     Tensor y = Tensor::uninitialized(x.shape());
     const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *b = beta.value().ptr();
-    // Rows are independent: large inputs are shared among the cores by rows (each row's bits as on one core).
-    const int64_t row_grain = std::max<int64_t>(1, kPointwiseGrain / std::max(D, 1));
-    parallel_ranges(rows, row_grain, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-            const Real* xr = px + r * D;
-            Real mu = 0, var = 0;
-            for (int i = 0; i < D; ++i) mu += xr[i];
-            mu /= D;
-            for (int i = 0; i < D; ++i) var += (xr[i] - mu) * (xr[i] - mu);
-            var /= D;
-            mean[r] = mu;
-            rstd[r] = 1 / std::sqrt(var + eps);
-            for (int i = 0; i < D; ++i) y[r * D + i] = (xr[i] - mu) * rstd[r] * g[i] + b[i];
+    // Rows are independent: large inputs are shared among the cores by blocks of kRows rows.
+    const int64_t blocks = (rows + kRows - 1) / kRows;
+    const int64_t block_grain = std::max<int64_t>(1, kPointwiseGrain / std::max(D * kRows, 1));
+    parallel_ranges(blocks, block_grain, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin * kRows; r < std::min(end * kRows, rows);) {
+            const int64_t o = r * D;
+            if (r + kRows <= rows) {
+                layer_norm_rows<kRows>(px + o, D, eps, g, b, mean.ptr() + r, rstd.ptr() + r, y.ptr() + o);
+                r += kRows;
+            } else {
+                layer_norm_rows<1>(px + o, D, eps, g, b, mean.ptr() + r, rstd.ptr() + r, y.ptr() + o);
+                r += 1;
+            }
         }
     });
     return record("layer_norm", std::move(y), {x, gamma, beta}, [x, gamma, beta, mean, rstd, rows, D](Node& out) {
@@ -187,24 +250,15 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         const GradOut dx = grad_out(x);  // every element written once: stored when it is the first gradient
         // One pass over the rows, in order, on one core: dγ and dβ sum over the rows, and splitting the pass
         // (dγ, dβ on one core, dx on the other) cost more in reading x and dy twice than it gained.
-        for (int64_t r = 0; r < rows; ++r) {
-            const Real *xr = px + r * D, *dyr = dy + r * D;
-            Real mean_dxhat = 0, mean_dxhat_xhat = 0;
-            for (int i = 0; i < D; ++i) {
-                const Real xhat = (xr[i] - mean[r]) * rstd[r];
-                if (dg) dg[i] += dyr[i] * xhat;
-                if (db) db[i] += dyr[i];
-                mean_dxhat += dyr[i] * g[i];
-                mean_dxhat_xhat += dyr[i] * g[i] * xhat;
-            }
-            if (!dx.ptr) continue;
-            mean_dxhat /= D;
-            mean_dxhat_xhat /= D;
-            Real* dxr = dx.ptr + r * D;
-            for (int i = 0; i < D; ++i) {
-                const Real xhat = (xr[i] - mean[r]) * rstd[r];
-                const Real term = rstd[r] * (dyr[i] * g[i] - mean_dxhat - xhat * mean_dxhat_xhat);
-                dxr[i] = dx.beta == 0 ? Real(0) + term : dxr[i] + term;
+        for (int64_t r = 0; r < rows;) {
+            const int64_t o = r * D;
+            Real* dxr = dx.ptr ? dx.ptr + o : nullptr;
+            if (r + kRows <= rows) {
+                layer_norm_rows_backward<kRows>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dg, db, dxr, dx.beta);
+                r += kRows;
+            } else {
+                layer_norm_rows_backward<1>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dg, db, dxr, dx.beta);
+                r += 1;
             }
         }
     });

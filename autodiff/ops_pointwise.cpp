@@ -111,7 +111,7 @@ Var sigmoid(const Var& x) {
 
 // y = max(0, x)    dy/dx = 1 if x > 0 else 0
 Var relu(const Var& x) {
-    return unary("relu", x, [](Real v) { return v > 0 ? v : Real(0); }, [](Real v, Real) { return Real(v > 0); });
+    return unary("relu", x, [](Real v) { return v > 0 ? v : Real(0); }, [](Real v, Real) { return v > 0 ? Real(1) : Real(0); });
 }
 
 // y = eˣ           dy/dx = y

@@ -38,4 +38,9 @@ Var Linear::forward_relu(const Var& x) const {
     return b.defined() ? linear_relu(x, W, b) : relu(matmul(x, W));  // (..., out)
 }
 
+Var Linear::forward_residual(const Var& x, const Var& r) const {
+    check_input(x, in, W);  // x: (..., in)
+    return b.defined() ? linear_residual(x, W, b, r) : r + matmul(x, W);  // (..., out)
+}
+
 }  // namespace s2a

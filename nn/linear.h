@@ -30,6 +30,9 @@ class Linear : public Module {
     Var forward(const Var& x) const;
     // max(0, forward(x)) as one node (linear_relu): one (..., out) tensor kept for backward instead of two.
     Var forward_relu(const Var& x) const;
+    // r + forward(x) as one node (linear_residual): a residual connection whose sublayer ends in this layer;
+    // the layer's own output is never kept. r: (..., out).
+    Var forward_residual(const Var& x, const Var& r) const;
 
     int in, out;
     Var W;  // (in, out), parameter "W"

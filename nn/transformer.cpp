@@ -101,12 +101,12 @@ void MultiHeadAttention::check_inputs(const char* op, const Var& x_q, const Var&
         shape_error(op, fmt::format("needs x_q (B, Tq, D) and x_kv (B, Tk, D) with D = {}", D_), {x_q.shape(), x_kv.shape()});
 }
 
-Var MultiHeadAttention::forward(const Var& x_q, const Var& x_kv, const Tensor* mask) {
+Var MultiHeadAttention::forward(const Var& x_q, const Var& x_kv, const Tensor* mask, const Var& residual) {
     check_inputs("MultiHeadAttention", x_q, x_kv);
     // Q is projected before K and V, the order the tape had before decoding shared this code: recording K and V
     // first measured 5-10% slower on the long Transformer benchmark, for no reason we found in the arithmetic.
     const Var q = Wq_.forward(x_q);                       // (B, Tq, D)
-    return attend_projected(q, project_kv(x_kv), mask);   // (B, Tq, D)
+    return attend_projected(q, project_kv(x_kv), mask, residual);  // (B, Tq, D)
 }
 
 // Each projection is one matrix product over all B·T positions (matmul reads (B, T, D) as B·T rows).
@@ -116,14 +116,15 @@ KeysValues MultiHeadAttention::project_kv(const Var& x_kv) const {
     return {Wk_.forward(x_kv), Wv_.forward(x_kv)};  // (B, Tk, D) each: K = x_kv Wk + bk, V = x_kv Wv + bv
 }
 
-Var MultiHeadAttention::attend(const Var& x_q, const KeysValues& kv, const Tensor* mask) {
+Var MultiHeadAttention::attend(const Var& x_q, const KeysValues& kv, const Tensor* mask, const Var& residual) {
     check_inputs("MultiHeadAttention", x_q, kv.k);  // K has x_kv's shape; multi_head_attention checks V against K
-    return attend_projected(Wq_.forward(x_q), kv, mask);  // (B, Tq, D), Q = x_q Wq + bq
+    return attend_projected(Wq_.forward(x_q), kv, mask, residual);  // (B, Tq, D), Q = x_q Wq + bq
 }
 
-Var MultiHeadAttention::attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask) {
+Var MultiHeadAttention::attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask, const Var& residual) {
     const Var o = multi_head_attention(q, kv.k, kv.v, heads_, mask, dropout_, rng_, training(), &last_weights_);  // (B, Tq, D)
-    return Wo_.forward(o);  // (B, Tq, D)  concat(heads) Wo + bo
+    // (B, Tq, D)  concat(heads) Wo + bo, plus the residual when given
+    return residual.defined() ? Wo_.forward_residual(o, residual) : Wo_.forward(o);
 }
 
 Var MultiHeadAttention::forward_reference(const Var& x_q, const Var& x_kv, const Tensor* mask) {
@@ -191,10 +192,10 @@ PositionWiseFFN::PositionWiseFFN(int D, int F, Real dropout, Rng& rng)
     add_child("linear2", linear2_);
 }
 
-Var PositionWiseFFN::forward(const Var& x) {
+Var PositionWiseFFN::forward(const Var& x, const Var& residual) {
     // Every position is transformed alike: each Linear is one matrix product over all of them.
     const Var hidden = dropout(linear1_.forward_relu(x), dropout_, rng_, training());  // (..., F) max(0, x W1 + b1)
-    return linear2_.forward(hidden);                                                   // (..., D)
+    return residual.defined() ? linear2_.forward_residual(hidden, residual) : linear2_.forward(hidden);  // (..., D)
 }
 
 AddNorm::AddNorm(int D, Real dropout, bool pre_norm, Rng& rng)
@@ -211,6 +212,12 @@ Var AddNorm::output(const Var& x, const Var& sublayer_out) {
     return pre_norm_ ? residual : norm_.forward(residual);
 }
 
+Var AddNorm::output(const Var& x, const std::function<Var(const Var& r)>& sublayer) {
+    if (training() && dropout_ > 0) return output(x, sublayer(Var()));
+    const Var residual = sublayer(x);  // (..., D) x + sublayer(x), summed by the sublayer's last product
+    return pre_norm_ ? residual : norm_.forward(residual);
+}
+
 // ---------------------------------------------------------------- layers
 
 EncoderLayer::EncoderLayer(int D, int heads, int F, Real dropout, bool pre_norm, Rng& rng)
@@ -223,9 +230,11 @@ EncoderLayer::EncoderLayer(int D, int heads, int F, Real dropout, bool pre_norm,
 }
 
 Var EncoderLayer::forward(const Var& x, const Tensor* src_mask) {
-    const Var h = add_norm1_.input(x);                                        // (B, S, D)
-    const Var x1 = add_norm1_.output(x, self_attn_.forward(h, h, src_mask));  // (B, S, D) each position mixes in the others
-    return add_norm2_.output(x1, ffn_.forward(add_norm2_.input(x1)));         // (B, S, D) then each is transformed alone
+    // r: the residual each sublayer adds itself, or none (AddNorm::output)
+    const Var h1 = add_norm1_.input(x);  // (B, S, D)
+    const Var x1 = add_norm1_.output(x, [&](const Var& r) { return self_attn_.forward(h1, h1, src_mask, r); });  // (B, S, D) each position mixes in the others
+    const Var h2 = add_norm2_.input(x1);  // (B, S, D)
+    return add_norm2_.output(x1, [&](const Var& r) { return ffn_.forward(h2, r); });  // (B, S, D) then each is transformed alone
 }
 
 DecoderLayer::DecoderLayer(int D, int heads, int F, Real dropout, bool pre_norm, Rng& rng)
@@ -267,10 +276,12 @@ Var DecoderLayer::step(const Var& y, const Tensor* memory_mask, DecoderLayerCach
 
 Var DecoderLayer::sublayers(const Var& y, const Var& h1, const KeysValues& self_kv, const Tensor* self_mask,
                             const KeysValues& memory_kv, const Tensor* memory_mask) {
-    const Var y1 = add_norm1_.output(y, self_attn_.attend(h1, self_kv, self_mask));        // (B, T, D) looks at the target so far
-    const Var h2 = add_norm2_.input(y1);                                                   // (B, T, D)
-    const Var y2 = add_norm2_.output(y1, cross_attn_.attend(h2, memory_kv, memory_mask));  // (B, T, D) looks at the source
-    return add_norm3_.output(y2, ffn_.forward(add_norm3_.input(y2)));                      // (B, T, D)
+    // r: the residual each sublayer adds itself, or none (AddNorm::output)
+    const Var y1 = add_norm1_.output(y, [&](const Var& r) { return self_attn_.attend(h1, self_kv, self_mask, r); });  // (B, T, D) looks at the target so far
+    const Var h2 = add_norm2_.input(y1);  // (B, T, D)
+    const Var y2 = add_norm2_.output(y1, [&](const Var& r) { return cross_attn_.attend(h2, memory_kv, memory_mask, r); });  // (B, T, D) looks at the source
+    const Var h3 = add_norm3_.input(y2);  // (B, T, D)
+    return add_norm3_.output(y2, [&](const Var& r) { return ffn_.forward(h3, r); });  // (B, T, D)
 }
 
 // ---------------------------------------------------------------- stacks

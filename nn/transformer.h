@@ -39,6 +39,8 @@
 // the two to the same values and gradients.
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <vector>
 
@@ -85,7 +87,9 @@ class MultiHeadAttention : public Module {
     // mask: broadcastable to (B, h, Tq, Tk), or nullptr.
     // Dropout on the attention weights in training mode. Keeps the weights for last_weights().
     // It is attend(x_q, project_kv(x_kv), mask): the two halves below.
-    Var forward(const Var& x_q, const Var& x_kv, const Tensor* mask = nullptr);
+    // residual (B, Tq, D), when given, is added to the output by Wo itself (Linear::forward_residual): the
+    // residual connection around this sublayer, with no tensor kept for the sublayer's output alone.
+    Var forward(const Var& x_q, const Var& x_kv, const Tensor* mask = nullptr, const Var& residual = Var());
     // The same, op by op: split heads (reshape + permute), scaled_dot_product_attention, merge heads, Wo.
     Var forward_reference(const Var& x_q, const Var& x_kv, const Tensor* mask = nullptr);
 
@@ -94,8 +98,8 @@ class MultiHeadAttention : public Module {
     KeysValues project_kv(const Var& x_kv) const;
     // The other half: x_q (B, Tq, D) attends over keys and values kv (B, Tk, D) each → (B, Tq, D).
     //   Q = x_q Wq + bq, then every head's softmax(Q Kᵀ / √dk) V, merged, then · Wo + bo.
-    // mask, dropout and the kept weights as in forward.
-    Var attend(const Var& x_q, const KeysValues& kv, const Tensor* mask = nullptr);
+    // mask, dropout, the kept weights and residual as in forward.
+    Var attend(const Var& x_q, const KeysValues& kv, const Tensor* mask = nullptr, const Var& residual = Var());
 
     // The softmax weights of the last forward or attend (B, h, Tq, Tk), before dropout: for heat maps.
     const Tensor& last_weights() const { return last_weights_; }
@@ -106,7 +110,7 @@ class MultiHeadAttention : public Module {
     // Throws ShapeError (naming op) unless x_q is (B, Tq, D) and x_kv (or the keys projected from it) is (B, Tk, D).
     void check_inputs(const char* op, const Var& x_q, const Var& x_kv) const;
     // attend once Q = x_q Wq + bq is projected: q (B, Tq, D) → every head's softmax(Q Kᵀ / √dk) V, merged, · Wo + bo.
-    Var attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask);
+    Var attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask, const Var& residual);
 
     int D_, heads_;
     Real dropout_;
@@ -156,8 +160,9 @@ class PositionWiseFFN : public Module {
     // Children "linear1" Linear(D, F) and "linear2" Linear(F, D).
     PositionWiseFFN(int D, int F, Real dropout, Rng& rng);
     // x (..., D) → max(0, x W1 + b1) W2 + b2 (..., D), the same network at every position, with dropout on
-    // the hidden layer in training mode.
-    Var forward(const Var& x);
+    // the hidden layer in training mode. residual (..., D), when given, is added by linear2 itself, as in
+    // MultiHeadAttention::forward.
+    Var forward(const Var& x, const Var& residual = Var());
 
   private:
     Linear linear1_, linear2_;
@@ -180,6 +185,12 @@ class AddNorm : public Module {
 
     Var input(const Var& x) const;                       // pre-norm: LN(x); post-norm: x
     Var output(const Var& x, const Var& sublayer_out);   // post-norm: LN(x + drop(out)); pre-norm: x + drop(out)
+    // The same, with the sublayer run here: sublayer(r) must return its output plus r when r is defined.
+    // Where the output needs no dropout (evaluation, or dropout 0) r is x, and the sublayer's last linear
+    // layer adds it where its product is written (Linear::forward_residual): one node, and no tensor kept
+    // for the sublayer's output alone. With dropout r is undefined and the sum is made as above. The same
+    // numbers either way.
+    Var output(const Var& x, const std::function<Var(const Var& r)>& sublayer);
     bool pre_norm() const { return pre_norm_; }
 
   private:

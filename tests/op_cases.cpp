@@ -257,6 +257,15 @@ std::vector<FusedCase> fused_cases() {
                  [](const std::vector<Var>& in) { return relu(linear(in[0], in[1], in[2])); });
     }
 
+    // linear_residual, a residual connection summed by the sublayer's last linear layer, against r + linear(...).
+    for (int rep = 0; rep < 2; ++rep) {
+        const int B = d(), T = d(), K = d(), N = d() + 2;
+        add_pair("linear_residual", "add ∘ linear", "autodiff/ops_linalg.cpp ↔ ops_pointwise.cpp; tested in tests/test_gradients.cpp",
+                 "r + (x · W + b), x (B, T, K), r (B, T, N)", {Shape{B, T, K}, Shape{K, N}, Shape{N}, Shape{B, T, N}},
+                 [](const std::vector<Var>& in) { return linear_residual(in[0], in[1], in[2], in[3]); },
+                 [](const std::vector<Var>& in) { return in[3] + linear(in[0], in[1], in[2]); });
+    }
+
     // Multi-head attention on the projected q (B, Tq, D), k and v (B, Tk, D), against scaled_dot_product_attention
     // on the heads split by reshape and permute. Dropout draws from a fresh generator with a fixed seed, so every
     // call (and both paths) drops the same weights.

@@ -52,7 +52,7 @@ TEST_CASE("gradcheck: every fused op and its op-by-op reference pass on the same
         CHECK(r.diff <= kFusedAgree);
         ++cases_of[fc.fused.op];
     }
-    for (const char* op : {"lstm_recurrence", "multi_head_attention", "additive_scores", "linear_relu"}) {
+    for (const char* op : {"lstm_recurrence", "multi_head_attention", "additive_scores", "linear_relu", "linear_residual"}) {
         INFO(op);
         CHECK(cases_of[op] >= 2);
     }

@@ -87,6 +87,10 @@ TEST_CASE("ops forward: linear is matmul plus the bias row") {
     expect_values(matmul(x0, W0), {2, 1, 2}, {0, 0, 0, 0});
     expect_values(linear(x0, W0, b), {2, 1, 2}, {-58, 1, -58, 1});
     CHECK(contains(error_of([&] { linear(x, W, input({3}, {0, 0, 0})); }), "linear: needs x (..., K), W (K, N), b (N) (shapes (2, 3) and (3, 2) and (3))"));
+    // linear_residual: r + the same, in one node; r must have the output's shape.
+    expect_values(linear_residual(x, W, b, input({2, 2}, {1, 2, 3, 4})), {2, 2}, {1, 67, 84, 159});
+    CHECK(contains(error_of([&] { linear_residual(x, W, b, input({2, 3}, {0, 0, 0, 0, 0, 0})); }),
+                   "linear_residual: the residual must have the output's shape (2, 2) (shapes (2, 3) and (3, 2) and (2) and (2, 3))"));
 }
 
 TEST_CASE("ops forward: bmm") {

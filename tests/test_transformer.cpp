@@ -425,11 +425,29 @@ TEST_CASE("transformer: AddNorm post-norm and pre-norm, values and gradients") {
             const Var s = sublayer.forward(h);
             const Var expected = pre_norm ? x + s : ln.forward(x + s);
             CHECK(max_abs_diff(add_norm.output(x, s).value(), expected.value()) == 0);
+            // The sublayer handed the residual (no dropout here): it adds x itself, with the same bits.
+            const Var summed = add_norm.output(x, [&](const Var& r) {
+                CHECK(r.node() == x.node());
+                return sublayer.forward_residual(h, r);
+            });
+            CHECK(summed.value().data == expected.value().data);
         }
         std::vector<Var> extra = sublayer.parameters();
         extra.push_back(x);
         check_gradients(pre_norm ? "AddNorm pre-norm" : "AddNorm post-norm", &add_norm, extra,
                         [&] { return add_norm.output(x, sublayer.forward(add_norm.input(x))); });
+        check_gradients(pre_norm ? "AddNorm pre-norm, summed by the sublayer" : "AddNorm post-norm, summed by the sublayer",
+                        &add_norm, extra, [&] {
+                            const Var h = add_norm.input(x);
+                            return add_norm.output(x, [&](const Var& r) { return sublayer.forward_residual(h, r); });
+                        });
+        // In training with dropout the sublayer gets no residual: the sum is made after the dropout.
+        AddNorm dropping(D, Real(0.5), pre_norm, rng);
+        dropping.train();
+        dropping.output(x, [&](const Var& r) {
+            CHECK_FALSE(r.defined());
+            return sublayer.forward(x);
+        });
     }
 }
 
