@@ -30,7 +30,7 @@ namespace s2a {
 // Every product is one gemm that reads and writes the (B, T, D) buffers in place (row stride D), so no head
 // is ever copied out. Saved for backward: P (also the heat-map weights) and M.
 Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, const Tensor* mask, Real dropout,
-                         Rng& rng, bool training, Tensor* weights) {
+                         Rng& rng, bool training, std::shared_ptr<const Tensor>* weights) {
     const char* op = "multi_head_attention";
     if (q.ndim() != 3 || k.ndim() != 3 || v.shape() != k.shape() || k.dim(0) != q.dim(0) || k.dim(2) != q.dim(2) ||
         heads <= 0 || q.dim(2) % heads != 0)
@@ -44,7 +44,9 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
     const bool drop = training && dropout > 0;
     const Real keep_scale = 1 / (1 - dropout);
 
-    Tensor probs = Tensor::uninitialized(full);                 // P (B, h, Tq, Tk), saved; every block written
+    // P (B, h, Tq, Tk), saved (and shared with weights); every block written
+    const auto probs_owner = std::make_shared<Tensor>(Tensor::uninitialized(full));
+    Tensor& probs = *probs_owner;
     Tensor keep = drop ? Tensor::uninitialized(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
     Tensor out = Tensor::uninitialized(Shape{B, Tq, D});          // O (B, Tq, D), heads merged; every head written
     // Dropout's masks first, one thread, in the order and with the test of the dropout op; then the B·h
@@ -72,10 +74,11 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
         const Real* A = drop ? dropped.ptr() : P;
         gemm(false, false, Tq, dk, Tk, 1, A, Tk, V, D, 0, out.ptr() + int64_t(b) * Tq * D + j * dk, D);  // O = A V
     });
-    if (weights) *weights = probs;
+    if (weights) *weights = probs_owner;
 
     return record(op, std::move(out), {q, k, v},
-                  [q, k, v, probs = std::move(probs), keep = std::move(keep), B, heads, D, dk, Tq, Tk, alpha, drop](Node& node) {
+                  [q, k, v, probs_owner, keep = std::move(keep), B, heads, D, dk, Tq, Tk, alpha, drop](Node& node) {
+        const Tensor& probs = *probs_owner;
         const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr(), *dO_all = node.grad.ptr();
         // Each (b, j) writes its own rows and columns of dQ, dK, dV, and together they cover them: the first
         // gradient is stored (beta 0), not added to zeros. In the order they are written (q, k, v may be one

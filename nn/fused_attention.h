@@ -17,9 +17,11 @@ namespace s2a {
 // Every head's attention in one fused op.
 //   q (B, Tq, D), k (B, Tk, D), v (B, Tk, D): the projected inputs, heads not split: head j is columns
 //   j·dk .. (j+1)·dk - 1 with dk = D / heads.  → (B, Tq, D), the heads' outputs side by side (merged).
-//   mask, weights: as in scaled_dot_product_attention (nn/transformer.h); dropout as its second form. Same
-//   values (and, for a seeded rng, the same dropout draws) as the reference.
+//   mask: as in scaled_dot_product_attention (nn/transformer.h); dropout as its second form. Same values (and,
+//   for a seeded rng, the same dropout draws) as the reference.
+//   weights: when given, set to the softmax weights (B, h, Tq, Tk), before dropout: the very tensor the node
+//   keeps for backward, shared, not a copy (a copy cost 38 MB and a pass over them in transformer-long).
 Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, const Tensor* mask, Real dropout,
-                         Rng& rng, bool training, Tensor* weights = nullptr);
+                         Rng& rng, bool training, std::shared_ptr<const Tensor>* weights = nullptr);
 
 }  // namespace s2a

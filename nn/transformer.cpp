@@ -121,6 +121,11 @@ Var MultiHeadAttention::attend(const Var& x_q, const KeysValues& kv, const Tenso
     return attend_projected(Wq_.forward(x_q), kv, mask, residual);  // (B, Tq, D), Q = x_q Wq + bq
 }
 
+const Tensor& MultiHeadAttention::last_weights() const {
+    static const Tensor none;
+    return last_weights_ ? *last_weights_ : none;
+}
+
 Var MultiHeadAttention::attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask, const Var& residual) {
     const Var o = multi_head_attention(q, kv.k, kv.v, heads_, mask, dropout_, rng_, training(), &last_weights_);  // (B, Tq, D)
     // (B, Tq, D)  concat(heads) Wo + bo, plus the residual when given
@@ -137,7 +142,9 @@ Var MultiHeadAttention::forward_reference(const Var& x_q, const Var& x_kv, const
     const Var q = split_heads(Wq_.forward(x_q));   // (B, h, Tq, dk)
     const Var k = split_heads(Wk_.forward(x_kv));  // (B, h, Tk, dk)
     const Var v = split_heads(Wv_.forward(x_kv));  // (B, h, Tk, dk)
-    const Var o = scaled_dot_product_attention(q, k, v, mask, &last_weights_, dropout_, rng_, training());  // (B, h, Tq, dk)
+    Tensor weights;  // (B, h, Tq, Tk)
+    const Var o = scaled_dot_product_attention(q, k, v, mask, &weights, dropout_, rng_, training());  // (B, h, Tq, dk)
+    last_weights_ = std::make_shared<const Tensor>(std::move(weights));
     // merge: (B, h, Tq, dk) → (B, Tq, h, dk) → (B, Tq, D), the heads side by side
     const Var merged = reshape(permute(o, {0, 2, 1, 3}), Shape{x_q.dim(0), x_q.dim(1), D_});
     return Wo_.forward(merged);  // (B, Tq, D)

@@ -102,7 +102,7 @@ class MultiHeadAttention : public Module {
     Var attend(const Var& x_q, const KeysValues& kv, const Tensor* mask = nullptr, const Var& residual = Var());
 
     // The softmax weights of the last forward or attend (B, h, Tq, Tk), before dropout: for heat maps.
-    const Tensor& last_weights() const { return last_weights_; }
+    const Tensor& last_weights() const;
     int d_model() const { return D_; }
     int heads() const { return heads_; }
 
@@ -116,7 +116,7 @@ class MultiHeadAttention : public Module {
     Real dropout_;
     Linear Wq_, Wk_, Wv_, Wo_;
     Rng rng_;
-    Tensor last_weights_;  // (B, h, Tq, Tk)
+    std::shared_ptr<const Tensor> last_weights_;  // (B, h, Tq, Tk), shared with the fused op's node; null before any
 };
 
 // ---------------------------------------------------------------- the other sublayers
