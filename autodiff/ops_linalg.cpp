@@ -119,33 +119,38 @@ Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool r
     std::vector<Var> inputs = {x, W, b};
     if (residual) inputs.push_back(*residual);
     const Var r = residual ? *residual : Var();
-    return record(op, std::move(y), std::move(inputs), [x, W, b, r, d, relu, row_grain](Node& out) {
-        const Real* dy = out.grad.ptr();
-        if (r.defined()) add_to_grad(r, [dy](int64_t i) { return dy[i]; });  // dr = dy, first: add's order
-        Tensor dz;  // (M, N), with relu: the gradient reaching x · W + b, as the relu op's backward would give it
-        if (relu) {
-            dz = Tensor::uninitialized(out.grad.shape);
-            const Real *y = out.value.ptr(), *g = dy;
-            Real* pz = dz.ptr();
-            // The mask as a select, not Real(y > 0): GCC turns the conversion into a branch and leaves the
-            // loop scalar (it was 3.5% of transformer-long's step); the select vectorises, same numbers.
-            parallel_ranges(d.M, row_grain, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin * d.N; i < end * d.N; ++i) {
-                    const Real open = y[i] > 0 ? Real(1) : Real(0);  // relu'(z) from y = relu(z)
-                    pz[i] = Real(0) + g[i] * open;
-                }
-            });
-            dy = dz.ptr();
-        }
+    return record(op, std::move(y), std::move(inputs), [x, W, b, r, d, relu](Node& out) {
+        // One pass over dy (M, N) before the products, its columns shared among the cores:
+        //   residual: dr = dy;   relu: dz = dy ⊙ [y > 0];   db = Σ_rows dz (dz = dy without relu)
+        // Each column of db is summed over the rows in order, and dr comes first (the add's backward ran
+        // before the linear one's), so the numbers are those of the separate ops.
+        const Real *dy = out.grad.ptr(), *y = out.value.ptr();
+        const GradOut dr = r.defined() ? grad_out(r) : GradOut{nullptr, 0};
+        Real* db = b.requires_grad() ? b.grad().ptr() : nullptr;
+        Tensor dz = relu ? Tensor::uninitialized(out.grad.shape) : Tensor();  // (M, N)
+        Real* pz = dz.ptr();
+        const int64_t N = d.N;
+        parallel_ranges(N, std::max<int64_t>(1, kPointwiseGrain / std::max(d.M, 1)), [&](int64_t c0, int64_t c1) {
+            for (int64_t row = 0; row < d.M; ++row) {
+                const int64_t o = row * N;
+                if (dr.ptr && dr.beta == 0)
+                    for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] = Real(0) + dy[o + j];
+                else if (dr.ptr)
+                    for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] += dy[o + j];
+                // The mask as a select, not Real(y > 0): GCC turns that conversion into a branch and leaves
+                // the loop scalar (it was 3.5% of transformer-long's step); the select vectorises.
+                if (relu)
+                    for (int64_t j = c0; j < c1; ++j) {
+                        const Real open = y[o + j] > 0 ? Real(1) : Real(0);  // relu'(z) from y = relu(z)
+                        pz[o + j] = Real(0) + dy[o + j] * open;
+                    }
+                const Real* g = relu ? pz + o : dy + o;
+                if (db)
+                    for (int64_t j = c0; j < c1; ++j) db[j] += g[j];
+            }
+        });
         const GradOut dx = grad_out(x), dW = grad_out(W);
-        matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), dy, dx, dW);
-        if (b.requires_grad()) {  // db: shared by columns, each column summed over the rows in order
-            Real* db = b.grad().ptr();
-            parallel_ranges(d.N, std::max<int64_t>(1, kPointwiseGrain / std::max(d.M, 1)), [&](int64_t c0, int64_t c1) {
-                for (int i = 0; i < d.M; ++i)
-                    for (int64_t j = c0; j < c1; ++j) db[j] += dy[int64_t(i) * d.N + j];
-            });
-        }
+        matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), relu ? pz : dy, dx, dW);
     });
 }
 
