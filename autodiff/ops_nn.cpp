@@ -186,13 +186,10 @@ void layer_norm_rows(const Real* x, int D, Real eps, const Real* g, const Real* 
     }
 }
 
-// The backward of rows 0 .. R-1: adds their terms to dγ and dβ (row after row, as one row at a time would)
-// and writes (dx_beta 0) or adds (1) their dx. dg, db, dx may be null (no gradient wanted). Only the rows'
-// own sums are walked side by side; dγ and dβ are sums too, over rows, so they are added a row at a time,
-// where consecutive elements are independent.
+// dx for rows 0 .. R-1, written (dx_beta 0) or added (1).
 template <int R>
-void layer_norm_rows_backward(const Real* x, const Real* dy, int D, const Real* g, const Real* mean, const Real* rstd,
-                              Real* dg, Real* db, Real* dx, Real dx_beta) {
+void layer_norm_rows_dx(const Real* x, const Real* dy, int D, const Real* g, const Real* mean, const Real* rstd, Real* dx,
+                        Real dx_beta) {
     Real mean_dxhat[R] = {}, mean_dxhat_xhat[R] = {};
     for (int i = 0; i < D; ++i)
         for (int k = 0; k < R; ++k) {
@@ -200,15 +197,9 @@ void layer_norm_rows_backward(const Real* x, const Real* dy, int D, const Real* 
             mean_dxhat[k] += d * g[i];
             mean_dxhat_xhat[k] += d * g[i] * xhat;
         }
-    for (int k = 0; k < R; ++k) {  // one loop per output, each with no branch inside, so that each vectorises
+    for (int k = 0; k < R; ++k) {
         const Real *xk = x + int64_t(k) * D, *dyk = dy + int64_t(k) * D;
-        const Real mu = mean[k], rs = rstd[k];
-        if (dg)
-            for (int i = 0; i < D; ++i) dg[i] += dyk[i] * ((xk[i] - mu) * rs);  // dγ += dy · x̂
-        if (db)
-            for (int i = 0; i < D; ++i) db[i] += dyk[i];  // dβ += dy
-        if (!dx) continue;
-        const Real a = mean_dxhat[k] / D, c = mean_dxhat_xhat[k] / D;
+        const Real mu = mean[k], rs = rstd[k], a = mean_dxhat[k] / D, c = mean_dxhat_xhat[k] / D;
         auto term = [&](int i) { return rs * (dyk[i] * g[i] - a - (xk[i] - mu) * rs * c); };
         Real* dxk = dx + int64_t(k) * D;
         if (dx_beta == 0)
@@ -248,19 +239,34 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         Real* dg = gamma.requires_grad() ? gamma.grad().ptr() : nullptr;
         Real* db = beta.requires_grad() ? beta.grad().ptr() : nullptr;
         const GradOut dx = grad_out(x);  // every element written once: stored when it is the first gradient
-        // One pass over the rows, in order, on one core: dγ and dβ sum over the rows, and splitting the pass
-        // (dγ, dβ on one core, dx on the other) cost more in reading x and dy twice than it gained.
-        for (int64_t r = 0; r < rows;) {
-            const int64_t o = r * D;
-            Real* dxr = dx.ptr ? dx.ptr + o : nullptr;
-            if (r + kRows <= rows) {
-                layer_norm_rows_backward<kRows>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dg, db, dxr, dx.beta);
-                r += kRows;
-            } else {
-                layer_norm_rows_backward<1>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dg, db, dxr, dx.beta);
-                r += 1;
+        // Two halves, one per core: half of the rows' dx, and half of the columns of dγ and dβ, each column
+        // summed over all the rows in order (as one row after the other would). Each core reads x and dy once
+        // over (half of them for dx, half of every row for dγ, dβ).
+        const bool split = rows * D >= kPointwiseGrain;  // else both halves one after the other here
+        const int64_t mid = rows / 2 / kRows * kRows;     // where the second half's rows start: a whole block
+        parallel_ranges(2, split ? 1 : 2, [&](int64_t h0, int64_t h1) {
+            for (int64_t half = h0; half < h1; ++half) {
+                if (dx.ptr)
+                    for (int64_t r = half ? mid : 0, end = half ? rows : mid; r < end;) {
+                        const int64_t o = r * D;
+                        if (r + kRows <= end) {
+                            layer_norm_rows_dx<kRows>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dx.ptr + o, dx.beta);
+                            r += kRows;
+                        } else {
+                            layer_norm_rows_dx<1>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dx.ptr + o, dx.beta);
+                            r += 1;
+                        }
+                    }
+                const int c0 = int(D * half / 2), c1 = int(D * (half + 1) / 2);
+                for (int64_t r = 0; r < rows; ++r) {
+                    const Real *xr = px + r * D, *dyr = dy + r * D, mu = mean[r], rs = rstd[r];
+                    if (dg)
+                        for (int i = c0; i < c1; ++i) dg[i] += dyr[i] * ((xr[i] - mu) * rs);  // dγ += dy · x̂
+                    if (db)
+                        for (int i = c0; i < c1; ++i) db[i] += dyr[i];  // dβ += dy
+                }
             }
-        }
+        });
     });
 }
 
