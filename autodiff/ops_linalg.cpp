@@ -127,8 +127,10 @@ Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool r
         const Real *dy = out.grad.ptr(), *y = out.value.ptr();
         const GradOut dr = r.defined() ? grad_out(r) : GradOut{nullptr, 0};
         Real* db = b.requires_grad() ? b.grad().ptr() : nullptr;
-        Tensor dz = relu ? Tensor::uninitialized(out.grad.shape) : Tensor();  // (M, N)
-        Real* pz = dz.ptr();
+        // dz (M, N) in place of dy when nobody else will read dy (the widest gradient of a Transformer step:
+        // one (B, T, F) buffer less at the step's peak); the dr loop below reads a row of dy before it is masked.
+        Tensor dz = relu && !out.grad_private ? Tensor::uninitialized(out.grad.shape) : Tensor();
+        Real* pz = !relu ? nullptr : out.grad_private ? out.grad.ptr() : dz.ptr();
         const int64_t N = d.N;
         parallel_ranges(N, std::max<int64_t>(1, kPointwiseGrain / std::max(d.M, 1)), [&](int64_t c0, int64_t c1) {
             for (int64_t row = 0; row < d.M; ++row) {

@@ -109,6 +109,7 @@ void Tape::backward(const Var& loss) {
     for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
         Node& n = **it;
         if (!n.grad.empty() && n.backward) {  // else the loss does not depend on this node
+            n.grad_private = it->use_count() == 1;  // the users' nodes have let go of it (below): only the tape holds it
             n.backward(n);
             if (g_profile) g_profile->backward_done(n.op);
         }

@@ -32,6 +32,8 @@ struct Node {
     const char* op = "leaf";                    // op name, for printing the tape and for error messages
     std::string name;                           // parameters and named inputs; empty otherwise
     int tape_index = -1;                        // position on the tape, -1 for leaves (inputs, parameters)
+    bool grad_private = false;                  // set by backward before this node's: no handle outside the
+                                                // tape can read grad afterwards, so the backward may reuse it
     std::vector<std::shared_ptr<Node>> inputs;  // what it was made from (kept for printing and lifetime)
     BackwardFn backward;                        // empty for leaves
 
