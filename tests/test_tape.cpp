@@ -110,6 +110,31 @@ TEST_CASE("tape: backward releases what no handle holds, and keeps what one does
     tape().clear();
 }
 
+TEST_CASE("tape: a backward reuses its gradient in place only when no handle outside the tape can read it") {
+    // linear_relu masks d loss/d y in place when y's node is the tape's alone (Node::grad_private); a held
+    // y must keep the gradient the loss gave it. The parameters' gradients are the same bits either way.
+    Rng rng(3);
+    const Var x = parameter(randn(Shape{5, 3}, rng), "x"), W = parameter(randn(Shape{3, 4}, rng), "W"),
+              b = parameter(randn(Shape{4}, rng), "b");
+    const Var R = constant(randn(Shape{5, 4}, rng));  // d loss/d y = R, of both signs
+    auto grads = [&](bool hold) {
+        tape().clear();
+        zero_grad({x, W, b});
+        Var y = linear_relu(x, W, b);
+        const Var loss = sum(y * R);
+        const std::weak_ptr<Node> node = y.shared();
+        if (!hold) y = Var();
+        backward(loss);
+        if (hold) CHECK(y.grad().data == R.value().data);  // unmasked: what the loss gave y
+        else CHECK(node.expired() == false);               // the tape still lists it until clear()
+        std::vector<Tensor> g = {x.grad(), W.grad(), b.grad()};
+        tape().clear();
+        return g;
+    };
+    const std::vector<Tensor> held = grads(true), alone = grads(false);
+    for (size_t i = 0; i < held.size(); ++i) CHECK(held[i].data == alone[i].data);
+}
+
 TEST_CASE("tape: backward needs a single-number loss") {
     tape().clear();
     Var x = parameter(Tensor(Shape{2, 2}, 1), "x");
