@@ -237,11 +237,12 @@ EncoderLayer::EncoderLayer(int D, int heads, int F, Real dropout, bool pre_norm,
 }
 
 Var EncoderLayer::forward(const Var& x, const Tensor* src_mask) {
-    // r: the residual each sublayer adds itself, or none (AddNorm::output)
+    // Each sublayer gets r, the residual it adds itself, or none (see AddNorm::output).
     const Var h1 = add_norm1_.input(x);  // (B, S, D)
-    const Var x1 = add_norm1_.output(x, [&](const Var& r) { return self_attn_.forward(h1, h1, src_mask, r); });  // (B, S, D) each position mixes in the others
-    const Var h2 = add_norm2_.input(x1);  // (B, S, D)
-    return add_norm2_.output(x1, [&](const Var& r) { return ffn_.forward(h2, r); });  // (B, S, D) then each is transformed alone
+    // x1 (B, S, D): each position mixes in the others
+    const Var x1 = add_norm1_.output(x, [&](const Var& r) { return self_attn_.forward(h1, h1, src_mask, r); });
+    const Var h2 = add_norm2_.input(x1);                                              // (B, S, D)
+    return add_norm2_.output(x1, [&](const Var& r) { return ffn_.forward(h2, r); });  // (B, S, D) then each alone
 }
 
 DecoderLayer::DecoderLayer(int D, int heads, int F, Real dropout, bool pre_norm, Rng& rng)
@@ -283,11 +284,13 @@ Var DecoderLayer::step(const Var& y, const Tensor* memory_mask, DecoderLayerCach
 
 Var DecoderLayer::sublayers(const Var& y, const Var& h1, const KeysValues& self_kv, const Tensor* self_mask,
                             const KeysValues& memory_kv, const Tensor* memory_mask) {
-    // r: the residual each sublayer adds itself, or none (AddNorm::output)
-    const Var y1 = add_norm1_.output(y, [&](const Var& r) { return self_attn_.attend(h1, self_kv, self_mask, r); });  // (B, T, D) looks at the target so far
+    // Each sublayer gets r, the residual it adds itself, or none (see AddNorm::output).
+    // y1 (B, T, D): looks at the target so far
+    const Var y1 = add_norm1_.output(y, [&](const Var& r) { return self_attn_.attend(h1, self_kv, self_mask, r); });
     const Var h2 = add_norm2_.input(y1);  // (B, T, D)
-    const Var y2 = add_norm2_.output(y1, [&](const Var& r) { return cross_attn_.attend(h2, memory_kv, memory_mask, r); });  // (B, T, D) looks at the source
-    const Var h3 = add_norm3_.input(y2);  // (B, T, D)
+    // y2 (B, T, D): looks at the source
+    const Var y2 = add_norm2_.output(y1, [&](const Var& r) { return cross_attn_.attend(h2, memory_kv, memory_mask, r); });
+    const Var h3 = add_norm3_.input(y2);                                              // (B, T, D)
     return add_norm3_.output(y2, [&](const Var& r) { return ffn_.forward(h3, r); });  // (B, T, D)
 }
 

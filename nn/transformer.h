@@ -40,7 +40,6 @@
 #pragma once
 
 #include <functional>
-
 #include <memory>
 #include <vector>
 
