@@ -167,6 +167,9 @@ std::vector<OpCase> op_cases() {
 
         add_case("layer_norm", "(B, T, H+1)", {Shape{B, T, H + 1}, Shape{H + 1}, Shape{H + 1}},
                  [](const std::vector<Var>& x) { return layer_norm(x[0], x[1], x[2]); });
+        // 21 rows: the kernels' blocks of 8 rows side by side (one in each half of the backward) and a tail of 5.
+        add_case("layer_norm", "(3, 7, H+1): blocks of 8 rows and a tail", {Shape{3, 7, H + 1}, Shape{H + 1}, Shape{H + 1}},
+                 [](const std::vector<Var>& x) { return layer_norm(x[0], x[1], x[2]); });
         // The same mask on every call (a fresh generator with a fixed seed), as gradcheck requires.
         add_case("dropout", "p 0.3, fixed mask", {s}, [rep](const std::vector<Var>& x) {
             Rng mask_rng(99 + rep);
