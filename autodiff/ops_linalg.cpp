@@ -1,11 +1,12 @@
 // autodiff/ops_linalg.cpp — matrix products: matmul (2-D), linear (matmul plus a bias, fused; linear_relu with a
-// ReLU too) and bmm (a batch of them, 3-D).
+// ReLU too, linear_residual with a residual sum) and bmm (a batch of them, 3-D).
 //
 // Dimensions: M rows of the result, N its columns, K the summed (inner) dimension, B the batch.
 // op(X) means X, or Xᵀ when the trans flag is set; the transposes are BLAS flags, never copies.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "autodiff/ops.h"
 
@@ -83,13 +84,15 @@ namespace {
 // With relu, y = max(0, x · W + b) in place, and the backward first masks the gradient where y is 0:
 //   dz = dy ⊙ [y > 0]   (relu' is 1 where its input was positive, which is where y is; then dx, dW, db from dz)
 // One node, and one (M, N) tensor kept for backward where linear then relu keep two (the feed-forward layer's
-// widest: 16.8 MB per layer in transformer-long). The numbers are the two ops', bit for bit.
+// widest). The numbers are the two ops', bit for bit.
 // With a residual r (..., N), y = r + (x · W + b), the residual connection's sum, added where the product was
 // written; backward passes dy to r unchanged (the sum's derivative is 1) before the linear part's gradients:
 //   dr = dy,   then dx, dW, db from dy
-// The sublayer's output x · W + b is never kept: a Transformer's residual sums keep one tensor each, not two
-// (63 MB of transformer-long's step). The numbers are linear then add's, bit for bit.
+// The sublayer's output x · W + b is never kept: a Transformer's residual sums keep one tensor each, not two.
+// The numbers are linear then add's, bit for bit. (Never relu and a residual together: relu's mask would be
+// read off the sum.)
 Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool relu, const Var* residual) {
+    if (relu && residual) throw std::logic_error(fmt::format("{}: relu and a residual together", op));
     if (x.ndim() < 1 || W.ndim() != 2 || b.ndim() != 1 || x.dim(-1) != W.dim(0) || b.dim(0) != W.dim(1))
         shape_error(op, "needs x (..., K), W (K, N), b (N)", {x.shape(), W.shape(), b.shape()});
     const MatDims d{leading_rows(x.shape()), W.dim(1), W.dim(0)};
@@ -140,7 +143,7 @@ Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool r
                 else if (dr.ptr)
                     for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] += dy[o + j];
                 // The mask as a select, not Real(y > 0): GCC turns that conversion into a branch and leaves
-                // the loop scalar (it was 3.5% of transformer-long's step); the select vectorises.
+                // the loop scalar; the select vectorises.
                 if (relu)
                     for (int64_t j = c0; j < c1; ++j) {
                         const Real open = y[o + j] > 0 ? Real(1) : Real(0);  // relu'(z) from y = relu(z)

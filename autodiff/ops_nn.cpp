@@ -162,7 +162,7 @@ Var cross_entropy(const Var& logits, const IndexTensor& targets, int ignore_inde
 // cores there are). Each addition waits for the one before it, so one row at a time leaves the processor
 // mostly idle: the kernels below walk kRows rows side by side, element i of every row, then i + 1. Each row
 // still sums in its own order, and dγ, dβ still receive the rows in order, so the numbers are those of a row
-// at a time; only independent additions overlap (the forward's time fell by about a third).
+// at a time; only independent additions overlap.
 namespace {
 
 constexpr int kRows = 8;  // rows walked side by side; the last few rows of a tensor go one at a time
@@ -240,8 +240,8 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         Real* db = beta.requires_grad() ? beta.grad().ptr() : nullptr;
         const GradOut dx = grad_out(x);  // every element written once: stored when it is the first gradient
         // Two halves, one per core: half of the rows' dx, and half of the columns of dγ and dβ, each column
-        // summed over all the rows in order (as one row after the other would). Each core reads x and dy once
-        // over (half of them for dx, half of every row for dγ, dβ).
+        // summed over all the rows in order (as one row after the other would). Each core reads half of x and
+        // dy for its dx and half of every row again for its dγ, dβ: as much as one core reading all once.
         const bool split = rows * D >= kPointwiseGrain;  // else both halves one after the other here
         const int64_t mid = rows / 2 / kRows * kRows;     // where the second half's rows start: a whole block
         parallel_ranges(2, split ? 1 : 2, [&](int64_t h0, int64_t h1) {

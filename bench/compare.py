@@ -9,9 +9,9 @@ the same machine and each run's peak RSS is its own benchmark's. It prints the m
 step times and their ratio (PyTorch / ours: above 1, ours is faster), both MFUs, both peak RSS, and both
 greedy-decoding times. Python is used here only to run the two programs and parse what they print.
 
-Both MFUs are against the same peak: the sgemm peak our bench measures (OpenBLAS, 1024³) is passed to the
-PyTorch script. PyTorch counts its own FLOPs only from torch 2.1 on; before that its MFU is computed from our
-FLOP count of the same model (the same shapes), marked with *. Without PyTorch (Debian: python3-torch) it says
+Both MFUs are each side's median FLOP rate over the same peak, the median of the sgemm peaks our bench
+measured (OpenBLAS, 1024³, one per run). PyTorch counts its own FLOPs only from torch 2.1 on; before that its
+MFU is computed from our FLOP count of the same model (the same shapes), marked with *. Without PyTorch (Debian: python3-torch) it says
 so and prints our side alone.
 """
 import argparse
@@ -107,12 +107,14 @@ def main():
     for name in names:
         ms, their_ms = median(ours, name, "ms"), median(theirs, name, "ms")
         gflop = median(ours, name, "gflop")
-        # Both sides against the one peak printed above: each bench process measures its own peak, and one
-        # measured in a slow moment of the host would make that run's MFU look high.
-        mfu = 100 * gflop / (ms * 1e-3) / peak if ms and gflop and peak else median(ours, name, "mfu")
-        their_mfu, marked = median(theirs, name, "mfu"), ""
-        if their_mfu is None and their_ms and gflop and peak:
-            their_mfu, marked = 100 * gflop / (their_ms * 1e-3) / peak, "*"
+        # Both sides from their median step time against the one peak printed above, not each run's MFU
+        # against the peak its process measured (one measured in a slow moment of the host looks high).
+        # PyTorch's FLOPs are its own count when it has one (torch >= 2.1), else ours, marked *.
+        their_gflop, marked = median(theirs, name, "gflop"), ""
+        if their_gflop is None:
+            their_gflop, marked = gflop, "*"
+        mfu = 100 * gflop / (ms * 1e-3) / peak if ms and gflop and peak else None
+        their_mfu = 100 * their_gflop / (their_ms * 1e-3) / peak if their_ms and their_gflop and peak else None
         ratio = their_ms / ms if ms and their_ms else None
         print(f"{name:<18} {show(ms, '.2f'):>9} {show(their_ms, '.2f'):>11} {show(ratio, '.2f', '×'):>9} "
               f"{show(gflop, '.2f'):>7} {show(mfu, '.1f', '%'):>9} "

@@ -20,7 +20,7 @@ namespace s2a {
 //   mask: as in scaled_dot_product_attention (nn/transformer.h); dropout as its second form. Same values (and,
 //   for a seeded rng, the same dropout draws) as the reference.
 //   weights: when given, set to the softmax weights (B, h, Tq, Tk), before dropout: the very tensor the node
-//   keeps for backward, shared, not a copy (a copy cost 38 MB and a pass over them in transformer-long).
+//   keeps for backward, shared, not a copy (a copy is as large as the step's attention weights).
 Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, const Tensor* mask, Real dropout,
                          Rng& rng, bool training, std::shared_ptr<const Tensor>* weights = nullptr);
 

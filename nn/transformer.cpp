@@ -215,15 +215,15 @@ AddNorm::AddNorm(int D, Real dropout, bool pre_norm, Rng& rng)
 Var AddNorm::input(const Var& x) const { return pre_norm_ ? norm_.forward(x) : x; }
 
 Var AddNorm::output(const Var& x, const Var& sublayer_out) {
-    const Var residual = x + dropout(sublayer_out, dropout_, rng_, training());  // (..., D) the residual connection
-    return pre_norm_ ? residual : norm_.forward(residual);
+    return normed(x + dropout(sublayer_out, dropout_, rng_, training()));  // (..., D) the residual connection
 }
 
 Var AddNorm::output(const Var& x, const std::function<Var(const Var& r)>& sublayer) {
     if (training() && dropout_ > 0) return output(x, sublayer(Var()));
-    const Var residual = sublayer(x);  // (..., D) x + sublayer(x), summed by the sublayer's last product
-    return pre_norm_ ? residual : norm_.forward(residual);
+    return normed(sublayer(x));  // (..., D) x + sublayer(x), summed by the sublayer's last product
 }
+
+Var AddNorm::normed(const Var& residual) const { return pre_norm_ ? residual : norm_.forward(residual); }
 
 // ---------------------------------------------------------------- layers
 

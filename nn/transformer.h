@@ -193,6 +193,8 @@ class AddNorm : public Module {
     bool pre_norm() const { return pre_norm_; }
 
   private:
+    Var normed(const Var& residual) const;  // post-norm: LN(residual); pre-norm: residual as it is
+
     LayerNorm norm_;
     Real dropout_;
     bool pre_norm_;

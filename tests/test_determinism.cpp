@@ -155,8 +155,8 @@ TEST_CASE("determinism: a large matrix product gives the same bits on 1, 2 or 3 
 
 TEST_CASE("determinism: the pointwise passes shared among the cores give the same bits on 1, 2 or 3 threads") {
     // Large enough (600 × 256 = 153,600 elements, more than two grains) that parallel_ranges cuts them: the
-    // residual add, a unary op, layer norm (its dγ, dβ summed down the columns), linear and linear + ReLU (their
-    // bias and its gradient), and Adam's update. Every output and gradient must be the one-thread bits.
+    // residual add, a unary op, layer norm (its dγ, dβ summed down the columns), linear, linear + ReLU and
+    // linear + residual (their bias and its gradient, the mask, the residual's gradient), and Adam's update. Every output and gradient must be the one-thread bits.
     Rng rng(12);
     const int M = 600, D = 256;
     const Tensor x0 = randn(Shape{M, D}, rng), r0 = randn(Shape{M, D}, rng), W0 = randn(Shape{D, D}, rng, Real(0.1)),
@@ -166,7 +166,7 @@ TEST_CASE("determinism: the pointwise passes shared among the cores give the sam
         const Var x = parameter(x0), r = parameter(r0), W = parameter(W0), b = parameter(b0), g = parameter(g0),
                   beta = parameter(beta0);
         const Var h = layer_norm(tanh(x + r), g, beta, Real(1e-5));  // (M, D)
-        const Var y = linear(linear_relu(h, W, b), W, b);            // (M, D)
+        const Var y = linear_residual(linear_relu(h, W, b), W, b, linear(h, W, b));  // (M, D)
         backward(sum(y * y));
         std::vector<Tensor> out = {y.value()};
         for (const Var& p : {x, r, W, b, g, beta}) out.push_back(p.grad());

@@ -93,6 +93,31 @@ TEST_CASE("ops forward: linear is matmul plus the bias row") {
                    "linear_residual: the residual must have the output's shape (2, 2) (shapes (2, 3) and (3, 2) and (2) and (2, 3))"));
 }
 
+TEST_CASE("ops: layer_norm's rows walked side by side give the bits of one row at a time") {
+    // 21 rows: two blocks of 8 walked side by side and a tail of 5; each row alone goes one at a time. The
+    // values and dx must be the same bits (dγ and dβ sum over the rows: one call per row adds them in another
+    // order, so they are left to the gradient check).
+    Rng rng(8);
+    const int rows = 21, D = 37;
+    const Tensor x0 = randn(Shape{rows, D}, rng), dy0 = randn(Shape{rows, D}, rng);
+    const Var g = parameter(randn(Shape{D}, rng), "g"), b = parameter(randn(Shape{D}, rng), "b");
+    const Var x = parameter(x0, "x");
+    const Var y = layer_norm(x, g, b);  // (rows, D)
+    backward(sum(y * constant(dy0)));
+    auto row_of = [&](const Tensor& t, int r) {  // (1, D)
+        return Tensor::from(Shape{1, D}, std::vector<Real>(t.ptr() + int64_t(r) * D, t.ptr() + int64_t(r + 1) * D));
+    };
+    for (int r = 0; r < rows; ++r) {
+        INFO("row ", r);
+        const Var xr = parameter(row_of(x0, r), "x_r");
+        const Var yr = layer_norm(xr, g, b);  // (1, D)
+        backward(sum(yr * constant(row_of(dy0, r))));
+        CHECK(yr.value().data == row_of(y.value(), r).data);
+        CHECK(xr.grad().data == row_of(x.grad(), r).data);
+    }
+    tape().clear();
+}
+
 TEST_CASE("ops forward: bmm") {
     // Batch item 0 and 1 of a (2, 2, 3) and b (2, 3, 2), and the same items stored transposed.
     const Var a = input({2, 2, 3}, {1, 2, 3, 4, 5, 6, /**/ 0, 1, 0, 1, 0, -1});

@@ -436,6 +436,23 @@ TEST_CASE("transformer: AddNorm post-norm and pre-norm, values and gradients") {
         extra.push_back(x);
         check_gradients(pre_norm ? "AddNorm pre-norm" : "AddNorm post-norm", &add_norm, extra,
                         [&] { return add_norm.output(x, sublayer.forward(add_norm.input(x))); });
+        // The gradients of both ways, bit for bit: the sum's dr = dy first, then the linear layer's.
+        auto gradients = [&](bool summed) {
+            std::vector<Var> wrt = add_norm.parameters();
+            for (const Var& v : extra) wrt.push_back(v);
+            tape().clear();
+            zero_grad(wrt);
+            const Var h = add_norm.input(x);
+            const Var y = summed ? add_norm.output(x, [&](const Var& r) { return sublayer.forward_residual(h, r); })
+                                 : add_norm.output(x, sublayer.forward(h));
+            backward(sum(y * y));
+            std::vector<Tensor> g;
+            for (const Var& v : wrt) g.push_back(v.grad());
+            tape().clear();
+            return g;
+        };
+        const std::vector<Tensor> apart = gradients(false), summed = gradients(true);
+        for (size_t i = 0; i < apart.size(); ++i) CHECK(apart[i].data == summed[i].data);
         check_gradients(pre_norm ? "AddNorm pre-norm, summed by the sublayer" : "AddNorm post-norm, summed by the sublayer",
                         &add_norm, extra, [&] {
                             const Var h = add_norm.input(x);
