@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "autodiff/broadcast.h"
 #include "autodiff/kernels.h"
@@ -209,6 +210,15 @@ void layer_norm_rows_dx(const Real* x, const Real* dy, int D, const Real* g, con
     }
 }
 
+// f(R, r) for the rows begin .. end - 1: blocks of R = kRows rows from r, then the last few with R = 1 each
+// (R an std::integral_constant, so that each kernel is compiled for its row count).
+template <class F>
+void in_row_blocks(int64_t begin, int64_t end, F f) {
+    int64_t r = begin;
+    for (; r + kRows <= end; r += kRows) f(std::integral_constant<int, kRows>{}, r);
+    for (; r < end; ++r) f(std::integral_constant<int, 1>{}, r);
+}
+
 }  // namespace
 
 Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
@@ -223,16 +233,9 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
     const int64_t blocks = (rows + kRows - 1) / kRows;
     const int64_t block_grain = std::max<int64_t>(1, kPointwiseGrain / std::max(D * kRows, 1));
     parallel_ranges(blocks, block_grain, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin * kRows; r < std::min(end * kRows, rows);) {
-            const int64_t o = r * D;
-            if (r + kRows <= rows) {
-                layer_norm_rows<kRows>(px + o, D, eps, g, b, mean.ptr() + r, rstd.ptr() + r, y.ptr() + o);
-                r += kRows;
-            } else {
-                layer_norm_rows<1>(px + o, D, eps, g, b, mean.ptr() + r, rstd.ptr() + r, y.ptr() + o);
-                r += 1;
-            }
-        }
+        in_row_blocks(begin * kRows, std::min(end * kRows, rows), [&](auto R, int64_t r) {
+            layer_norm_rows<decltype(R)::value>(px + r * D, D, eps, g, b, mean.ptr() + r, rstd.ptr() + r, y.ptr() + r * D);
+        });
     });
     return record("layer_norm", std::move(y), {x, gamma, beta}, [x, gamma, beta, mean, rstd, rows, D](Node& out) {
         const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *dy = out.grad.ptr();
@@ -247,16 +250,11 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         parallel_ranges(2, split ? 1 : 2, [&](int64_t h0, int64_t h1) {
             for (int64_t half = h0; half < h1; ++half) {
                 if (dx.ptr)
-                    for (int64_t r = half ? mid : 0, end = half ? rows : mid; r < end;) {
+                    in_row_blocks(half ? mid : 0, half ? rows : mid, [&](auto R, int64_t r) {
                         const int64_t o = r * D;
-                        if (r + kRows <= end) {
-                            layer_norm_rows_dx<kRows>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dx.ptr + o, dx.beta);
-                            r += kRows;
-                        } else {
-                            layer_norm_rows_dx<1>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r, dx.ptr + o, dx.beta);
-                            r += 1;
-                        }
-                    }
+                        layer_norm_rows_dx<decltype(R)::value>(px + o, dy + o, D, g, mean.ptr() + r, rstd.ptr() + r,
+                                                               dx.ptr + o, dx.beta);
+                    });
                 const int c0 = int(D * half / 2), c1 = int(D * (half + 1) / 2);
                 for (int64_t r = 0; r < rows; ++r) {
                     const Real *xr = px + r * D, *dyr = dy + r * D;
