@@ -168,6 +168,12 @@ namespace {
 
 constexpr int kRows = 8;  // rows walked side by side; the last few rows of a tensor go one at a time
 
+// One row's y = (x - μ) · rstd · γ + β, from its mean and rstd: the forward's last pass, and all of it again
+// when backward recomputes y (Node::recompute), with the same bits.
+void layer_norm_apply(const Real* x, int D, Real mu, Real rs, const Real* g, const Real* b, Real* y) {
+    for (int i = 0; i < D; ++i) y[i] = (x[i] - mu) * rs * g[i] + b[i];
+}
+
 // Rows 0 .. R-1 of x (row stride D): their means and rstd, and y.
 template <int R>
 void layer_norm_rows(const Real* x, int D, Real eps, const Real* g, const Real* b, Real* mean, Real* rstd, Real* y) {
@@ -183,7 +189,7 @@ void layer_norm_rows(const Real* x, int D, Real eps, const Real* g, const Real* 
     for (int k = 0; k < R; ++k) {
         mean[k] = mu[k];
         rstd[k] = 1 / std::sqrt(var[k] / D + eps);
-        for (int i = 0; i < D; ++i) y[k * D + i] = (x[k * D + i] - mu[k]) * rstd[k] * g[i] + b[i];
+        layer_norm_apply(x + k * D, D, mean[k], rstd[k], g, b, y + k * D);
     }
 }
 
@@ -237,7 +243,7 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
             layer_norm_rows<decltype(R)::value>(px + r * D, D, eps, g, b, mean.ptr() + r, rstd.ptr() + r, y.ptr() + r * D);
         });
     });
-    return record("layer_norm", std::move(y), {x, gamma, beta}, [x, gamma, beta, mean, rstd, rows, D](Node& out) {
+    const Var normed = record("layer_norm", std::move(y), {x, gamma, beta}, [x, gamma, beta, mean, rstd, rows, D](Node& out) {
         const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *dy = out.grad.ptr();
         Real* dg = gamma.requires_grad() ? gamma.grad().ptr() : nullptr;
         Real* db = beta.requires_grad() ? beta.grad().ptr() : nullptr;
@@ -267,6 +273,17 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
             }
         });
     });
+    // y again from the saved mean and rstd, one pass: what lets a module drop y (recompute_in_backward)
+    if (normed.requires_grad())
+        normed.node()->recompute = [x, gamma, beta, mean, rstd, rows, D] {
+            Tensor y = Tensor::uninitialized(x.shape());  // (..., D)
+            const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *b = beta.value().ptr();
+            parallel_ranges(rows, std::max<int64_t>(1, kPointwiseGrain / std::max(D, 1)), [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) layer_norm_apply(px + r * D, D, mean[r], rstd[r], g, b, y.ptr() + r * D);
+            });
+            return y;
+        };
+    return normed;
 }
 
 // y = x · mask,  mask = 0 with probability p, else 1 / (1 - p) (so E[y] = x).     dx = dy · mask

@@ -96,6 +96,20 @@ Var record(const char* op, Tensor value, std::vector<Var> inputs, BackwardFn bac
     return Var(std::move(n));
 }
 
+void recompute_in_backward(const Var& x) {
+    Node& n = *x.node();
+    if (n.recompute && n.tape_index >= 0) n.value.data = Storage();  // the shape stays: the storage goes
+}
+
+// Gives a node whose storage recompute_in_backward let go its value again: the same bits as before.
+static void restore(Node& n) {
+    if (!n.recompute || !n.value.empty() || n.value.shape.numel() == 0) return;
+    const double flops = g_work ? g_work->flops : 0;
+    n.value = n.recompute();
+    if (g_work) g_work->flops = flops;  // the model's FLOPs count each product once: recomputing costs time only
+    if (g_profile) g_profile->backward_done(n.op);  // recomputing is part of the op's backward time
+}
+
 void Tape::append(const std::shared_ptr<Node>& n) {
     n->tape_index = static_cast<int>(nodes_.size());
     nodes_.push_back(n);
@@ -110,6 +124,7 @@ void Tape::backward(const Var& loss) {
         Node& n = **it;
         if (!n.grad.empty() && n.backward) {  // else the loss does not depend on this node
             n.grad_private = it->use_count() == 1;  // the users' nodes have let go of it (below): only the tape holds it
+            for (const auto& in : n.inputs) restore(*in);  // the values it reads, if they were let go
             n.backward(n);
             if (g_profile) g_profile->backward_done(n.op);
         }
@@ -118,7 +133,11 @@ void Tape::backward(const Var& loss) {
         // backward of a step then hands memory back as it goes instead of holding every value and gradient.
         n.backward = nullptr;
         n.inputs.clear();
-        if (it->use_count() == 1) n.value = Tensor(), n.grad = Tensor();
+        if (it->use_count() == 1)
+            n.value = Tensor(), n.grad = Tensor();
+        else
+            restore(n);  // a handle outside the tape reads it after backward, as if it had never been let go
+        n.recompute = nullptr;
     }
     if (g_profile) g_profile->backward_pass();
 }
@@ -130,6 +149,10 @@ void Tape::clear() {
         n->tape_index = -1;
         n->inputs.clear();
         n->backward = nullptr;
+    }
+    for (auto& n : nodes_) {  // let go in a forward pass that had no backward: a handle outside may still read it
+        if (n.use_count() > 1) restore(*n);
+        n->recompute = nullptr;
     }
     nodes_.clear();
     if (g_profile) g_profile->tape_cleared();  // the time since backward (clipping, the optimizer) is no op's

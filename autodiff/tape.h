@@ -36,6 +36,10 @@ struct Node {
                                                 // tape can read grad afterwards, so the backward may reuse it
     std::vector<std::shared_ptr<Node>> inputs;  // what it was made from (kept for printing and lifetime)
     BackwardFn backward;                        // empty for leaves
+    // Set by an op whose value is cheap to compute again from what its backward keeps anyway (layer norm, the
+    // attention's weighted sum of values): the same bits again. It lets recompute_in_backward drop the value,
+    // so the op's own backward must not read it.
+    std::function<Tensor()> recompute;
 
     Tensor& grad_ref();  // the gradient buffer, zero-filled on first access
 };
@@ -87,6 +91,14 @@ void add_to_grad(const Var& x, Term term) {
             for (int64_t i = begin; i < end; ++i) g.ptr[i] += term(i);
     });
 }
+
+// Recomputation instead of memory (what PyTorch calls activation checkpointing), for the cheap ops that allow
+// it (Node::recompute): lets go of x's storage now, while the forward pass goes on, and computes it again just
+// before the first backward that reads it. For a value none of whose readers in the forward pass is still to
+// come: the modules call it on the input of a sublayer that has run (transformer.cpp). A value the backward
+// reads only late then costs no memory from its forward to its backward. Nothing changes for a node that
+// cannot be recomputed or is not on the tape (no gradient needed, or under NoGrad).
+void recompute_in_backward(const Var& x);
 
 // Leaves. A constant never gets a gradient; a parameter (or any tensor you want d loss/d x for) does.
 Var constant(Tensor value, std::string name = "");

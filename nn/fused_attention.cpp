@@ -17,6 +17,23 @@
 namespace s2a {
 
 // ---------------------------------------------------------------- attention, the fused op
+
+namespace {
+
+// O = A V for one sentence and head: A = P ⊙ M with dropout (M given), A = P without. P, M (Tq, Tk); V (Tk, dk)
+// and O (Tq, dk) with row stride D. The forward's last product, and the same bits again when backward
+// recomputes O (Node::recompute).
+void weighted_values(const Real* P, const Real* M, const Real* V, Real* O, int Tq, int Tk, int D, int dk) {
+    Tensor dropped;  // A (Tq, Tk), with dropout
+    if (M) {
+        dropped = Tensor::uninitialized(Shape{Tq, Tk});
+        for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
+    }
+    gemm(false, false, Tq, dk, Tk, 1, M ? dropped.ptr() : P, Tk, V, D, 0, O, D);  // O = A V
+}
+
+}  // namespace
+
 //
 // For sentence b and head j, with Q (Tq, dk), K, V (Tk, dk) that head's slices of the rows and α = 1/√dk:
 //   S = α Q Kᵀ             (Tq, Tk)  scores
@@ -47,7 +64,9 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
     // P (B, h, Tq, Tk), saved (and shared with weights); every block written
     const auto probs_owner = std::make_shared<Tensor>(Tensor::uninitialized(full));
     Tensor& probs = *probs_owner;
-    Tensor keep = drop ? Tensor::uninitialized(full) : Tensor();  // M (B, h, Tq, Tk), saved; empty without dropout
+    // M (B, h, Tq, Tk), saved; empty without dropout
+    const auto keep_owner = std::make_shared<Tensor>(drop ? Tensor::uninitialized(full) : Tensor());
+    Tensor& keep = *keep_owner;
     Tensor out = Tensor::uninitialized(Shape{B, Tq, D});          // O (B, Tq, D), heads merged; every head written
     // Dropout's masks first, one thread, in the order and with the test of the dropout op; then the B·h
     // attentions, independent of each other, shared among the cores (parallel_for).
@@ -66,19 +85,13 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
             const Real* m = mask ? mask->ptr() + b * ms.axis[0] + j * ms.axis[1] + i * ms.axis[2] : nullptr;
             softmax_row(row, m, ms.axis[3], row, Tk);
         }
-        Tensor dropped;  // A = P ⊙ M (Tq, Tk), with dropout
-        if (drop) {
-            dropped = Tensor::uninitialized(Shape{Tq, Tk});
-            for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * keep[block + e];
-        }
-        const Real* A = drop ? dropped.ptr() : P;
-        gemm(false, false, Tq, dk, Tk, 1, A, Tk, V, D, 0, out.ptr() + int64_t(b) * Tq * D + j * dk, D);  // O = A V
+        weighted_values(P, drop ? keep.ptr() + block : nullptr, V, out.ptr() + int64_t(b) * Tq * D + j * dk, Tq, Tk, D, dk);
     });
     if (weights) *weights = probs_owner;
 
-    return record(op, std::move(out), {q, k, v},
-                  [q, k, v, probs_owner, keep = std::move(keep), B, heads, D, dk, Tq, Tk, alpha, drop](Node& node) {
+    const Var o = record(op, std::move(out), {q, k, v}, [q, k, v, probs_owner, keep_owner, B, heads, D, dk, Tq, Tk, alpha, drop](Node& node) {
         const Tensor& probs = *probs_owner;
+        const Tensor& keep = *keep_owner;
         const Real *pq = q.value().ptr(), *pk = k.value().ptr(), *pv = v.value().ptr(), *dO_all = node.grad.ptr();
         // Each (b, j) writes its own rows and columns of dQ, dK, dV, and together they cover them: the first
         // gradient is stored (beta 0), not added to zeros. In the order they are written (q, k, v may be one
@@ -113,6 +126,20 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
             if (dK_all) gemm(true, false, Tk, dk, Tq, alpha, dS.ptr(), Tk, pq + q_off, D, gk.beta, dK_all + kv_off, D);  // dK += α dSᵀ Q
         });
     });
+    // O again from the saved P (and M) and V: what lets the module drop O once Wo has read it
+    if (o.requires_grad())
+        o.node()->recompute = [v, probs_owner, keep_owner, B, heads, D, dk, Tq, Tk, drop] {
+            Tensor out = Tensor::uninitialized(Shape{B, Tq, D});  // (B, Tq, D)
+            const Real* pv = v.value().ptr();
+            parallel_for(B * heads, [&](int bj) {
+                const int b = bj / heads, j = bj % heads;
+                const int64_t block = int64_t(bj) * Tq * Tk;
+                weighted_values(probs_owner->ptr() + block, drop ? keep_owner->ptr() + block : nullptr,
+                                pv + int64_t(b) * Tk * D + j * dk, out.ptr() + int64_t(b) * Tq * D + j * dk, Tq, Tk, D, dk);
+            });
+            return out;
+        };
+    return o;
 }
 
 }  // namespace s2a

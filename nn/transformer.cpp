@@ -129,7 +129,9 @@ const Tensor& MultiHeadAttention::last_weights() const {
 Var MultiHeadAttention::attend_projected(const Var& q, const KeysValues& kv, const Tensor* mask, const Var& residual) {
     const Var o = multi_head_attention(q, kv.k, kv.v, heads_, mask, dropout_, rng_, training(), &last_weights_);  // (B, Tq, D)
     // (B, Tq, D)  concat(heads) Wo + bo, plus the residual when given
-    return residual.defined() ? Wo_.forward_residual(o, residual) : Wo_.forward(o);
+    const Var out = residual.defined() ? Wo_.forward_residual(o, residual) : Wo_.forward(o);
+    recompute_in_backward(o);  // Wo has read O: backward makes it again from the weights it keeps, one product
+    return out;
 }
 
 Var MultiHeadAttention::forward_reference(const Var& x_q, const Var& x_kv, const Tensor* mask) {
@@ -241,8 +243,11 @@ Var EncoderLayer::forward(const Var& x, const Tensor* src_mask) {
     const Var h1 = add_norm1_.input(x);  // (B, S, D)
     // x1 (B, S, D): each position mixes in the others
     const Var x1 = add_norm1_.output(x, [&](const Var& r) { return self_attn_.forward(h1, h1, src_mask, r); });
-    const Var h2 = add_norm2_.input(x1);                                              // (B, S, D)
-    return add_norm2_.output(x1, [&](const Var& r) { return ffn_.forward(h2, r); });  // (B, S, D) then each alone
+    recompute_in_backward(h1);  // its readers have run: a layer norm's output is made again in backward
+    const Var h2 = add_norm2_.input(x1);                                                     // (B, S, D)
+    const Var x2 = add_norm2_.output(x1, [&](const Var& r) { return ffn_.forward(h2, r); });  // (B, S, D) then each alone
+    recompute_in_backward(h2);
+    return x2;
 }
 
 DecoderLayer::DecoderLayer(int D, int heads, int F, Real dropout, bool pre_norm, Rng& rng)
@@ -287,11 +292,15 @@ Var DecoderLayer::sublayers(const Var& y, const Var& h1, const KeysValues& self_
     // Each sublayer gets r, the residual it adds itself, or none (see AddNorm::output).
     // y1 (B, T, D): looks at the target so far
     const Var y1 = add_norm1_.output(y, [&](const Var& r) { return self_attn_.attend(h1, self_kv, self_mask, r); });
+    recompute_in_backward(h1);  // its readers have run (see EncoderLayer::forward)
     const Var h2 = add_norm2_.input(y1);  // (B, T, D)
     // y2 (B, T, D): looks at the source
     const Var y2 = add_norm2_.output(y1, [&](const Var& r) { return cross_attn_.attend(h2, memory_kv, memory_mask, r); });
-    const Var h3 = add_norm3_.input(y2);                                              // (B, T, D)
-    return add_norm3_.output(y2, [&](const Var& r) { return ffn_.forward(h3, r); });  // (B, T, D)
+    recompute_in_backward(h2);
+    const Var h3 = add_norm3_.input(y2);                                                     // (B, T, D)
+    const Var y3 = add_norm3_.output(y2, [&](const Var& r) { return ffn_.forward(h3, r); });  // (B, T, D)
+    recompute_in_backward(h3);
+    return y3;
 }
 
 // ---------------------------------------------------------------- stacks

@@ -140,6 +140,55 @@ TEST_CASE("tape: a backward reuses its gradient in place only when no handle out
     CHECK(node_bytes[0] - node_bytes[1] == int64_t(5 * 4 * sizeof(Real)));
 }
 
+TEST_CASE("tape: recompute_in_backward lets a value go in forward and backward makes it again, the same bits") {
+    // A layer norm's output read by a linear layer: dropped once the linear layer has run, made again from
+    // the saved means and rstd before the linear layer's backward reads it. Every gradient is the same bits
+    // as when it was kept, and a handle held outside the tape finds the value again after backward.
+    Rng rng(5);
+    const Var x = parameter(randn(Shape{9, 6}, rng), "x"), g = parameter(randn(Shape{6}, rng), "g"),
+              b = parameter(randn(Shape{6}, rng), "b"), W = parameter(randn(Shape{6, 3}, rng), "W"),
+              c = parameter(randn(Shape{3}, rng), "c");
+    const Var R = constant(randn(Shape{9, 3}, rng));
+    Tensor value_kept;
+    auto grads = [&](bool drop) {
+        tape().clear();
+        zero_grad({x, g, b, W, c});
+        const Var y = layer_norm(x, g, b, 1e-5);  // (9, 6)
+        const Var z = linear(y, W, c);            // (9, 3)
+        if (drop) {
+            const int64_t before = tensor_bytes_in_use();
+            recompute_in_backward(y);
+            CHECK(y.value().empty());
+            CHECK(y.shape() == Shape{9, 6});
+            CHECK(before - tensor_bytes_in_use() == int64_t(9 * 6 * sizeof(Real)));
+        } else {
+            value_kept = y.value();
+        }
+        backward(sum(z * R));
+        if (drop) CHECK(y.value().data == value_kept.data);  // held here: made again, the same bits
+        std::vector<Tensor> out = {x.grad(), g.grad(), b.grad(), W.grad(), c.grad()};
+        tape().clear();
+        return out;
+    };
+    const std::vector<Tensor> kept = grads(false), dropped = grads(true);
+    for (size_t i = 0; i < kept.size(); ++i) CHECK(kept[i].data == dropped[i].data);
+
+    // Nothing to let go: a leaf (no way to make it again), and any op under NoGrad (nothing on the tape).
+    recompute_in_backward(x);
+    CHECK(x.value().numel() == 9 * 6);
+    {
+        NoGrad no_grad;
+        const Var y = layer_norm(x, g, b, 1e-5);
+        recompute_in_backward(y);
+        CHECK(y.value().numel() == 9 * 6);
+    }
+    // A forward pass with no backward: clear() gives a held value back before the tape forgets how.
+    const Var y = layer_norm(x, g, b, 1e-5);
+    recompute_in_backward(y);
+    tape().clear();
+    CHECK(y.value().data == value_kept.data);
+}
+
 TEST_CASE("tape: backward needs a single-number loss") {
     tape().clear();
     Var x = parameter(Tensor(Shape{2, 2}, 1), "x");

@@ -210,6 +210,39 @@ TEST_CASE("transformer: gradient check of the fused multi_head_attention op, wit
     });
 }
 
+TEST_CASE("transformer: multi_head_attention's output made again in backward: the same bits, and a gradient check") {
+    // MultiHeadAttention lets O go once Wo has read it (recompute_in_backward); backward makes it again from
+    // the saved weights and dropout mask. With dropout: the gradients are those of the kept O, bit for bit.
+    Rng rng(7);
+    const int B = 2, heads = 2, D = 4, T = 5;
+    const Var q = parameter(randn(Shape{B, T, D}, rng), "q"), k = parameter(randn(Shape{B, T, D}, rng), "k"),
+              v = parameter(randn(Shape{B, T, D}, rng), "v"), W = parameter(randn(Shape{D, D}, rng), "W"),
+              c = parameter(randn(Shape{D}, rng), "c");
+    const Tensor causal = causal_mask(T);
+    const Var R = constant(randn(Shape{B, T, D}, rng));  // d loss/d out
+    auto f = [&](bool drop) {
+        Rng drops(17);  // the same dropout draws on every call
+        const Var o = multi_head_attention(q, k, v, heads, &causal, 0.4, drops, true);  // (B, T, D)
+        const Var out = linear(o, W, c);                                                 // (B, T, D)
+        if (drop) {
+            recompute_in_backward(o);
+            CHECK(o.value().empty() == grad_enabled());  // the gradient check's other passes record nothing
+        }
+        return out;
+    };
+    auto grads = [&](bool drop) {
+        tape().clear();
+        zero_grad({q, k, v, W, c});
+        backward(sum(f(drop) * R));
+        std::vector<Tensor> out = {q.grad(), k.grad(), v.grad(), W.grad(), c.grad()};
+        tape().clear();
+        return out;
+    };
+    const std::vector<Tensor> kept = grads(false), dropped = grads(true);
+    for (size_t i = 0; i < kept.size(); ++i) CHECK(kept[i].data == dropped[i].data);
+    check_gradients("multi_head_attention, O made again in backward", nullptr, {q, k, v, W, c}, [&] { return f(true); });
+}
+
 // ---------------------------------------------------------------- MultiHeadAttention
 
 TEST_CASE("transformer: MultiHeadAttention gradient check (self and cross, with masks)") {
