@@ -28,17 +28,20 @@ Var embedding(const Var& W, const IndexTensor& ids) {
             throw std::out_of_range(fmt::format("embedding: id {} at position {} is outside the table's {} rows", ids[i], i, V));
     Shape ys = ids.shape;
     ys.dims[ys.ndim++] = D;
-    Tensor y(ys);
-    for (int64_t i = 0; i < ids.numel(); ++i)
-        std::copy_n(W.value().ptr() + int64_t(ids[i]) * D, D, y.ptr() + i * D);
-    return record("embedding", std::move(y), {W}, [W, ids, D](Node& out) {
+    auto look_up = [W, ids, D, ys] {  // the forward, and all of it again if the output is recomputed (tape.h)
+        Tensor y(ys);
+        for (int64_t i = 0; i < ids.numel(); ++i)
+            std::copy_n(W.value().ptr() + int64_t(ids[i]) * D, D, y.ptr() + i * D);
+        return y;
+    };
+    return recomputable(look_up, record("embedding", look_up(), {W}, [W, ids, D](Node& out) {
         Real* dW = W.grad().ptr();
         const Real* dy = out.grad.ptr();
         for (int64_t i = 0; i < ids.numel(); ++i) {
             Real* row = dW + int64_t(ids[i]) * D;
             for (int d = 0; d < D; ++d) row[d] += dy[i * D + d];
         }
-    });
+    }));
 }
 
 // ---- softmax, on the row kernels of autodiff/kernels.h (which the fused attention runs too)
@@ -274,16 +277,14 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Real eps) {
         });
     });
     // y again from the saved mean and rstd, one pass: what lets a module drop y (recompute_in_backward)
-    if (normed.requires_grad())
-        normed.node()->recompute = [x, gamma, beta, mean, rstd, rows, D] {
-            Tensor y = Tensor::uninitialized(x.shape());  // (..., D)
-            const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *b = beta.value().ptr();
-            parallel_ranges(rows, std::max<int64_t>(1, kPointwiseGrain / std::max(D, 1)), [&](int64_t begin, int64_t end) {
-                for (int64_t r = begin; r < end; ++r) layer_norm_apply(px + r * D, D, mean[r], rstd[r], g, b, y.ptr() + r * D);
-            });
-            return y;
-        };
-    return normed;
+    return recomputable([x, gamma, beta, mean, rstd, rows, D] {
+        Tensor y = Tensor::uninitialized(x.shape());  // (..., D)
+        const Real *px = x.value().ptr(), *g = gamma.value().ptr(), *b = beta.value().ptr();
+        parallel_ranges(rows, std::max<int64_t>(1, kPointwiseGrain / std::max(D, 1)), [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) layer_norm_apply(px + r * D, D, mean[r], rstd[r], g, b, y.ptr() + r * D);
+        });
+        return y;
+    }, normed);
 }
 
 // y = x · mask,  mask = 0 with probability p, else 1 / (1 - p) (so E[y] = x).     dx = dy · mask

@@ -17,17 +17,21 @@ namespace {
 template <class F, class DA, class DB>
 Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
     const Broadcast bc = broadcast(op, a.shape(), b.shape());
-    Tensor y = Tensor::uninitialized(bc.out);
-    const Real *pa = a.value().ptr(), *pb = b.value().ptr();
-    Real* py = y.ptr();
-    if (bc.same)  // one shape (a residual sum): shared among the cores when large
-        parallel_ranges(y.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) py[i] = f(pa[i], pb[i]);
-        });
-    else
-        for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { py[o] = f(pa[ia], pb[ib]); });
+    auto compute = [a, b, bc, f] {  // the forward, and all of it again if the output is recomputed (tape.h)
+        Tensor y = Tensor::uninitialized(bc.out);
+        const Real *pa = a.value().ptr(), *pb = b.value().ptr();
+        Real* py = y.ptr();
+        if (bc.same)  // one shape (a residual sum): shared among the cores when large
+            parallel_ranges(y.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i) py[i] = f(pa[i], pb[i]);
+            });
+        else
+            for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { py[o] = f(pa[ia], pb[ib]); });
+        return y;
+    };
+    Tensor y = compute();
     count_flops(y.numel());  // for the profiler: one per element here, a multiply-add per element per gradient below
-    return record(op, std::move(y), {a, b}, [a, b, bc, dfda, dfdb](Node& out) {
+    return recomputable(compute, record(op, std::move(y), {a, b}, [a, b, bc, dfda, dfdb](Node& out) {
         count_flops(2.0 * out.value.numel() * (a.requires_grad() + b.requires_grad()));
         const Real *pa = a.value().ptr(), *pb = b.value().ptr(), *py = out.value.ptr(), *dy = out.grad.ptr();
         if (bc.same) {  // one shape: each input element gets exactly one term, so the first gradient can be stored
@@ -43,24 +47,28 @@ Var binary(const char* op, const Var& a, const Var& b, F f, DA dfda, DB dfdb) {
             Real* db = b.grad().ptr();
             for_each(bc, [&](int64_t o, int64_t ia, int64_t ib) { db[ib] += dy[o] * dfdb(pa[ia], pb[ib], py[o]); });
         }
-    });
+    }));
 }
 
 // y = f(x); backward: dx += dy · dfdx(x, y).
 template <class F, class DF>
 Var unary(const char* op, const Var& x, F f, DF dfdx) {
-    Tensor y = Tensor::uninitialized(x.shape());
-    const Real* px = x.value().ptr();
-    Real* py = y.ptr();
-    parallel_ranges(y.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) py[i] = f(px[i]);
-    });
+    auto compute = [x, f] {  // as in binary
+        Tensor y = Tensor::uninitialized(x.shape());
+        const Real* px = x.value().ptr();
+        Real* py = y.ptr();
+        parallel_ranges(y.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) py[i] = f(px[i]);
+        });
+        return y;
+    };
+    Tensor y = compute();
     count_flops(y.numel());  // for the profiler, as in binary
-    return record(op, std::move(y), {x}, [x, dfdx](Node& out) {
+    return recomputable(compute, record(op, std::move(y), {x}, [x, dfdx](Node& out) {
         count_flops(2.0 * out.value.numel());
         const Real *px = x.value().ptr(), *py = out.value.ptr(), *dy = out.grad.ptr();
         add_to_grad(x, [&](int64_t i) { return dy[i] * dfdx(px[i], py[i]); });
-    });
+    }));
 }
 
 }  // namespace

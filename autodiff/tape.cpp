@@ -101,13 +101,28 @@ void recompute_in_backward(const Var& x) {
     if (n.recompute && n.tape_index >= 0) n.value.data = Storage();  // the shape stays: the storage goes
 }
 
-// Gives a node whose storage recompute_in_backward let go its value again: the same bits as before.
+// Gives a node whose storage recompute_in_backward let go its value again, the same bits as before; first
+// the values it is made from, if they were let go too.
 static void restore(Node& n) {
     if (!n.recompute || !n.value.empty() || n.value.shape.numel() == 0) return;
+    for (const auto& in : n.inputs) restore(*in);
     const double flops = g_work ? g_work->flops : 0;
     n.value = n.recompute();
     if (g_work) g_work->flops = flops;  // the model's FLOPs count each product once: recomputing costs time only
     if (g_profile) g_profile->backward_done(n.op);  // recomputing is part of the op's backward time
+}
+
+// The node's users, later on the tape, are done with it (their backward has run, or never will): it lets go of
+// its inputs and of what it kept for backward, and of its value and gradient too unless a handle outside the
+// tape still holds it (held: the node's only owner is not the tape); such a value let go is made again.
+static void release(Node& n, bool held) {
+    n.backward = nullptr;
+    if (held)
+        restore(n);
+    else
+        n.value = Tensor(), n.grad = Tensor();
+    n.inputs.clear();
+    n.recompute = nullptr;
 }
 
 void Tape::append(const std::shared_ptr<Node>& n) {
@@ -124,20 +139,14 @@ void Tape::backward(const Var& loss) {
         Node& n = **it;
         if (!n.grad.empty() && n.backward) {  // else the loss does not depend on this node
             n.grad_private = it->use_count() == 1;  // the users' nodes have let go of it (below): only the tape holds it
-            for (const auto& in : n.inputs) restore(*in);  // the values it reads, if they were let go
+            restore(n);  // the values it reads, if they were let go
+            for (const auto& in : n.inputs) restore(*in);
             n.backward(n);
             if (g_profile) g_profile->backward_done(n.op);
         }
-        // Every user of this node came later on the tape and is done: what it kept for its backward can go,
-        // and so can its value and gradient unless a handle outside the tape still holds the node. The
-        // backward of a step then hands memory back as it goes instead of holding every value and gradient.
-        n.backward = nullptr;
-        n.inputs.clear();
-        if (it->use_count() == 1)
-            n.value = Tensor(), n.grad = Tensor();
-        else
-            restore(n);  // a handle outside the tape reads it after backward, as if it had never been let go
-        n.recompute = nullptr;
+        // Every user of this node came later on the tape and is done: the backward of a step hands memory
+        // back as it goes instead of holding every value and gradient to the end.
+        release(n, it->use_count() > 1);
     }
     if (g_profile) g_profile->backward_pass();
 }
@@ -145,14 +154,10 @@ void Tape::backward(const Var& loss) {
 void Tape::clear() {
     // A handle the caller still holds (the loss, say) keeps its value but becomes a plain leaf: its inputs
     // and saved tensors are let go too, so nothing of the step outlives clear().
-    for (auto& n : nodes_) {
-        n->tape_index = -1;
-        n->inputs.clear();
-        n->backward = nullptr;
-    }
-    for (auto& n : nodes_) {  // let go in a forward pass that had no backward: a handle outside may still read it
-        if (n.use_count() > 1) restore(*n);
-        n->recompute = nullptr;
+    // Last node first, as in backward: when a node's turn comes, the tape's later nodes hold it no more.
+    for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+        (*it)->tape_index = -1;
+        release(**it, it->use_count() > 1);
     }
     nodes_.clear();
     if (g_profile) g_profile->tape_cleared();  // the time since backward (clipping, the optimizer) is no op's

@@ -37,8 +37,7 @@ struct Node {
     std::vector<std::shared_ptr<Node>> inputs;  // what it was made from (kept for printing and lifetime)
     BackwardFn backward;                        // empty for leaves
     // Set by an op whose value is cheap to compute again from what its backward keeps anyway (layer norm, the
-    // attention's weighted sum of values): the same bits again. It lets recompute_in_backward drop the value,
-    // so the op's own backward must not read it.
+    // attention's weighted sum of values): the same bits again. It lets recompute_in_backward drop the value.
     std::function<Tensor()> recompute;
 
     Tensor& grad_ref();  // the gradient buffer, zero-filled on first access
@@ -99,6 +98,14 @@ void add_to_grad(const Var& x, Term term) {
 // reads only late then costs no memory from its forward to its backward. Nothing changes for a node that
 // cannot be recomputed or is not on the tape (no gradient needed, or under NoGrad).
 void recompute_in_backward(const Var& x);
+
+// An op's output that can be made again by compute (its forward, the same bits): sets the node's recompute
+// when it is on the tape, and returns it.
+template <class F>
+Var recomputable(F compute, Var out) {
+    if (out.node()->tape_index >= 0) out.node()->recompute = std::move(compute);
+    return out;
+}
 
 // Leaves. A constant never gets a gradient; a parameter (or any tensor you want d loss/d x for) does.
 Var constant(Tensor value, std::string name = "");

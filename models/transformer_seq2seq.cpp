@@ -52,8 +52,12 @@ TransformerSeq2seq::TransformerSeq2seq(const TransformerConfig& c, Rng& rng)
 // ---------------------------------------------------------------- the forward pass and the loss
 
 Var TransformerSeq2seq::embed(const Embedding& table, const IndexTensor& ids, int first) {
-    const Var tokens = scale(table.forward(ids), Real(std::sqrt(double(cfg_.D))));     // (B, L, D) entries of size ~1
-    return dropout(positions_.forward(tokens, first), cfg_.dropout, rng_, training());  // (B, L, D) + PE[first : first + L]
+    const Var looked_up = table.forward(ids);                              // (B, L, D)
+    const Var tokens = scale(looked_up, Real(std::sqrt(double(cfg_.D))));  // (B, L, D) entries of size ~1
+    const Var x = positions_.forward(tokens, first);                       // (B, L, D) + PE[first : first + L]
+    // Their readers have run: backward makes them again (a look-up, a scaling) rather than keep them
+    for (const Var& v : {looked_up, tokens}) recompute_in_backward(v);
+    return dropout(x, cfg_.dropout, rng_, training());  // (B, L, D)
 }
 
 Var TransformerSeq2seq::project(const Var& y) const {

@@ -127,19 +127,17 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
         });
     });
     // O again from the saved P (and M) and V: what lets the module drop O once Wo has read it
-    if (o.requires_grad())
-        o.node()->recompute = [v, probs_owner, keep_owner, B, heads, D, dk, Tq, Tk, drop] {
-            Tensor out = Tensor::uninitialized(Shape{B, Tq, D});  // (B, Tq, D)
-            const Real* pv = v.value().ptr();
-            parallel_for(B * heads, [&](int bj) {
-                const int b = bj / heads, j = bj % heads;
-                const int64_t block = int64_t(bj) * Tq * Tk;
-                weighted_values(probs_owner->ptr() + block, drop ? keep_owner->ptr() + block : nullptr,
-                                pv + int64_t(b) * Tk * D + j * dk, out.ptr() + int64_t(b) * Tq * D + j * dk, Tq, Tk, D, dk);
-            });
-            return out;
-        };
-    return o;
+    return recomputable([v, probs_owner, keep_owner, B, heads, D, dk, Tq, Tk, drop] {
+        Tensor out = Tensor::uninitialized(Shape{B, Tq, D});  // (B, Tq, D)
+        const Real* pv = v.value().ptr();
+        parallel_for(B * heads, [&](int bj) {
+            const int b = bj / heads, j = bj % heads;
+            const int64_t block = int64_t(bj) * Tq * Tk;
+            weighted_values(probs_owner->ptr() + block, drop ? keep_owner->ptr() + block : nullptr,
+                            pv + int64_t(b) * Tk * D + j * dk, out.ptr() + int64_t(b) * Tq * D + j * dk, Tq, Tk, D, dk);
+        });
+        return out;
+    }, o);
 }
 
 }  // namespace s2a
