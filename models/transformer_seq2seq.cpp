@@ -79,6 +79,7 @@ Var TransformerSeq2seq::logits(const IndexTensor& src, const IndexTensor& tgt_in
     const Var memory = encode(src, &src_mask);                // (B, S, D)
     const Tensor causal = causal_mask(tgt_in.shape[1]);       // (T, T)
     const Var y = decoder_.forward(embed(target_table(), tgt_in), memory, &causal, cfg_.pad_id >= 0 ? &src_mask : nullptr);
+    recompute_in_backward(memory);  // every cross-attention has projected it: a layer norm's output, made again
     return project(y);                                        // (B, T, V)
 }
 
