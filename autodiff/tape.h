@@ -36,8 +36,9 @@ struct Node {
                                                 // tape can read grad afterwards, so the backward may reuse it
     std::vector<std::shared_ptr<Node>> inputs;  // what it was made from (kept for printing and lifetime)
     BackwardFn backward;                        // empty for leaves
-    // Set by an op whose value is cheap to compute again from what its backward keeps anyway (layer norm, the
-    // attention's weighted sum of values): the same bits again. It lets recompute_in_backward drop the value.
+    // Set by an op whose value is cheap to compute again from what its node keeps anyway (layer norm, the
+    // attention's weighted sum of values, the embedding, the pointwise ops): the same bits again. It lets
+    // recompute_in_backward drop the value.
     std::function<Tensor()> recompute;
 
     Tensor& grad_ref();  // the gradient buffer, zero-filled on first access
@@ -94,9 +95,10 @@ void add_to_grad(const Var& x, Term term) {
 // Recomputation instead of memory (what PyTorch calls activation checkpointing), for the cheap ops that allow
 // it (Node::recompute): lets go of x's storage now, while the forward pass goes on, and computes it again just
 // before the first backward that reads it. For a value none of whose readers in the forward pass is still to
-// come: the modules call it on the input of a sublayer that has run (transformer.cpp). A value the backward
-// reads only late then costs no memory from its forward to its backward. Nothing changes for a node that
-// cannot be recomputed or is not on the tape (no gradient needed, or under NoGrad).
+// come: the layers call it on the input of a sublayer that has run (nn/transformer.cpp), the Transformer on its
+// embedded tokens and its encoder's output (models/transformer_seq2seq.cpp). Such a value then costs no memory
+// between its last reader in forward and the first in backward. Nothing changes for a node that cannot be
+// recomputed or is not on the tape (no gradient needed, or under NoGrad).
 void recompute_in_backward(const Var& x);
 
 // An op's output that can be made again by compute (its forward, the same bits): sets the node's recompute

@@ -20,15 +20,18 @@ namespace s2a {
 
 namespace {
 
-// O = A V for one sentence and head: A = P ⊙ M with dropout (M given), A = P without. P, M (Tq, Tk); V (Tk, dk)
-// and O (Tq, dk) with row stride D. The forward's last product, and the same bits again when backward
-// recomputes O (Node::recompute).
+// A = P ⊙ M (Tq, Tk) for one sentence and head when dropout's mask M is given; empty without one (A is P).
+Tensor dropped_weights(const Real* P, const Real* M, int Tq, int Tk) {
+    if (!M) return Tensor();
+    Tensor A = Tensor::uninitialized(Shape{Tq, Tk});
+    for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) A[e] = P[e] * M[e];
+    return A;
+}
+
+// O = A V for one sentence and head (A as above). P, M (Tq, Tk); V (Tk, dk) and O (Tq, dk) with row stride D.
+// The forward's last product, and the same bits again when backward recomputes O (Node::recompute).
 void weighted_values(const Real* P, const Real* M, const Real* V, Real* O, int Tq, int Tk, int D, int dk) {
-    Tensor dropped;  // A (Tq, Tk), with dropout
-    if (M) {
-        dropped = Tensor::uninitialized(Shape{Tq, Tk});
-        for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
-    }
+    const Tensor dropped = dropped_weights(P, M, Tq, Tk);
     gemm(false, false, Tq, dk, Tk, 1, M ? dropped.ptr() : P, Tk, V, D, 0, O, D);  // O = A V
 }
 
@@ -105,12 +108,8 @@ Var multi_head_attention(const Var& q, const Var& k, const Var& v, int heads, co
             const Real* P = probs.ptr() + block;  // (Tq, Tk)
             const Real* M = drop ? keep.ptr() + block : nullptr;
             const Real* dO = dO_all + q_off;      // (Tq, dk), row stride D
-            Tensor dropped;                       // A (Tq, Tk), with dropout
-            if (drop) {
-                dropped = Tensor::uninitialized(Shape{Tq, Tk});
-                for (int64_t e = 0; e < int64_t(Tq) * Tk; ++e) dropped[e] = P[e] * M[e];
-            }
-            const Real* A = drop ? dropped.ptr() : P;
+            const Tensor dropped = dropped_weights(P, M, Tq, Tk);
+            const Real* A = M ? dropped.ptr() : P;  // (Tq, Tk)
             if (dV_all) gemm(true, false, Tk, dk, Tq, 1, A, Tk, dO, D, gv.beta, dV_all + kv_off, D);  // dV += Aᵀ dO
             if (!dQ_all && !dK_all) return;
             Tensor dP = Tensor::uninitialized(Shape{Tq, Tk});  // (Tq, Tk): dA, then dP = dA ⊙ M in place
