@@ -175,14 +175,18 @@ Var bmm(const Var& a, const Var& b, bool ta, bool tb) {
     const int batch = a.dim(0);
     const int64_t sa = int64_t(d.M) * d.K, sb = int64_t(d.K) * d.N, sc = int64_t(d.M) * d.N;  // per-item strides
     Tensor c = Tensor::uninitialized(Shape{batch, d.M, d.N});
-    for (int i = 0; i < batch; ++i)
+    // The items are independent products, shared among the cores (an attention's are small: one core each keeps
+    // both busy); each is the same single call wherever it runs, so the bits do not depend on the threads.
+    parallel_for(batch, [&](int i) {
         gemm(ta, tb, d.M, d.N, d.K, 1, a.value().ptr() + i * sa, a.dim(2), b.value().ptr() + i * sb, b.dim(2), 0,
              c.ptr() + i * sc, d.N);
+    });
     return record("bmm", std::move(c), {a, b}, [a, b, d, ta, tb, batch, sa, sb, sc](Node& out) {
         const GradOut dA = grad_out(a), dB = grad_out(b);  // in this order (a may be b); item i writes its own slices
-        for (int i = 0; i < batch; ++i)
+        parallel_for(batch, [&](int i) {
             matmul_backward(d, ta, tb, a.value().ptr() + i * sa, b.value().ptr() + i * sb, out.grad.ptr() + i * sc,
                             {dA.ptr ? dA.ptr + i * sa : nullptr, dA.beta}, {dB.ptr ? dB.ptr + i * sb : nullptr, dB.beta});
+        });
     });
 }
 

@@ -153,6 +153,35 @@ TEST_CASE("determinism: a large matrix product gives the same bits on 1, 2 or 3 
             }
 }
 
+TEST_CASE("determinism: bmm's items shared among the cores give the bits of one thread, forward and backward") {
+    // Nine items, so that 2 and 3 threads each take several, some more than others; every transpose, and a
+    // product of a tensor with itself (its two gradients land in one buffer, item by item).
+    Rng rng(14);
+    const int items = 9, M = 7, N = 11, K = 30;
+    for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb) {
+            const Tensor a0 = randn(ta ? Shape{items, K, M} : Shape{items, M, K}, rng);
+            const Tensor b0 = randn(tb ? Shape{items, N, K} : Shape{items, K, N}, rng);
+            const auto run = [&](int threads) {
+                const ProductThreads hold(threads);
+                const Var a = parameter(a0), b = parameter(b0);
+                const Var c = bmm(a, b, ta, tb), self = bmm(a, a, ta, !ta);  // self: (items, M, M) or (items, K, K)
+                backward(sum(c * c) + sum(self * self));
+                std::vector<Tensor> out = {c.value(), self.value(), a.grad(), b.grad()};
+                tape().clear();
+                return out;
+            };
+            const std::vector<Tensor> one = run(1);
+            for (int threads : {2, 3}) {
+                const std::vector<Tensor> got = run(threads);
+                for (size_t k = 0; k < got.size(); ++k) {
+                    INFO("ta ", ta, " tb ", tb, ", ", threads, " threads, output ", k);
+                    CHECK(got[k].data == one[k].data);
+                }
+            }
+        }
+}
+
 TEST_CASE("determinism: the pointwise passes shared among the cores give the same bits on 1, 2 or 3 threads") {
     // Large enough (600 × 256 = 153,600 elements, more than two grains) that parallel_ranges cuts them: the
     // residual add, a unary op, layer norm (its dγ, dβ summed down the columns), linear, linear + ReLU and
