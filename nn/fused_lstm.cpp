@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace s2a {
 
@@ -155,7 +156,7 @@ void lstm_row_backward(int H, const Real* __restrict i, const Real* __restrict f
 // node (dc_last), and the main node starts its backward sweep from dc = dc_last instead of zeros. (The final
 // h needs no such care: it is select(hs, 1, T-1), an ordinary op whose backward adds into dhs.)
 // This keeps hs itself a plain (B, T, H) tensor with no copies, and costs one (B, H) buffer.
-LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, const Var& c0) {
+LSTMRecurrence lstm_recurrence(Var xw, const Var& Wh, const Var& h0, const Var& c0) {
     if (Wh.ndim() != 2 || Wh.dim(1) != 4 * Wh.dim(0)) shape_error("lstm_recurrence", "Wh must be (H, 4H)", {Wh.shape()});
     const int H = Wh.dim(0), G = 4 * H;
     if (xw.ndim() != 3 || xw.dim(2) != G || xw.dim(1) < 1)
@@ -165,8 +166,10 @@ LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, cons
         shape_error("lstm_recurrence", "h0 and c0 must be (B, H), for xw (B, T, 4H)", {xw.shape(), h0.shape(), c0.shape()});
 
     // Saved for backward:
-    Tensor gates = xw.value();                                  // (B, T, 4H): starts as xw, each step turns
-                                                                //             its row into i, f, g, o
+    // gates (B, T, 4H): starts as xw, each step turns its row into i, f, g, o. When this handle is xw's only
+    // owner (no tape keeps it, no caller still holds it: decoding's steps), nothing can read xw again, and its
+    // buffer becomes the gates' instead of being copied; xw is left an empty tensor.
+    Tensor gates = xw.shared().use_count() == 1 ? std::exchange(xw.value(), Tensor()) : xw.value();
     Tensor cells = Tensor::uninitialized(Shape{B, T, H});       // (B, T, H):  c_t
     Tensor tanh_cells = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  tanh(c_t)
     Tensor hs = Tensor::uninitialized(Shape{B, T, H});          // (B, T, H):  h_t, the output

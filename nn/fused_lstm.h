@@ -23,6 +23,8 @@ struct LSTMRecurrence {
 // The whole recurrence as one op. xw (B, T, 4H) is the input projection x · Wx + b of every step,
 // Wh (H, 4H), h0 and c0 (B, H) are the initial state (all defined; pass zeros for "no state").
 // The final h is hs[:, T-1, :]; take it with select(hs, 1, T - 1).
-LSTMRecurrence lstm_recurrence(const Var& xw, const Var& Wh, const Var& h0, const Var& c0);
+// xw is taken by value: hand over a temporary (or std::move a handle) that nothing else holds, as decoding
+// does under NoGrad, and its buffer becomes the op's own, with no copy; xw is then left empty.
+LSTMRecurrence lstm_recurrence(Var xw, const Var& Wh, const Var& h0, const Var& c0);
 
 }  // namespace s2a

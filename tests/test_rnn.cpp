@@ -258,6 +258,30 @@ TEST_CASE("rnn: under NoGrad nothing is recorded") {
     CHECK(tape().size() == 0);
 }
 
+TEST_CASE("rnn: a handed-over xw becomes the recurrence's own buffer, a held one is copied; the same outputs") {
+    Rng rng(6);
+    const int B = 3, T = 5, H = 4;
+    const Tensor xw0 = randn(Shape{B, T, 4 * H}, rng);
+    const Var Wh = parameter(randn(Shape{H, 4 * H}, rng)), h0 = constant(randn(Shape{B, H}, rng)),
+              c0 = constant(randn(Shape{B, H}, rng));
+    NoGrad no_grad;
+    // The tensor bytes the op allocates (its peak above what was in use when it began) and its outputs.
+    const auto run = [&](Var xw) {
+        const int64_t before = tensor_bytes_in_use();
+        restart_peak_tensor_bytes();
+        const LSTMRecurrence r = lstm_recurrence(std::move(xw), Wh, h0, c0);
+        return std::make_pair(peak_tensor_bytes() - before, std::vector<Tensor>{r.hs.value(), r.c_last.value()});
+    };
+    const Var held = constant(xw0);
+    const auto [copied_bytes, copied] = run(held);  // held: the caller can still read xw
+    CHECK(held.value().data == xw0.data);
+    Var handed = constant(xw0);
+    const auto [own_bytes, own] = run(std::move(handed));  // handed over: nothing else can read it
+    CHECK(own[0].data == copied[0].data);
+    CHECK(own[1].data == copied[1].data);
+    CHECK(copied_bytes - own_bytes == int64_t(sizeof(Real)) * B * T * 4 * H);  // one (B, T, 4H) tensor fewer
+}
+
 TEST_CASE("rnn: shape errors name the op and the shapes") {
     Rng rng(4);
     LSTM lstm(3, 4, rng);
