@@ -157,6 +157,25 @@ Adam::Adam(std::vector<Var> params, Real lr, Real beta1, Real beta2, Real eps)
 std::vector<std::pair<std::string, std::vector<Tensor>*>> Adam::state_tensors() { return {{"m", &m_}, {"v", &v_}}; }
 std::vector<std::pair<std::string, std::vector<int64_t>*>> Adam::state_counters() { return {{"t", &t_}}; }
 
+namespace {
+
+// Adam's settings for one parameter: β₁, β₂, the bias corrections 1 - β₁ᵗ, 1 - β₂ᵗ, the learning rate η and ε.
+struct Hyper {
+    Real b1, b2, c1, c2, lr, eps;
+};
+
+// One parameter's update, element by element: theta, g, m, v hold n elements each.
+void adam_update(Hyper h, Real* __restrict theta, const Real* __restrict g, Real* __restrict m, Real* __restrict v, int64_t n) {
+    for (int64_t k = 0; k < n; ++k) {
+        m[k] = h.b1 * m[k] + (1 - h.b1) * g[k];         // m ← β₁ m + (1 - β₁) g
+        v[k] = h.b2 * v[k] + (1 - h.b2) * g[k] * g[k];  // v ← β₂ v + (1 - β₂) g²
+        const Real m_hat = m[k] / h.c1, v_hat = v[k] / h.c2;
+        theta[k] -= h.lr * m_hat / (std::sqrt(v_hat) + h.eps);  // θ ← θ - η m̂ / (√v̂ + ε)
+    }
+}
+
+}  // namespace
+
 void Adam::update() {
     for (size_t i = 0; i < params_.size(); ++i) {
         Var p = params_[i];  // a handle (a shared pointer), so its value can be written
@@ -170,14 +189,12 @@ void Adam::update() {
         const Real* g = p.grad().ptr();
         Real* m = m_[i].ptr();
         Real* v = v_[i].ptr();
-        // Each element on its own: a large parameter is shared among the cores.
-        parallel_ranges(p.numel(), kPointwiseGrain, [&](int64_t begin, int64_t end) {
-            for (int64_t k = begin; k < end; ++k) {
-                m[k] = beta1_ * m[k] + (1 - beta1_) * g[k];         // m ← β₁ m + (1 - β₁) g
-                v[k] = beta2_ * v[k] + (1 - beta2_) * g[k] * g[k];  // v ← β₂ v + (1 - β₂) g²
-                const Real m_hat = m[k] / c1, v_hat = v[k] / c2;
-                theta[k] -= lr_ * m_hat / (std::sqrt(v_hat) + eps_);  // θ ← θ - η m̂ / (√v̂ + ε)
-            }
+        // Each element on its own: a large parameter is shared among the cores. The loop works on local copies
+        // of the settings and pointers: a store through theta, m or v could otherwise change one of them (a member
+        // or a captured variable of the same type), for all the compiler knows, and it would not vectorise it.
+        const Hyper h{beta1_, beta2_, c1, c2, lr_, eps_};
+        parallel_ranges(p.numel(), kPointwiseGrain, [h, theta, g, m, v](int64_t begin, int64_t end) {
+            adam_update(h, theta + begin, g + begin, m + begin, v + begin, end - begin);
         });
     }
 }
