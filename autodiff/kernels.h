@@ -4,6 +4,9 @@
 //                                       (nn/fused_attention.cpp), which runs them on its score rows in place
 //   mask_strides                        reads a mask broadcast to a larger shape in place, by NumPy's rules
 //                                       (defined in ops_nn.cpp, beside the softmax op)
+//   linear_forward, linear_backward     the linear op's numbers (ops_linalg.cpp), shared with the LSTM's fused
+//                                       recurrence (nn/fused_lstm.cpp), whose input projection is a linear
+//                                       layer written straight into its gates
 // The row kernels are defined here, inline, so that a loop calling them once per row compiles as if they were
 // written in place (a call per row of a few dozen elements costs a visible share of the attention's backward).
 //
@@ -14,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "autodiff/tape.h"
 #include "autodiff/tensor.h"
 
 namespace s2a {
@@ -55,5 +59,16 @@ struct MaskStrides {
     int64_t axis[4];
 };
 MaskStrides mask_strides(const char* op, const Tensor& mask, const Shape& s);
+
+// y (M, N) = x (M, K) · W (K, N) + b (N), into y: b copied into every row, then the product added onto it
+// (gemm with beta = 1). The linear op's forward, bit for bit.
+void linear_forward(int M, int N, int K, const Real* x, const Real* W, const Real* b, Real* y);
+
+// Its backward from dy (M, N), x (..., K) read as (M, K): one pass over dy, then the two products:
+//   dr = dy (a residual r, when defined: linear_residual),   dz = dy ⊙ [y > 0] (relu, when y is given: written
+//   to dz, which may be dy's own buffer),   db += Σ_rows dz,   dx = dz · Wᵀ,   dW = xᵀ · dz   (dz = dy without relu)
+// Each gradient is added, or stored when it is the first (grad_out); an input that needs none is skipped.
+void linear_backward(const Var& x, const Var& W, const Var& b, const Real* dy, const Var& r = Var(),
+                     const Real* y = nullptr, Real* dz = nullptr);
 
 }  // namespace s2a

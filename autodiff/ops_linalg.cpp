@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "autodiff/kernels.h"
 #include "autodiff/ops.h"
 
 namespace s2a {
@@ -102,13 +103,10 @@ Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool r
         shape_error(op, fmt::format("the residual must have the output's shape {}", ys.str()),
                     {x.shape(), W.shape(), b.shape(), residual->shape()});
     Tensor y = Tensor::uninitialized(ys);
+    Real* py = y.ptr();
+    linear_forward(d.M, d.N, d.K, x.value().ptr(), W.value().ptr(), b.value().ptr(), py);
     // The passes over y besides the product are shared among the cores by rows (row_grain rows at least each).
     const int64_t row_grain = std::max<int64_t>(1, kPointwiseGrain / std::max(d.N, 1));
-    Real* py = y.ptr();
-    parallel_ranges(d.M, row_grain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) std::copy_n(b.value().ptr(), d.N, py + i * d.N);
-    });
-    gemm(false, false, d.M, d.N, d.K, 1, x.value().ptr(), d.K, W.value().ptr(), d.N, 1, py, d.N);
     if (relu)
         parallel_ranges(d.M, row_grain, [&](int64_t begin, int64_t end) {
             for (int64_t i = begin * d.N; i < end * d.N; ++i) py[i] = py[i] > 0 ? py[i] : Real(0);
@@ -122,44 +120,57 @@ Var linear_node(const char* op, const Var& x, const Var& W, const Var& b, bool r
     std::vector<Var> inputs = {x, W, b};
     if (residual) inputs.push_back(*residual);
     const Var r = residual ? *residual : Var();
-    return record(op, std::move(y), std::move(inputs), [x, W, b, r, d, relu](Node& out) {
-        // One pass over dy (M, N) before the products, its columns shared among the cores:
-        //   residual: dr = dy;   relu: dz = dy ⊙ [y > 0];   db = Σ_rows dz (dz = dy without relu)
-        // Each column of db is summed over the rows in order, and dr comes first (the add's backward ran
-        // before the linear one's), so the numbers are those of the separate ops.
-        const Real *dy = out.grad.ptr(), *y = out.value.ptr();
-        const GradOut dr = r.defined() ? grad_out(r) : GradOut{nullptr, 0};
-        Real* db = b.requires_grad() ? b.grad().ptr() : nullptr;
-        // dz (M, N) in place of dy when nobody else will read dy (the widest gradient of a Transformer step:
-        // one (B, T, F) buffer less at the step's peak); the dr loop below reads a row of dy before it is masked.
+    return record(op, std::move(y), std::move(inputs), [x, W, b, r, relu](Node& out) {
+        // dz (M, N) = dy ⊙ [y > 0] in place of dy when nobody else will read dy (the widest gradient of a
+        // Transformer step: one (B, T, F) buffer less at the step's peak)
         Tensor dz = relu && !out.grad_private ? Tensor::uninitialized(out.grad.shape) : Tensor();
         Real* pz = !relu ? nullptr : out.grad_private ? out.grad.ptr() : dz.ptr();
-        const int64_t N = d.N;
-        parallel_ranges(N, std::max<int64_t>(1, kPointwiseGrain / std::max(d.M, 1)), [&](int64_t c0, int64_t c1) {
-            for (int64_t row = 0; row < d.M; ++row) {
-                const int64_t o = row * N;
-                if (dr.ptr && dr.beta == 0)
-                    for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] = Real(0) + dy[o + j];
-                else if (dr.ptr)
-                    for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] += dy[o + j];
-                // The mask as a select, not Real(y > 0): GCC turns that conversion into a branch and leaves
-                // the loop scalar; the select vectorises.
-                if (relu)
-                    for (int64_t j = c0; j < c1; ++j) {
-                        const Real open = y[o + j] > 0 ? Real(1) : Real(0);  // relu'(z) from y = relu(z)
-                        pz[o + j] = Real(0) + dy[o + j] * open;
-                    }
-                const Real* g = relu ? pz + o : dy + o;
-                if (db)
-                    for (int64_t j = c0; j < c1; ++j) db[j] += g[j];
-            }
-        });
-        const GradOut dx = grad_out(x), dW = grad_out(W);
-        matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), relu ? pz : dy, dx, dW);
+        linear_backward(x, W, b, out.grad.ptr(), r, relu ? out.value.ptr() : nullptr, pz);
     });
 }
 
 }  // namespace
+
+void linear_forward(int M, int N, int K, const Real* x, const Real* W, const Real* b, Real* y) {
+    // b into every row of y (the rows shared among the cores), then y += x · W
+    parallel_ranges(M, std::max<int64_t>(1, kPointwiseGrain / std::max(N, 1)), [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) std::copy_n(b, N, y + i * N);
+    });
+    gemm(false, false, M, N, K, 1, x, K, W, N, 1, y, N);
+}
+
+void linear_backward(const Var& x, const Var& W, const Var& b, const Real* dy, const Var& r, const Real* y, Real* dz) {
+    const MatDims d{leading_rows(x.shape()), W.dim(1), W.dim(0)};
+    // One pass over dy (M, N) before the products, its columns shared among the cores:
+    //   residual: dr = dy;   relu: dz = dy ⊙ [y > 0];   db = Σ_rows dz (dz = dy without relu)
+    // Each column of db is summed over the rows in order, and dr comes first (the add's backward ran
+    // before the linear one's), so the numbers are those of the separate ops.
+    const GradOut dr = r.defined() ? grad_out(r) : GradOut{nullptr, 0};
+    Real* db = b.requires_grad() ? b.grad().ptr() : nullptr;
+    const int64_t N = d.N;
+    parallel_ranges(N, std::max<int64_t>(1, kPointwiseGrain / std::max(d.M, 1)), [&](int64_t c0, int64_t c1) {
+        for (int64_t row = 0; row < d.M; ++row) {
+            const int64_t o = row * N;
+            if (dr.ptr && dr.beta == 0)
+                for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] = Real(0) + dy[o + j];
+            else if (dr.ptr)
+                for (int64_t j = c0; j < c1; ++j) dr.ptr[o + j] += dy[o + j];
+            // The mask as a select, not Real(y > 0): GCC turns that conversion into a branch and leaves
+            // the loop scalar; the select vectorises. (The dr loop above read this row of dy before dz,
+            // which may be dy's own buffer, overwrites it.)
+            if (y)
+                for (int64_t j = c0; j < c1; ++j) {
+                    const Real open = y[o + j] > 0 ? Real(1) : Real(0);  // relu'(z) from y = relu(z)
+                    dz[o + j] = Real(0) + dy[o + j] * open;
+                }
+            const Real* g = y ? dz + o : dy + o;
+            if (db)
+                for (int64_t j = c0; j < c1; ++j) db[j] += g[j];
+        }
+    });
+    const GradOut dx = grad_out(x), dW = grad_out(W);
+    matmul_backward(d, false, false, x.value().ptr(), W.value().ptr(), y ? dz : dy, dx, dW);
+}
 
 Var linear(const Var& x, const Var& W, const Var& b) { return linear_node("linear", x, W, b, false, nullptr); }
 Var linear_relu(const Var& x, const Var& W, const Var& b) { return linear_node("linear_relu", x, W, b, true, nullptr); }

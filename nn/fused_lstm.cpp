@@ -2,9 +2,11 @@
 // it runs on. The reference it must agree with is lstm_cell_reference (nn/lstm.cpp), the textbook cell op by
 // op; tests/test_rnn.cpp holds the two together (see nn/fused_lstm.h).
 //
-// Dimensions: B batch, T time steps, H hidden units; G = 4H, the four gates side by side.
+// Dimensions: B batch, T time steps, D input features, H hidden units; G = 4H, the four gates side by side.
 // Every per-sequence buffer is batch-first like x: row (b, t) of a (B, T, n) buffer starts at (b·T + t)·n.
 #include "nn/fused_lstm.h"
+
+#include "autodiff/kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -132,7 +134,10 @@ void lstm_row_backward(int H, const Real* __restrict i, const Real* __restrict f
 
 // ---------------------------------------------------------------- the fused recurrence
 //
-// Forward, for t = 0 .. T-1 (the state before step 0 is h0, c0):
+// Forward. First the input projection of every step at once, xw = x · Wx + b, one product (B·T, D) · (D, 4H)
+// that does not wait for h; it is written straight into the gates buffer, with the linear op's own code
+// (linear_forward, autodiff/kernels.h), so no (B, T, 4H) tensor of its own is made or copied. Then for
+// t = 0 .. T-1 (the state before step 0 is h0, c0):
 //   a_t = xw[:, t, :] + h_{t-1} · Wh                     one gemm per step, (B, H) · (H, 4H)
 //   i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)        pointwise, in place over a_t
 //   c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
@@ -145,8 +150,11 @@ void lstm_row_backward(int H, const Real* __restrict i, const Real* __restrict f
 //   da   = [di ⊙ i(1-i), df ⊙ f(1-f), dg ⊙ (1-g²), do ⊙ o(1-o)]    (σ' = σ(1-σ), tanh' = 1 - tanh²)
 //   dc_{t-1} = dc ⊙ f,   dh_{t-1} = da · Whᵀ               one gemm per step, (B, 4H) · (4H, H)
 // and once after the loop, because a_t = xw_t + h_{t-1} · Wh for every t:
-//   dxw = da (all steps),   dWh = Σ_t h_{t-1}ᵀ · da_t = H_prevᵀ · da   ONE gemm, (H, B·T) · (B·T, 4H)
-// where H_prev (B, T, H) stacks the h_{t-1} that entered each step. The dh, dc left over are dh0, dc0.
+//   dWh = Σ_t h_{t-1}ᵀ · da_t = H_prevᵀ · da   ONE gemm, (H, B·T) · (B·T, 4H)
+// where H_prev (B, T, H) stacks the h_{t-1} that entered each step; then the projection's gradients from
+// dxw = da (all steps), the linear op's backward (linear_backward): db = Σ_rows da, dx = da · Wxᵀ,
+// dWx = xᵀ · da. The dh, dc left over are dh0, dc0. Each number is the one a linear op followed by the
+// recurrence on xw would give, bit for bit (the same calls in the same order).
 //
 // The final cell state. The recurrence has two outputs the loss may use: hs, and c_{T-1} (a decoder starts
 // from the encoder's final state). A tape node has one value, so the op records two nodes:
@@ -156,24 +164,23 @@ void lstm_row_backward(int H, const Real* __restrict i, const Real* __restrict f
 // node (dc_last), and the main node starts its backward sweep from dc = dc_last instead of zeros. (The final
 // h needs no such care: it is select(hs, 1, T-1), an ordinary op whose backward adds into dhs.)
 // This keeps hs itself a plain (B, T, H) tensor with no copies, and costs one (B, H) buffer.
-LSTMRecurrence lstm_recurrence(Var xw, const Var& Wh, const Var& h0, const Var& c0) {
+LSTMRecurrence lstm_recurrence(const Var& x, const Var& Wx, const Var& b, const Var& Wh, const Var& h0, const Var& c0) {
     if (Wh.ndim() != 2 || Wh.dim(1) != 4 * Wh.dim(0)) shape_error("lstm_recurrence", "Wh must be (H, 4H)", {Wh.shape()});
     const int H = Wh.dim(0), G = 4 * H;
-    if (xw.ndim() != 3 || xw.dim(2) != G || xw.dim(1) < 1)
-        shape_error("lstm_recurrence", "xw must be (B, T, 4H) with T >= 1, for Wh (H, 4H)", {xw.shape(), Wh.shape()});
-    const int B = xw.dim(0), T = xw.dim(1);
+    if (x.ndim() != 3 || x.dim(1) < 1 || Wx.ndim() != 2 || Wx.dim(0) != x.dim(2) || Wx.dim(1) != G || b.shape() != Shape{G})
+        shape_error("lstm_recurrence", "x must be (B, T, D) with T >= 1, Wx (D, 4H) and b (4H), for Wh (H, 4H)",
+                    {x.shape(), Wx.shape(), b.shape(), Wh.shape()});
+    const int B = x.dim(0), T = x.dim(1), D = x.dim(2);
     if (h0.shape() != Shape{B, H} || c0.shape() != Shape{B, H})
-        shape_error("lstm_recurrence", "h0 and c0 must be (B, H), for xw (B, T, 4H)", {xw.shape(), h0.shape(), c0.shape()});
+        shape_error("lstm_recurrence", "h0 and c0 must be (B, H), for x (B, T, D)", {x.shape(), h0.shape(), c0.shape()});
 
     // Saved for backward:
-    // gates (B, T, 4H): starts as xw, each step turns its row into i, f, g, o. When this handle is xw's only
-    // owner (no tape keeps it, no caller still holds it: decoding's steps), nothing can read xw again, and its
-    // buffer becomes the gates' instead of being copied; xw is left an empty tensor.
-    Tensor gates = xw.shared().use_count() == 1 ? std::exchange(xw.value(), Tensor()) : xw.value();
+    Tensor gates = Tensor::uninitialized(Shape{B, T, G});       // (B, T, 4H): xw, then each step turns its row into i, f, g, o
     Tensor cells = Tensor::uninitialized(Shape{B, T, H});       // (B, T, H):  c_t
     Tensor tanh_cells = Tensor::uninitialized(Shape{B, T, H});  // (B, T, H):  tanh(c_t)
     Tensor hs = Tensor::uninitialized(Shape{B, T, H});          // (B, T, H):  h_t, the output
 
+    linear_forward(B * T, G, D, x.value().ptr(), Wx.value().ptr(), b.value().ptr(), gates.ptr());  // xw = x · Wx + b
     const Real* wh = Wh.value().ptr();
     for (int t = 0; t < T; ++t) {
         // a_t = xw_t + h_{t-1} · Wh. h_{t-1} is row t-1 of hs, read in place: its rows are T·H apart.
@@ -198,8 +205,8 @@ LSTMRecurrence lstm_recurrence(Var xw, const Var& Wh, const Var& h0, const Var& 
     auto dc_last = std::make_shared<Tensor>();
 
     // The saved tensors are moved into the backward function, not copied.
-    Var hs_var = record("lstm_recurrence", std::move(hs), {xw, Wh, h0, c0},
-                        [xw, Wh, h0, c0, gates = std::move(gates), cells = std::move(cells),
+    Var hs_var = record("lstm_recurrence", std::move(hs), {x, Wx, b, Wh, h0, c0},
+                        [x, Wx, b, Wh, h0, c0, gates = std::move(gates), cells = std::move(cells),
                          tanh_cells = std::move(tanh_cells), dc_last, B, T, H, G](Node& out) {
         const Real* dhs = out.grad.ptr();  // (B, T, H)
         const Real* wh = Wh.value().ptr();
@@ -234,12 +241,8 @@ LSTMRecurrence lstm_recurrence(Var xw, const Var& Wh, const Var& h0, const Var& 
             // dWh (H, 4H) += H_prevᵀ (H, B·T) · da (B·T, 4H)
             gemm(true, false, H, G, B * T, 1, h_prev.ptr(), H, da.ptr(), G, 1, Wh.grad().ptr(), G);
         }
-        if (xw.requires_grad()) {
-            // dxw += da. Usually nothing else has written xw's gradient yet (it is zeros, not even
-            // allocated): then handing over the buffer is the same sum without a pass over memory.
-            if (xw.has_grad()) xw.grad() += da;
-            else xw.node()->grad = std::move(da);
-        }
+        // xw = x · Wx + b: its gradient da, through the linear op's backward
+        if (x.requires_grad() || Wx.requires_grad() || b.requires_grad()) linear_backward(x, Wx, b, da.ptr());
     });
 
     // The second node's backward only hands its gradient over to the main node.

@@ -1,5 +1,5 @@
-// nn/fused_lstm.h — the fused LSTM recurrence: every time step of the LSTM in one tape node, with its backward
-// written by hand. It is the fast path of LSTM::forward and LSTM::step (nn/lstm.h).
+// nn/fused_lstm.h — the fused LSTM recurrence: the input projection and every time step of the LSTM in one
+// tape node, with its backward written by hand. It is the fast path of LSTM::forward and LSTM::step (nn/lstm.h).
 //
 // Its op-by-op reference is lstm_cell_reference in nn/lstm.cpp (the textbook cell, one existing op per
 // equation), looped over the steps by LSTM::forward_reference. tests/test_rnn.cpp holds the two to the same
@@ -7,7 +7,7 @@
 // (Every fused kernel lives in a file nn/fused_<what it fuses>, apart from the readable layer, and names its
 // reference like this.)
 //
-// Dimensions: B batch, T time steps, H hidden units; 4H the four gates i, f, g, o side by side.
+// Dimensions: B batch, T time steps, D input features, H hidden units; 4H the four gates i, f, g, o side by side.
 #pragma once
 
 #include "autodiff/tape.h"
@@ -20,11 +20,9 @@ struct LSTMRecurrence {
     Var c_last;  // (B, H):    c_{T-1}, the final cell state (differentiable, see fused_lstm.cpp)
 };
 
-// The whole recurrence as one op. xw (B, T, 4H) is the input projection x · Wx + b of every step,
-// Wh (H, 4H), h0 and c0 (B, H) are the initial state (all defined; pass zeros for "no state").
+// The whole layer as one op: x (B, T, D) the input sequence, Wx (D, 4H) and b (4H) its projection, Wh (H, 4H),
+// h0 and c0 (B, H) the initial state (all defined; pass zeros for "no state").
 // The final h is hs[:, T-1, :]; take it with select(hs, 1, T - 1).
-// xw is taken by value: hand over a temporary (or std::move a handle) that nothing else holds, as decoding
-// does under NoGrad, and its buffer becomes the op's own, with no copy; xw is then left empty.
-LSTMRecurrence lstm_recurrence(Var xw, const Var& Wh, const Var& h0, const Var& c0);
+LSTMRecurrence lstm_recurrence(const Var& x, const Var& Wx, const Var& b, const Var& Wh, const Var& h0, const Var& c0);
 
 }  // namespace s2a

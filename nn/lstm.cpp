@@ -57,9 +57,8 @@ std::pair<Var, LSTMState> LSTM::forward(const Var& x, const LSTMState& init) con
     check_sequence(x);
     const int B = x.dim(0), T = x.dim(1);
     const LSTMState s0 = state_or_zeros("LSTM", B, init);
-    // xw (B, T, 4H) = x (B·T, D) · Wx (D, 4H) + b: the input projection of every step in one product, handed
-    // over to the recurrence (under NoGrad it writes the gates into xw's buffer)
-    const LSTMRecurrence r = lstm_recurrence(linear(x, Wx_, b_), Wh_, s0.h, s0.c);
+    // the input projection x · Wx + b of every step in one product, then the steps: one fused op
+    const LSTMRecurrence r = lstm_recurrence(x, Wx_, b_, Wh_, s0.h, s0.c);
     return {r.hs, LSTMState{select(r.hs, 1, T - 1), r.c_last}};
 }
 
@@ -69,7 +68,7 @@ LSTMState LSTM::step(const Var& x_t, const LSTMState& s) const {
         shape_error("LSTM.step", fmt::format("x_t must be (B, D) with D = {}, the input size of Wx", D_), {x_t.shape(), Wx_.shape()});
     const int B = x_t.dim(0);
     const LSTMState s0 = state_or_zeros("LSTM.step", B, s);
-    const LSTMRecurrence r = lstm_recurrence(reshape(linear(x_t, Wx_, b_), Shape{B, 1, 4 * H_}), Wh_, s0.h, s0.c);  // xw (B, 1, 4H)
+    const LSTMRecurrence r = lstm_recurrence(reshape(x_t, Shape{B, 1, D_}), Wx_, b_, Wh_, s0.h, s0.c);  // x (B, 1, D)
     return {reshape(r.hs, Shape{B, H_}), r.c_last};
 }
 

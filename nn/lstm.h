@@ -15,8 +15,8 @@
 //
 // Why the fast path is fast: x · Wx does not depend on h, so the input projection of ALL time steps is one
 // large matrix product (B·T, D) · (D, 4H) before the loop. Only h_{t-1} · Wh must wait for the previous
-// step; lstm_recurrence (nn/fused_lstm.h) does that product (all four gates at once) and the pointwise gate
-// math for every step inside a single tape node, with its backward written by hand.
+// step; lstm_recurrence (nn/fused_lstm.h) does the projection, then that product (all four gates at once) and
+// the pointwise gate math for every step, inside a single tape node, with its backward written by hand.
 #pragma once
 
 #include <utility>

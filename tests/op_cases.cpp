@@ -228,7 +228,7 @@ std::vector<FusedCase> fused_cases() {
     Rng rng(2025);
     auto d = [&] { return 2 + rng.randint(3); };  // a random dimension 2..4
 
-    // The LSTM recurrence after the input projection, as LSTM::forward runs it, against the reference cell looped
+    // The LSTM's fused op (input projection and recurrence), as LSTM::forward runs it, against the reference cell looped
     // over T, as LSTM::forward_reference runs it. Inputs x (B, T, D), Wx (D, 4H), Wh (H, 4H), b (4H), h0, c0 (B, H).
     for (int rep = 0; rep < 2; ++rep) {
         const int B = d(), T = d(), D = d(), H = d();
@@ -237,7 +237,7 @@ std::vector<FusedCase> fused_cases() {
                  "x · Wx + b, T steps; hs and the last c",
                  {Shape{B, T, D}, Shape{D, 4 * H}, Shape{H, 4 * H}, Shape{4 * H}, Shape{B, H}, Shape{B, H}},
                  [](const std::vector<Var>& in) {
-                     const LSTMRecurrence r = lstm_recurrence(linear(in[0], in[1], in[3]), in[2], in[4], in[5]);
+                     const LSTMRecurrence r = lstm_recurrence(in[0], in[1], in[3], in[2], in[4], in[5]);
                      return lstm_outputs(r.hs, r.c_last);
                  },
                  [](const std::vector<Var>& in) {
