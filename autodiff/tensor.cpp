@@ -449,13 +449,17 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
 // Thread t runs work(t), work(t + threads), …
 void parallel_for(int n, const std::function<void(int)>& work) {
     const int threads = std::max(1, std::min({n, blas_threads(), team().size()}));
-    WorkCounters* const caller = g_work;  // the profile's counters live on the calling thread
+    // The profile's counters live on the calling thread. A share the caller runs itself counts into them
+    // directly, so that an op inside it (a model decoding in a share of generate_batches) is charged its own
+    // FLOPs and bytes; a helper's share counts apart, added to the caller's once all have run.
+    WorkCounters* const caller = g_work;
+    const std::thread::id calling_thread = std::this_thread::get_id();
     std::vector<WorkCounters> counted(caller ? threads : 0);  // no allocation when nothing is profiled
     std::exception_ptr error;  // the first exception a share threw: rethrown on the calling thread, once all have run
     std::mutex error_lock;
     team().run(threads, [&](int t) {
         WorkCounters* const own = g_work;
-        g_work = caller ? &counted[t] : nullptr;
+        g_work = !caller ? nullptr : std::this_thread::get_id() == calling_thread ? caller : &counted[t];
         try {
             for (int i = t; i < n; i += threads) work(i);
         } catch (...) {  // a team thread must not let it escape (std::terminate); this share stops here

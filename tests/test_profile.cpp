@@ -141,6 +141,18 @@ TEST_CASE("profile: the report names every op, fused ones under their own names,
     tape().clear();
 }
 
+TEST_CASE("profile: an op inside a share the calling thread runs itself is charged its own FLOPs") {
+    // as when one model decodes in generate_batches' only share: before, its FLOPs reached the profile only
+    // after the share, as time outside ops (a rate of millions of GFLOP/s on that row)
+    Rng rng(3);
+    const Var a = constant(randn(Shape{8, 5}, rng)), b = constant(randn(Shape{5, 6}, rng));
+    Profile p;
+    parallel_for(1, [&](int) { matmul(a, b); });
+    p.stop();
+    CHECK(p.op("matmul").flops == 2.0 * 8 * 6 * 5);
+    CHECK(p.total_flops() == p.op("matmul").flops);  // none left outside the ops
+}
+
 TEST_CASE("profile: nothing is recorded while no Profile is alive") {
     tape().clear();
     Rng rng(5);
