@@ -6,14 +6,14 @@
 // Every per-sequence buffer is batch-first like x: row (b, t) of a (B, T, n) buffer starts at (b·T + t)·n.
 #include "nn/fused_lstm.h"
 
-#include "autodiff/kernels.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <utility>
+
+#include "autodiff/kernels.h"
 
 namespace s2a {
 
