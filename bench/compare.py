@@ -6,13 +6,15 @@
 For each repeat and each model benchmark it runs build/f32/bin/bench --only NAME (A), then
 bench/pytorch_reference.py --only NAME (B): A B A B A B, one process per run, so that the two sides take turns on
 the same machine and each run's peak RSS is its own benchmark's. It prints the median of the repeats: both
-step times and their ratio (PyTorch / ours: above 1, ours is faster), both MFUs, both peak RSS, and both
-greedy-decoding times. Python is used here only to run the two programs and parse what they print.
+step times and their ratio (PyTorch / ours: above 1, ours is faster), both MFUs, both peak RSS, both
+greedy-decoding times, and under "each pair" the lowest and highest ratio of one PyTorch run to the run of ours
+just before it (the spread the host's drift leaves). Python is used here only to run the two programs and
+parse what they print.
 
 Both MFUs are each side's median FLOP rate over the same peak, the median of the sgemm peaks our bench
 measured (OpenBLAS, 1024³, one per run). PyTorch counts its own FLOPs only from torch 2.1 on; before that its
-MFU is computed from our FLOP count of the same model (the same shapes), marked with *. Without PyTorch (Debian: python3-torch) it says
-so and prints our side alone.
+MFU is computed from our FLOP count of the same model (the same shapes), marked with *. Without PyTorch
+(Debian: python3-torch) it says so and prints our side alone.
 """
 import argparse
 import re
@@ -61,6 +63,18 @@ def median(runs, name, field):
     return statistics.median(values) if values else None
 
 
+def pair_ratios(ours, theirs, name, field):
+    """PyTorch's figure over ours, run by run: each PyTorch run against the run of ours just before it. The host
+    drifts between repeats; two runs side by side see about the same host, so the spread of these shows how
+    much one ratio can be trusted."""
+    return [t[name][field] / o[name][field] for o, t in zip(ours, theirs)
+            if field in o.get(name, {}) and field in t.get(name, {}) and o[name][field] > 0]
+
+
+def spread(ratios):
+    return f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "-"
+
+
 def show(value, fmt, suffix=""):
     return "-" if value is None else f"{value:{fmt}}{suffix}"
 
@@ -103,7 +117,7 @@ def main():
     print(f"Median of {args.repeats} interleaved runs; sgemm peak {show(peak, '.1f')} GFLOP/s (the MFU's denominator); "
           "these timings mean something only on an idle machine.\n")
     print(f"{'benchmark':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'GFLOP':>7} {'MFU ours':>9} "
-          f"{'MFU PyT':>8} {'RSS ours':>9} {'RSS PyT':>8}")
+          f"{'MFU PyT':>8} {'RSS ours':>9} {'RSS PyT':>8} {'each pair':>10}")
     for name in names:
         ms, their_ms = median(ours, name, "ms"), median(theirs, name, "ms")
         gflop = median(ours, name, "gflop")
@@ -119,14 +133,15 @@ def main():
         print(f"{name:<18} {show(ms, '.2f'):>9} {show(their_ms, '.2f'):>11} {show(ratio, '.2f', '×'):>9} "
               f"{show(gflop, '.2f'):>7} {show(mfu, '.1f', '%'):>9} "
               f"{show(their_mfu, '.1f', '%' + marked):>8} {show(median(ours, name, 'rss'), '.0f', ' MB'):>9} "
-              f"{show(median(theirs, name, 'rss'), '.0f', ' MB'):>8}")
+              f"{show(median(theirs, name, 'rss'), '.0f', ' MB'):>8} {spread(pair_ratios(ours, theirs, name, 'ms')):>10}")
     decoders = [n for n in names if median(ours, n, "decode") is not None]
     if decoders:
-        print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9}   (5,000 sources, batches of 128)")
+        print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'each pair':>10}   (5,000 sources, batches of 128)")
         for name in decoders:
             d, their_d = median(ours, name, "decode"), median(theirs, name, "decode")
             ratio = their_d / d if d and their_d else None
-            print(f"{name:<18} {show(d, '.1f'):>9} {show(their_d, '.1f'):>11} {show(ratio, '.2f', '×'):>9}")
+            print(f"{name:<18} {show(d, '.1f'):>9} {show(their_d, '.1f'):>11} {show(ratio, '.2f', '×'):>9} "
+                  f"{spread(pair_ratios(ours, theirs, name, 'decode')):>10}")
     if any(median(theirs, n, "mfu") is None and median(theirs, n, "ms") for n in names):
         print("\n* PyTorch's MFU from our FLOP count of the same model (this torch cannot count its own).")
 
