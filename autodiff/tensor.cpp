@@ -457,11 +457,17 @@ void parallel_for(int n, const std::function<void(int)>& work) {
     std::vector<WorkCounters> counted(caller ? threads : 0);  // no allocation when nothing is profiled
     std::exception_ptr error;  // the first exception a share threw: rethrown on the calling thread, once all have run
     std::mutex error_lock;
+    // The pieces are claimed, a few at a time, not dealt out in advance: a thread that the host slows down (or
+    // that wakes late) takes fewer, and the others do not wait for it at the end. Four chunks per thread keep
+    // the claims (one atomic add each) rare. Which thread runs a piece changes no bit (see tensor.h).
+    const int chunk = std::max(1, n / (4 * threads));
+    std::atomic<int> next{0};
     team().run(threads, [&](int t) {
         WorkCounters* const own = g_work;
         g_work = !caller ? nullptr : std::this_thread::get_id() == calling_thread ? caller : &counted[t];
         try {
-            for (int i = t; i < n; i += threads) work(i);
+            for (int first; (first = next.fetch_add(chunk, std::memory_order_relaxed)) < n;)
+                for (int i = first; i < std::min(n, first + chunk); ++i) work(i);
         } catch (...) {  // a team thread must not let it escape (std::terminate); this share stops here
             const std::lock_guard<std::mutex> lock(error_lock);
             if (!error) error = std::current_exception();

@@ -196,8 +196,9 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
 // work(i) for i = 0 … n - 1, shared among blas_threads() threads (gemm's), returning when all have run: for
 // many independent pieces of work each too small to split, such as attention's products per sentence and head.
 // Each work(i) must write only its own part of the output; which thread runs it then changes no bit. A
-// profile on the calling thread counts the FLOPs and bytes of every piece. If a work(i) throws, its thread
-// runs no more of its share, and the first exception is rethrown here once every share has ended.
+// profile on the calling thread counts the FLOPs and bytes of every piece. The threads claim the pieces as
+// they go (a slow thread runs fewer). If a work(i) throws, its thread claims no more, and the first exception
+// is rethrown here once every thread has stopped.
 void parallel_for(int n, const std::function<void(int)>& work);
 // work(begin, end) over [0, n) cut into contiguous ranges, one per thread, when n is at least two grains;
 // otherwise work(0, n) on the calling thread (waking a thread costs about as much as a small loop). For loops

@@ -87,6 +87,18 @@ TEST_CASE("tensor: parallel_for runs every piece once, and an exception in any s
     CHECK(std::count(runs.begin(), runs.end(), 0) == 4);
 }
 
+TEST_CASE("tensor: parallel_for's threads claim pieces as they go, so a slow thread runs fewer") {
+    if (std::min(blas_threads(), int(std::thread::hardware_concurrency())) < 2) return;  // one thread runs them all
+    const std::thread::id caller = std::this_thread::get_id();
+    std::vector<std::thread::id> who(40);
+    parallel_for(40, [&](int i) {  // a helper's piece takes 20 times as long as the caller's
+        who[size_t(i)] = std::this_thread::get_id();
+        std::this_thread::sleep_for(std::chrono::microseconds(who[size_t(i)] == caller ? 100 : 2000));
+    });
+    // Dealt out in advance, each of the threads would run the same number; claimed, the caller runs most.
+    CHECK(std::count(who.begin(), who.end(), caller) > 40 / std::min(blas_threads(), 8) + 5);
+}
+
 TEST_CASE("tensor: parallel_for's team takes jobs back to back (its threads spinning) and after a pause (asleep)") {
     const int threads = std::min({8, blas_threads(), std::max(1, int(std::thread::hardware_concurrency()))});
     for (int pause_us : {0, 2000}) {  // 2 ms: well past the 50 µs a thread spins before it sleeps
@@ -95,7 +107,10 @@ TEST_CASE("tensor: parallel_for's team takes jobs back to back (its threads spin
         for (int job = 0; job < 50; ++job) {
             std::vector<int> runs(8, 0);
             std::vector<std::thread::id> who(8);
-            parallel_for(8, [&](int i) { ++runs[size_t(i)], who[size_t(i)] = std::this_thread::get_id(); });
+            parallel_for(8, [&](int i) {  // pieces of 100 µs: the threads claim them as they go, so a piece
+                ++runs[size_t(i)], who[size_t(i)] = std::this_thread::get_id();  // must last for a helper
+                std::this_thread::sleep_for(std::chrono::microseconds(100));     // to wake in time for one
+            });
             REQUIRE(std::count(runs.begin(), runs.end(), 1) == 8);
             workers.insert(who.begin(), who.end());
             std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
