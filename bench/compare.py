@@ -133,10 +133,12 @@ def main():
         print(f"{name:<18} {show(ms, '.2f'):>9} {show(their_ms, '.2f'):>11} {show(ratio, '.2f', '×'):>9} "
               f"{show(gflop, '.2f'):>7} {show(mfu, '.1f', '%'):>9} "
               f"{show(their_mfu, '.1f', '%' + marked):>8} {show(median(ours, name, 'rss'), '.0f', ' MB'):>9} "
-              f"{show(median(theirs, name, 'rss'), '.0f', ' MB'):>8} {spread(pair_ratios(ours, theirs, name, 'ms')):>10}")
+              f"{show(median(theirs, name, 'rss'), '.0f', ' MB'):>8} "
+              f"{spread(pair_ratios(ours, theirs, name, 'ms')):>10}")
     decoders = [n for n in names if median(ours, n, "decode") is not None]
     if decoders:
-        print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'each pair':>10}   (5,000 sources, batches of 128)")
+        print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'each pair':>10}   "
+              "(5,000 sources, batches of 128)")
         for name in decoders:
             d, their_d = median(ours, name, "decode"), median(theirs, name, "decode")
             ratio = their_d / d if d and their_d else None

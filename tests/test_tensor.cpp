@@ -87,8 +87,14 @@ TEST_CASE("tensor: parallel_for runs every piece once, and an exception in any s
     CHECK(std::count(runs.begin(), runs.end(), 0) == 4);
 }
 
+// The threads parallel_for shares n pieces among: at most one per piece, gemm's threads, the team's size.
+static int parallel_for_threads(int n) {
+    return std::min({n, blas_threads(), std::max(1, int(std::thread::hardware_concurrency()))});
+}
+
 TEST_CASE("tensor: parallel_for's threads claim pieces as they go, so a slow thread runs fewer") {
-    if (std::min(blas_threads(), int(std::thread::hardware_concurrency())) < 2) return;  // one thread runs them all
+    const int threads = parallel_for_threads(40);
+    if (threads < 2) return;  // one thread runs them all
     const std::thread::id caller = std::this_thread::get_id();
     std::vector<std::thread::id> who(40);
     parallel_for(40, [&](int i) {  // a helper's piece takes 20 times as long as the caller's
@@ -96,11 +102,11 @@ TEST_CASE("tensor: parallel_for's threads claim pieces as they go, so a slow thr
         std::this_thread::sleep_for(std::chrono::microseconds(who[size_t(i)] == caller ? 100 : 2000));
     });
     // Dealt out in advance, each of the threads would run the same number; claimed, the caller runs most.
-    CHECK(std::count(who.begin(), who.end(), caller) > 40 / std::min(blas_threads(), 8) + 5);
+    CHECK(std::count(who.begin(), who.end(), caller) > 40 / threads + 5);
 }
 
 TEST_CASE("tensor: parallel_for's team takes jobs back to back (its threads spinning) and after a pause (asleep)") {
-    const int threads = std::min({8, blas_threads(), std::max(1, int(std::thread::hardware_concurrency()))});
+    const int threads = parallel_for_threads(8);
     for (int pause_us : {0, 2000}) {  // 2 ms: well past the 50 µs a thread spins before it sleeps
         INFO("pause between jobs: ", pause_us, " µs");
         std::set<std::thread::id> workers;
