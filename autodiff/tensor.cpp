@@ -446,7 +446,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
     });
 }
 
-// Thread t runs work(t), work(t + threads), …
+// work(0 … n-1), the pieces claimed in chunks by the team's threads as they go (see below)
 void parallel_for(int n, const std::function<void(int)>& work) {
     const int threads = std::max(1, std::min({n, blas_threads(), team().size()}));
     // The profile's counters live on the calling thread. A share the caller runs itself counts into them

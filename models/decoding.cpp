@@ -153,7 +153,7 @@ Tensor take_rows(const Tensor& x, const std::vector<int>& rows) {
     Shape s = x.shape;
     const int64_t row = x.dim(0) ? x.numel() / x.dim(0) : 0;  // elements per row
     s[0] = static_cast<int>(rows.size());
-    Tensor out(s);  // (rows.size(), ...)
+    Tensor out = Tensor::uninitialized(s);  // (rows.size(), ...): every row written below
     for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.ptr() + rows[i] * row, row, out.ptr() + int64_t(i) * row);
     return out;
 }
@@ -166,7 +166,13 @@ IndexTensor take_rows(const IndexTensor& x, const std::vector<int>& rows) {
     return out;
 }
 
-Var take_rows(const Var& x, const std::vector<int>& rows) { return constant(take_rows(x.value(), rows)); }
+Var take_rows(const Var& x, const std::vector<int>& rows) {
+    // All of x's rows in their order (greedy decoding's start: one copy of each sentence) is x itself, when x is
+    // a constant already: no copy. Decoding never writes into a value in place, so sharing it is safe.
+    bool all_in_order = !x.requires_grad() && int64_t(rows.size()) == x.dim(0);
+    for (size_t i = 0; all_in_order && i < rows.size(); ++i) all_in_order = rows[i] == int(i);
+    return all_in_order ? x : constant(take_rows(x.value(), rows));
+}
 
 std::vector<int> repeated_rows(int B, int copies) {
     std::vector<int> rows;

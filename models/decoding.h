@@ -76,6 +76,7 @@ BeamResult beam_search(const DecodeTask& task, int k, Real alpha, const DecodeSt
 Tensor take_rows(const Tensor& x, const std::vector<int>& rows);
 IndexTensor take_rows(const IndexTensor& x, const std::vector<int>& rows);
 // The same for a value of the tape, as a constant: decoder state moves outside the tape (decoding needs no gradients).
+// Rows 0, 1, …, R-1 give x itself, not a copy.
 Var take_rows(const Var& x, const std::vector<int>& rows);
 // Each of B rows repeated `copies` times in a row: row b · copies + j is a copy of row b.
 std::vector<int> repeated_rows(int B, int copies);
