@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 
@@ -71,9 +72,12 @@ IndexTensor generate_batches(const std::vector<Seq2seqModel*>& replicas, const I
     const int batches = (N + batch - 1) / batch;
     IndexTensor answers(Shape{N, length});  // (N, length)
     // One share per replica; parallel_for gives each share a core of its own (as many as there are), and a
-    // product made inside a share runs on that core alone.
+    // product made inside a share runs on that core alone. The replicas take the batches one at a time as they
+    // finish the last (a counter), so a core the host slows decodes fewer and the other does not wait for it at
+    // the end; a batch's answers are the same bits whichever replica decodes it.
+    std::atomic<int> next{0};
     parallel_for(R, [&](int r) {
-        for (int k = r; k < batches; k += R) {
+        for (int k; (k = next.fetch_add(1, std::memory_order_relaxed)) < batches;) {
             const int first = k * batch, rows = std::min(batch, N - first);
             IndexTensor src(Shape{rows, S});  // (rows, S): sources first … first + rows - 1
             std::copy_n(sources.data.begin() + int64_t(first) * S, int64_t(rows) * S, src.data.begin());
