@@ -219,6 +219,18 @@ TEST_CASE("decoding: take_rows and repeated_rows") {
     CHECK(taken.data == Tensor::from(Shape{4, 1, 2}, {20, 21, 0, 1, 20, 21, 20, 21}).data);
     const IndexTensor ids = IndexTensor::from(Shape{2, 3}, {1, 2, 3, 4, 5, 6});
     CHECK(take_rows(ids, {1, 1, 0}).data == std::vector<int>{4, 5, 6, 4, 5, 6, 1, 2, 3});
+    // On the tape's values: all rows in their order is the constant itself (greedy decoding's start, no copy);
+    // any other rows, or a value that wants gradients, give a new constant.
+    const Var c = constant(x);
+    CHECK(take_rows(c, {0, 1, 2}).value().ptr() == c.value().ptr());
+    const Var reordered = take_rows(c, {0, 2, 1});
+    CHECK(reordered.value().ptr() != c.value().ptr());
+    CHECK(reordered.value().data == Tensor::from(Shape{3, 1, 2}, {0, 1, 20, 21, 10, 11}).data);
+    CHECK(take_rows(c, {0, 1}).value().shape == Shape({2, 1, 2}));
+    const Var p = parameter(x);
+    const Var copied = take_rows(p, {0, 1, 2});
+    CHECK(copied.value().ptr() != p.value().ptr());
+    CHECK_FALSE(copied.requires_grad());
 }
 
 TEST_CASE("decoding: generate_batches with a replica per core writes each batch's greedy answers, bit for bit") {
