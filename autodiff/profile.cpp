@@ -37,6 +37,7 @@ void Profile::charge(OpStats& to, bool backward) {
     const Clock::time_point now = Clock::now();
     (backward ? to.backward_s : to.forward_s) += std::chrono::duration<double>(now - last_).count();
     to.flops += work_.flops;
+    to.gemm_s += work_.gemm_s;
     to.bytes += work_.bytes;
     work_ = WorkCounters{};
     last_ = now;
@@ -71,6 +72,7 @@ std::vector<std::pair<std::string, OpStats>> Profile::ops() const {
         m.forward_s += s.forward_s;
         m.backward_s += s.backward_s;
         m.flops += s.flops;
+        m.gemm_s += s.gemm_s;
         m.bytes += s.bytes;
     }
     std::vector<std::pair<std::string, OpStats>> rows(merged.begin(), merged.end());
@@ -96,6 +98,12 @@ double Profile::total_flops() const {
     return f;
 }
 
+double Profile::total_gemm_seconds() const {
+    double t = outside_.gemm_s;
+    for (const auto& entry : by_op_) t += entry.second.gemm_s;
+    return t;
+}
+
 std::string Profile::report() const { return report(sgemm_peak_gflops()); }
 
 std::string Profile::report(double peak_gflops) const {
@@ -104,12 +112,16 @@ std::string Profile::report(double peak_gflops) const {
     const auto rate = [](double flops, double seconds) {
         return flops > 0 && seconds > 0 ? fmt::format("{:.1f}", flops / seconds * 1e-9) : std::string("-");
     };
-    std::string s = fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10} {:>7} {:>10} {:>9} {:>10}\n", "op", "calls", "forward ms",
-                                "backward ms", "total ms", "share", "GFLOP", "GFLOP/s", "MB alloc");
+    const auto in_gemm = [](const OpStats& o) {  // the share of the op's own time spent in products
+        return o.gemm_s > 0 && o.seconds() > 0 ? fmt::format("{:.0f}%", 100 * std::min(1.0, o.gemm_s / o.seconds())) : "-";
+    };
+    std::string s = fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10} {:>7} {:>8} {:>10} {:>9} {:>10}\n", "op", "calls",
+                                "forward ms", "backward ms", "total ms", "share", "in gemm", "GFLOP", "GFLOP/s", "MB alloc");
     const auto row = [&](const std::string& name, const std::string& calls, const std::string& fwd, const std::string& bwd,
                          const OpStats& o) {
-        s += fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10.2f} {:>6.1f}% {:>10.3f} {:>9} {:>10.1f}\n", name, calls, fwd, bwd,
-                         o.seconds() * 1e3, share(o.seconds()), o.flops * 1e-9, rate(o.flops, o.seconds()), o.bytes / 1e6);
+        s += fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10.2f} {:>6.1f}% {:>8} {:>10.3f} {:>9} {:>10.1f}\n", name, calls, fwd,
+                         bwd, o.seconds() * 1e3, share(o.seconds()), in_gemm(o), o.flops * 1e-9, rate(o.flops, o.seconds()),
+                         o.bytes / 1e6);
     };
     OpStats sum = outside_;
     for (const auto& [name, o] : ops()) {
@@ -118,6 +130,7 @@ std::string Profile::report(double peak_gflops) const {
         sum.backward_s += o.backward_s;
         sum.forward_s += o.forward_s;
         sum.flops += o.flops;
+        sum.gemm_s += o.gemm_s;
         sum.bytes += o.bytes;
     }
     row("(outside ops)", "", "", "", outside_);
@@ -126,6 +139,16 @@ std::string Profile::report(double peak_gflops) const {
     if (steps_ > 0)
         s += fmt::format("A step (of {}): {:.2f} ms, {:.3f} GFLOP, {:.1f} MB allocated\n", steps_, total / steps_ * 1e3,
                          sum.flops / steps_ * 1e-9, sum.bytes / 1e6 / steps_);
+    // Amdahl's law: making everything but the products free would leave the products' time, so total / gemm
+    // bounds what any speed-up of the rest can gain (and what a program doing the same products with the same
+    // library can gain over this one).
+    if (sum.gemm_s > 0) {
+        const int per = std::max(steps_, 1);
+        s += fmt::format("Matrix products (gemm): {:.4g} ms of {} {:.4g} ms ({:.1f}%), the rest {:.4g} ms; were the rest "
+                         "free, {:.2f}× faster (Amdahl's law)\n",
+                         sum.gemm_s / per * 1e3, steps_ > 0 ? "a step's" : "the", total / per * 1e3, share(sum.gemm_s),
+                         (total - sum.gemm_s) / per * 1e3, total / sum.gemm_s);
+    }
     s += fmt::format("{:.1f} GFLOP/s = {:.1f}% of the measured sgemm peak ({:.1f} GFLOP/s)\n", flop_rate,
                      peak_gflops > 0 ? 100 * flop_rate / peak_gflops : 0.0, peak_gflops);
     const auto size = [](int64_t bytes) {

@@ -16,6 +16,9 @@
 //   FLOPs     every matrix product goes through gemm (tensor.h), which adds its exact 2·M·N·K, forward and
 //             backward alike; pointwise ops declare about one FLOP per element with count_flops. Other ops
 //             (softmax, layer norm, copies) count none: their cost is moving memory, not arithmetic.
+//   products  gemm also adds the wall time this thread spent in it: the OpenBLAS calls, and the wait for the
+//             other cores' blocks. Where an op shares its products among the cores (attention's heads), this
+//             thread's own time in them, out of the op's wall time, is the share of the op spent in products.
 //   bytes     the tensor allocator adds the bytes of every buffer it hands out (tensor.h).
 //   memory    the tensor bytes in use (tensor.h) when a step begins (the Profile's start, each tape().clear())
 //             and when its backward begins: the difference is what the forward pass kept for backward.
@@ -45,6 +48,7 @@ struct OpStats {
     double forward_s = 0;   // seconds in forward
     double backward_s = 0;  // seconds in backward
     double flops = 0;       // forward and backward
+    double gemm_s = 0;      // of its seconds, those spent in matrix products (gemm), forward and backward
     int64_t bytes = 0;      // tensor storage allocated, forward and backward
     double seconds() const { return forward_s + backward_s; }
 };
@@ -59,9 +63,10 @@ class Profile {
     // Stops recording now (the destructor does it otherwise); what was recorded stays for report().
     void stop();
 
-    // One row per op name, most time first: calls, forward ms, backward ms, GFLOP, GFLOP/s, MB allocated,
-    // share of the total; then the time outside ops, the total, the total per step (a step = one backward
-    // pass), and the FLOP rate as a fraction of sgemm_peak_gflops().
+    // One row per op name, most time first: calls, forward ms, backward ms, share of the total, the share of
+    // its own time in matrix products, GFLOP, GFLOP/s, MB allocated; then the time outside ops, the total,
+    // the total per step (a step = one backward pass), the time in products against the rest (Amdahl's
+    // bound), and the FLOP rate as a fraction of sgemm_peak_gflops().
     std::string report() const;
     std::string report(double peak_gflops) const;  // the same against a peak the caller measured
 
@@ -71,6 +76,7 @@ class Profile {
     const OpStats& outside() const { return outside_; }
     double total_seconds() const;  // every op's time and the time outside ops: from the start to the last event
     double total_flops() const;
+    double total_gemm_seconds() const;  // of total_seconds(), the time in matrix products
     int steps() const { return steps_; }  // backward passes seen
     // Tensor memory, in bytes: what the forward pass kept for backward (the most over the steps seen), what was
     // in use before that step began (the model, its gradients, the optimizer's state, the data), and the peak.

@@ -434,6 +434,9 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
         return;
     }
     count_flops(2.0 * M * N * K);  // a multiply and an add for each of K terms of each of M·N outputs
+    // The profiler's product time: this call's wall time, on the thread that made it (see parallel_for).
+    WorkCounters* const counters = g_work;
+    const auto start = counters ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     const Split split = split_product(M, N, K);
     const int side = split.by_columns ? N : M;
     // One call per block, shared among the cores: C[r : r + m, c : c + n] = alpha op(A)[r : r + m] op(B)[:, c : c + n]
@@ -447,6 +450,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, Real alpha, const Rea
         blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, K, alpha, A_rows, lda,
                   B_cols, ldb, beta, C + int64_t(r) * ldc + c, ldc);
     });
+    if (counters) counters->gemm_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // work(0 … n-1), the pieces claimed in chunks by the team's threads as they go (see below)
@@ -477,6 +481,9 @@ void parallel_for(int n, const std::function<void(int)>& work) {
         }
         g_work = own;
     });
+    // A helper's time in gemm is not added: it ran beside the caller's, so the caller's own time in gemm,
+    // out of the wall time, is already the share of the time spent in products (adding both would count two
+    // cores' seconds against one clock).
     if (caller)
         for (const WorkCounters& c : counted) caller->flops += c.flops, caller->bytes += c.bytes;
     if (error) std::rethrow_exception(error);

@@ -57,11 +57,12 @@ struct Shape {
 
 // The profiler's hooks (autodiff/profile.h). While a Profile is alive on this thread, g_work points at its
 // counters: every storage allocation adds its bytes and every matrix product (gemm) its 2·M·N·K FLOPs, and
-// an op whose arithmetic is not a product declares its own with count_flops. With no Profile it is null,
-// and each hook costs one predictable branch.
+// an op whose arithmetic is not a product declares its own with count_flops; gemm also adds the wall time the
+// thread spent in it. With no Profile it is null, and each hook costs one predictable branch.
 struct WorkCounters {
     double flops = 0;   // floating-point operations, a multiply-add counting two
     int64_t bytes = 0;  // tensor storage allocated
+    double gemm_s = 0;  // seconds in gemm (its OpenBLAS calls, and waiting for the other cores' blocks)
 };
 extern thread_local WorkCounters* g_work;
 inline void count_flops(double n) {

@@ -6,9 +6,9 @@
 //   models   one training step (forward + backward + clip + Adam) of each chapter's model on random ids of
 //            the date task's sizes: ms/step, training tokens (source + target) per second, the step's FLOPs
 //            (counted by the profiler from the shapes of every product, autodiff/profile.h), the model FLOP
-//            utilisation (MFU: FLOPs per second as a fraction of the sgemm peak measured at the start) and the
+//            utilisation (MFU: FLOPs per second as a fraction of the sgemm peak measured at the start), the
 //            process's peak resident memory after the steps (getrusage; run one benchmark with --only to
-//            see its own). For the date models also the time to decode 5,000 test dates greedily, in batches:
+//            see its own) and the share of a step spent in matrix products (one more step, profiled). For the date models also the time to decode 5,000 test dates greedily, in batches:
 //            with a replica of the model per core (generate_batches), and with the one model alone.
 //   local-attention  chapter 7: one decoder step of global and of local-p attention (forward + backward) over
 //            sources of growing length S: global attention's time grows with S, local-p's (D = 5) should not.
@@ -138,8 +138,10 @@ void bench_model(const std::string& name, Seq2seqModel& model, const MakeReplica
     count.stop();
     const double flops = count.total_flops();
     fmt::print("{}: V {} B {} source {} target {}, {} parameters\n", name, V, B, S, T, model.num_parameters());
-    fmt::print("  {:>8.2f} ms/step  {:>10.0f} training tokens/s  {:.2f} GFLOP/step  MFU {:.1f}%  peak RSS {:.0f} MB\n",
-               t * 1e3, B * (S + T) / t, flops * 1e-9, 100 * flops / t * 1e-9 / sgemm_peak_gflops(), rss);
+    fmt::print("  {:>8.2f} ms/step  {:>10.0f} training tokens/s  {:.2f} GFLOP/step  MFU {:.1f}%  peak RSS {:.0f} MB  "
+               "products {:.1f}%\n",
+               t * 1e3, B * (S + T) / t, flops * 1e-9, 100 * flops / t * 1e-9 / sgemm_peak_gflops(), rss,
+               100 * count.total_gemm_seconds() / count.total_seconds());
     if (extras.decode > 0 && make_replica) {
         // Greedy decoding as the chapters test: T - 1 tokens after the start symbol, a batch of sources at a time;
         // the batches shared between a replica per core, then the one model splitting each product instead.

@@ -11,6 +11,10 @@ greedy-decoding times, and under "each pair" the lowest and highest ratio of one
 just before it (the spread the host's drift leaves). Python is used here only to run the two programs and
 parse what they print.
 
+"Amdahl" is PyTorch's step time over the time our step spends in matrix products (our bench's "products"
+share of its step): the ratio our step would reach if everything but its products took no time. Where both
+sides call the same BLAS for the same products, no work outside the products can take the ratio past it.
+
 Both MFUs are each side's median FLOP rate over the same peak, the median of the sgemm peaks our bench
 measured (OpenBLAS, 1024³, one per run). PyTorch counts its own FLOPs only from torch 2.1 on; before that its
 MFU is computed from our FLOP count of the same model (the same shapes), marked with *. Without PyTorch
@@ -31,6 +35,7 @@ FIELDS = {  # what each side prints, per benchmark
     "mfu": r"MFU ([\d.]+)%",
     "rss": r"peak RSS ([\d.]+) MB",
     "decode": r"greedy decoding of .*: ([\d.]+) ms",
+    "products": r"products ([\d.]+)%",
 }
 
 
@@ -117,7 +122,7 @@ def main():
     print(f"Median of {args.repeats} interleaved runs; sgemm peak {show(peak, '.1f')} GFLOP/s (the MFU's denominator); "
           "these timings mean something only on an idle machine.\n")
     print(f"{'benchmark':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'GFLOP':>7} {'MFU ours':>9} "
-          f"{'MFU PyT':>8} {'RSS ours':>9} {'RSS PyT':>8} {'each pair':>10}")
+          f"{'MFU PyT':>8} {'RSS ours':>9} {'RSS PyT':>8} {'each pair':>10} {'Amdahl':>7}")
     for name in names:
         ms, their_ms = median(ours, name, "ms"), median(theirs, name, "ms")
         gflop = median(ours, name, "gflop")
@@ -130,11 +135,13 @@ def main():
         mfu = 100 * gflop / (ms * 1e-3) / peak if ms and gflop and peak else None
         their_mfu = 100 * their_gflop / (their_ms * 1e-3) / peak if their_ms and their_gflop and peak else None
         ratio = their_ms / ms if ms and their_ms else None
+        products = median(ours, name, "products")
+        bound = their_ms / (ms * products / 100) if ratio and products else None
         print(f"{name:<18} {show(ms, '.2f'):>9} {show(their_ms, '.2f'):>11} {show(ratio, '.2f', '×'):>9} "
               f"{show(gflop, '.2f'):>7} {show(mfu, '.1f', '%'):>9} "
               f"{show(their_mfu, '.1f', '%' + marked):>8} {show(median(ours, name, 'rss'), '.0f', ' MB'):>9} "
               f"{show(median(theirs, name, 'rss'), '.0f', ' MB'):>8} "
-              f"{spread(pair_ratios(ours, theirs, name, 'ms')):>10}")
+              f"{spread(pair_ratios(ours, theirs, name, 'ms')):>10} {show(bound, '.2f', '×'):>7}")
     decoders = [n for n in names if median(ours, n, "decode") is not None]
     if decoders:
         print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'each pair':>10}   "
@@ -144,6 +151,9 @@ def main():
             ratio = their_d / d if d and their_d else None
             print(f"{name:<18} {show(d, '.1f'):>9} {show(their_d, '.1f'):>11} {show(ratio, '.2f', '×'):>9} "
                   f"{spread(pair_ratios(ours, theirs, name, 'decode')):>10}")
+    if has_torch:
+        print("\nAmdahl: PyTorch's step time over the time our step spends in matrix products, the ratio our step "
+              "would reach were everything else free.")
     if any(median(theirs, n, "mfu") is None and median(theirs, n, "ms") for n in names):
         print("\n* PyTorch's MFU from our FLOP count of the same model (this torch cannot count its own).")
 

@@ -153,6 +153,48 @@ TEST_CASE("profile: an op inside a share the calling thread runs itself is charg
     CHECK(p.total_flops() == p.op("matmul").flops);  // none left outside the ops
 }
 
+TEST_CASE("profile: the time in matrix products is charged to the ops that multiply, and only once") {
+    tape().clear();
+    Rng rng(6);
+    SUBCASE("a graph with one product: only matmul's row has time in gemm, and no more than its own time") {
+        Var x = constant(randn(Shape{64, 32}, rng), "x"), W = parameter(randn(Shape{32, 32}, rng), "W");
+        Profile p;
+        for (int step = 0; step < 5; ++step) {
+            backward(tiny_graph(x, W));
+            tape().clear();
+        }
+        p.stop();
+        CHECK(p.op("matmul").gemm_s > 0);
+        CHECK(p.op("matmul").gemm_s <= p.op("matmul").seconds());
+        for (const char* op : {"tanh", "mul", "add", "sum"}) {
+            INFO(op);
+            CHECK(p.op(op).gemm_s == 0);
+        }
+        CHECK(p.total_gemm_seconds() == p.op("matmul").gemm_s);
+        const std::string report = p.report(100.0);
+        INFO(report);
+        CHECK(has(report, "in gemm"));
+        CHECK(has(report, "Matrix products (gemm): "));
+        CHECK(has(report, "(Amdahl's law)"));
+    }
+    SUBCASE("products shared among the cores count the calling thread's time alone") {
+        // bmm's items run on both cores at once: adding the helper's seconds in gemm to the caller's would
+        // count two cores' time against one clock, more time in products than the op took
+        const int threads_before = blas_threads();
+        set_blas_threads(2);
+        Var a = parameter(randn(Shape{64, 96, 96}, rng), "a"), b = parameter(randn(Shape{64, 96, 96}, rng), "b");
+        Profile p;
+        for (int step = 0; step < 5; ++step) {
+            backward(sum(bmm(a, b)));
+            tape().clear();
+        }
+        p.stop();
+        set_blas_threads(threads_before);
+        CHECK(p.op("bmm").gemm_s > 0);
+        CHECK(p.op("bmm").gemm_s <= p.op("bmm").seconds());
+    }
+}
+
 TEST_CASE("profile: nothing is recorded while no Profile is alive") {
     tape().clear();
     Rng rng(5);
