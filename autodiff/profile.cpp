@@ -113,7 +113,7 @@ std::string Profile::report(double peak_gflops) const {
         return flops > 0 && seconds > 0 ? fmt::format("{:.1f}", flops / seconds * 1e-9) : std::string("-");
     };
     const auto in_gemm = [](const OpStats& o) {  // the share of the op's own time spent in products
-        return o.gemm_s > 0 && o.seconds() > 0 ? fmt::format("{:.0f}%", 100 * std::min(1.0, o.gemm_s / o.seconds())) : "-";
+        return o.gemm_s > 0 && o.seconds() > 0 ? fmt::format("{:.0f}%", 100 * o.gemm_s / o.seconds()) : "-";
     };
     std::string s = fmt::format("{:<20} {:>7} {:>11} {:>11} {:>10} {:>7} {:>8} {:>10} {:>9} {:>10}\n", "op", "calls",
                                 "forward ms", "backward ms", "total ms", "share", "in gemm", "GFLOP", "GFLOP/s", "MB alloc");

@@ -18,7 +18,8 @@
 //             (softmax, layer norm, copies) count none: their cost is moving memory, not arithmetic.
 //   products  gemm also adds the wall time this thread spent in it: the OpenBLAS calls, and the wait for the
 //             other cores' blocks. Where an op shares its products among the cores (attention's heads), this
-//             thread's own time in them, out of the op's wall time, is the share of the op spent in products.
+//             thread's own time in them, out of the op's wall time, estimates the share of the op spent in
+//             products (the cores' shares are about even: they claim the pieces as they go).
 //   bytes     the tensor allocator adds the bytes of every buffer it hands out (tensor.h).
 //   memory    the tensor bytes in use (tensor.h) when a step begins (the Profile's start, each tape().clear())
 //             and when its backward begins: the difference is what the forward pass kept for backward.

@@ -8,8 +8,9 @@
 //            (counted by the profiler from the shapes of every product, autodiff/profile.h), the model FLOP
 //            utilisation (MFU: FLOPs per second as a fraction of the sgemm peak measured at the start), the
 //            process's peak resident memory after the steps (getrusage; run one benchmark with --only to
-//            see its own) and the share of a step spent in matrix products (one more step, profiled). For the date models also the time to decode 5,000 test dates greedily, in batches:
-//            with a replica of the model per core (generate_batches), and with the one model alone.
+//            see its own) and the share of a step spent in matrix products (one more step, profiled). For
+//            the date models also the time to decode 5,000 test dates greedily, in batches: with a replica of
+//            the model per core (generate_batches), and with the one model alone.
 //   local-attention  chapter 7: one decoder step of global and of local-p attention (forward + backward) over
 //            sources of growing length S: global attention's time grows with S, local-p's (D = 5) should not.
 //   --profile  after each model's timing, a profile of a few of its steps: where the time goes, op by op.
@@ -133,7 +134,7 @@ void bench_model(const std::string& name, Seq2seqModel& model, const MakeReplica
     Adam adam(model.parameters(), 1e-3);
     const double t = time_per_call([&] { train_step(model, batch, adam, 5); }, budget);
     const double rss = peak_rss_mb();
-    Profile count;  // one more step, only to count its FLOPs
+    Profile count;  // one more step, to count its FLOPs and its time in products
     train_step(model, batch, adam, 5);
     count.stop();
     const double flops = count.total_flops();

@@ -174,6 +174,23 @@ TEST_CASE("profile: the time in matrix products is charged to the ops that multi
         const std::string report = p.report(100.0);
         INFO(report);
         CHECK(has(report, "in gemm"));
+        // the row's seventh column: op, calls, forward ms, backward ms, total ms, share, in gemm
+        const auto in_gemm_cell = [&](const std::string& op) {
+            std::istringstream lines(report);
+            for (std::string line; std::getline(lines, line);)
+                if (line.rfind(op + " ", 0) == 0) {
+                    std::istringstream cells(line);
+                    std::string cell;
+                    for (int i = 0; i < 7; ++i) cells >> cell;
+                    return cell;
+                }
+            return std::string("(no row)");
+        };
+        CHECK(in_gemm_cell("tanh") == "-");
+        const std::string matmul_cell = in_gemm_cell("matmul");
+        CHECK(matmul_cell.back() == '%');
+        CHECK(std::stod(matmul_cell) > 0);
+        CHECK(std::stod(matmul_cell) <= 100);
         CHECK(has(report, "Matrix products (gemm): "));
         CHECK(has(report, "(Amdahl's law)"));
     }
