@@ -13,7 +13,8 @@
 //            the model per core (generate_batches), and with the one model alone.
 //   local-attention  chapter 7: one decoder step of global and of local-p attention (forward + backward) over
 //            sources of growing length S: global attention's time grows with S, local-p's (D = 5) should not.
-//   --profile  after each model's timing, a profile of a few of its steps: where the time goes, op by op.
+//   --profile  after each model's timing, a profile of a few of its steps (and of the decoding, for the date
+//            models that decode): where the time goes, op by op.
 //
 // Each measurement repeats its work until at least --seconds have passed and reports the mean.
 // bench/compare.py (`make bench-compare`) runs it beside bench/pytorch_reference.py and reads these lines.
@@ -114,7 +115,7 @@ double peak_rss_mb() {
 
 // What a model benchmark does besides timing its training step.
 struct Extras {
-    bool profile = false;  // print a profile of a few steps
+    bool profile = false;  // print a profile of a few steps, and of the decoding
     int decode = 0;        // > 0: time greedy decoding of this many random sources, in batches of B
 };
 
@@ -156,6 +157,20 @@ void bench_model(const std::string& name, Seq2seqModel& model, const MakeReplica
         fmt::print("  greedy decoding of {} sources ({} tokens each, batches of {}): {:.1f} ms\n", extras.decode, T - 1, B,
                    decode(per_core) * 1e3);
         fmt::print("  the same with one model, each product split between the cores: {:.1f} ms\n", decode(one) * 1e3);
+        if (extras.profile) {
+            // What one replica does: half of the sources, every product on this core. (Profiling the replicas
+            // themselves would record the ops of this thread's replica alone, and count the other's work in
+            // no op.)
+            IndexTensor half(Shape{extras.decode / 2, S});  // the first half of the sources
+            std::copy_n(sources.data.begin(), half.data.size(), half.data.begin());
+            const int threads = blas_threads();
+            set_blas_threads(1);
+            Profile p;
+            generate_batches(one, half, B, 0, T - 1);
+            p.stop();
+            set_blas_threads(threads);
+            fmt::print("  profile of one replica's decoding ({} sources on one core):\n{}\n", half.shape[0], p.report());
+        }
     }
     if (extras.profile) {
         const int steps = 5;
@@ -240,7 +255,7 @@ int main(int argc, char** argv) {
     Cli cli("bench", "Speed of the framework: sgemm through matmul vs OpenBLAS, and the tape's per-op overhead.");
     cli.option("seconds", &seconds, "time spent on each measurement").above(0).at_most(3600);
     cli.option("only", &only, "run one benchmark: sgemm, tape, seq2seq-date, attention-date, transformer-date, transformer-long, local-attention (default: all)");
-    cli.flag("profile", &extras.profile, "after each model's timing, profile a few of its steps op by op");
+    cli.flag("profile", &extras.profile, "after each model's timing, profile a few of its steps (and its decoding) op by op");
     cli.parse(argc, argv);
     const std::vector<std::string> known = {"", "sgemm", "tape", "seq2seq-date", "attention-date", "transformer-date", "transformer-long",
                                             "local-attention"};
