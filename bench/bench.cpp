@@ -10,7 +10,8 @@
 //            process's peak resident memory after the steps (getrusage; run one benchmark with --only to
 //            see its own) and the share of a step spent in matrix products (one more step, profiled). For
 //            the date models also the time to decode 5,000 test dates greedily, in batches: with a replica of
-//            the model per core (generate_batches), and with the one model alone.
+//            the model per core (generate_batches), and with the one model alone; and the share of one
+//            replica's decoding spent in products (half of the sources on one core, profiled).
 //   local-attention  chapter 7: one decoder step of global and of local-p attention (forward + backward) over
 //            sources of growing length S: global attention's time grows with S, local-p's (D = 5) should not.
 //   --profile  after each model's timing, a profile of a few of its steps (and of the decoding, for the date
@@ -157,20 +158,20 @@ void bench_model(const std::string& name, Seq2seqModel& model, const MakeReplica
         fmt::print("  greedy decoding of {} sources ({} tokens each, batches of {}): {:.1f} ms\n", extras.decode, T - 1, B,
                    decode(per_core) * 1e3);
         fmt::print("  the same with one model, each product split between the cores: {:.1f} ms\n", decode(one) * 1e3);
-        if (extras.profile) {
-            // What one replica does: half of the sources, every product on this core. (Profiling the replicas
-            // themselves would record the ops of this thread's replica alone, and count the other's work in
-            // no op.)
-            IndexTensor half(Shape{extras.decode / 2, S});  // the first half of the sources
-            std::copy_n(sources.data.begin(), half.data.size(), half.data.begin());
-            const int threads = blas_threads();
-            set_blas_threads(1);
-            Profile p;
-            generate_batches(one, half, B, 0, T - 1);
-            p.stop();
-            set_blas_threads(threads);
-            fmt::print("  profile of one replica's decoding ({} sources on one core):\n{}\n", half.shape[0], p.report());
-        }
+        // Where the decoding's time goes: what one replica does, half of the sources with every product on this
+        // core, profiled. (Profiling the replicas themselves would record the ops of this thread's replica
+        // alone, and count the other's work in no op.)
+        IndexTensor half(Shape{extras.decode / 2, S});  // the first half of the sources
+        std::copy_n(sources.data.begin(), half.data.size(), half.data.begin());
+        const int threads = blas_threads();
+        set_blas_threads(1);
+        Profile p;
+        generate_batches(one, half, B, 0, T - 1);
+        p.stop();
+        set_blas_threads(threads);
+        fmt::print("  one replica's decoding ({} sources on one core, profiled): products {:.1f}%\n", half.shape[0],
+                   100 * p.total_gemm_seconds() / p.total_seconds());
+        if (extras.profile) fmt::print("  its profile:\n{}\n", p.report());
     }
     if (extras.profile) {
         const int steps = 5;

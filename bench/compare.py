@@ -14,6 +14,7 @@ parse what they print.
 "Amdahl" is PyTorch's step time over the time our step spends in matrix products (our bench's "products"
 share of its step): the ratio our step would reach if everything but its products took no time. Where both
 sides call the same BLAS for the same products, no work outside the products can take the ratio past it.
+The decoding table's Amdahl is the same with the share of one replica's decoding in products.
 
 Both MFUs are each side's median FLOP rate over the same peak, the median of the sgemm peaks our bench
 measured (OpenBLAS, 1024³, one per run). PyTorch counts its own FLOPs only from torch 2.1 on; before that its
@@ -35,7 +36,8 @@ FIELDS = {  # what each side prints, per benchmark
     "mfu": r"MFU ([\d.]+)%",
     "rss": r"peak RSS ([\d.]+) MB",
     "decode": r"greedy decoding of .*: ([\d.]+) ms",
-    "products": r"products ([\d.]+)%",
+    "products": r"products ([\d.]+)%",  # the training step's line comes first
+    "decode_products": r"replica's decoding .*: products ([\d.]+)%",
 }
 
 
@@ -144,16 +146,18 @@ def main():
               f"{spread(pair_ratios(ours, theirs, name, 'ms')):>10} {show(bound, '.2f', '×'):>7}")
     decoders = [n for n in names if median(ours, n, "decode") is not None]
     if decoders:
-        print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'each pair':>10}   "
-              "(5,000 sources, batches of 128)")
+        print(f"\n{'greedy decoding':<18} {'ours ms':>9} {'PyTorch ms':>11} {'PyT/ours':>9} {'each pair':>10} "
+              f"{'Amdahl':>7}   (5,000 sources, batches of 128)")
         for name in decoders:
             d, their_d = median(ours, name, "decode"), median(theirs, name, "decode")
             ratio = their_d / d if d and their_d else None
+            products = median(ours, name, "decode_products")
+            bound = their_d / (d * products / 100) if ratio and products else None
             print(f"{name:<18} {show(d, '.1f'):>9} {show(their_d, '.1f'):>11} {show(ratio, '.2f', '×'):>9} "
-                  f"{spread(pair_ratios(ours, theirs, name, 'decode')):>10}")
+                  f"{spread(pair_ratios(ours, theirs, name, 'decode')):>10} {show(bound, '.2f', '×'):>7}")
     if has_torch:
-        print("\nAmdahl: PyTorch's step time over the time our step spends in matrix products, the ratio our step "
-              "would reach were everything else free.")
+        print("\nAmdahl: PyTorch's time over our time in matrix products (a step's; one replica's decoding's share), "
+              "the ratio ours would reach were everything else free.")
     if any(median(theirs, n, "mfu") is None and median(theirs, n, "ms") for n in names):
         print("\n* PyTorch's MFU from our FLOP count of the same model (this torch cannot count its own).")
 
