@@ -66,15 +66,7 @@ void Profile::tape_cleared() {
 
 std::vector<std::pair<std::string, OpStats>> Profile::ops() const {
     std::map<std::string, OpStats> merged;
-    for (const auto& [name, s] : by_op_) {
-        OpStats& m = merged[name];
-        m.calls += s.calls;
-        m.forward_s += s.forward_s;
-        m.backward_s += s.backward_s;
-        m.flops += s.flops;
-        m.gemm_s += s.gemm_s;
-        m.bytes += s.bytes;
-    }
+    for (const auto& [name, s] : by_op_) merged[name] += s;
     std::vector<std::pair<std::string, OpStats>> rows(merged.begin(), merged.end());
     std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.seconds() > b.second.seconds(); });
     return rows;
@@ -86,28 +78,17 @@ OpStats Profile::op(const std::string& name) const {
     return OpStats{};
 }
 
-double Profile::total_seconds() const {
-    double t = outside_.seconds();
-    for (const auto& entry : by_op_) t += entry.second.seconds();
-    return t;
-}
-
-double Profile::total_flops() const {
-    double f = outside_.flops;
-    for (const auto& entry : by_op_) f += entry.second.flops;
-    return f;
-}
-
-double Profile::total_gemm_seconds() const {
-    double t = outside_.gemm_s;
-    for (const auto& entry : by_op_) t += entry.second.gemm_s;
-    return t;
+OpStats Profile::total() const {
+    OpStats sum = outside_;
+    for (const auto& entry : by_op_) sum += entry.second;
+    return sum;
 }
 
 std::string Profile::report() const { return report(sgemm_peak_gflops()); }
 
 std::string Profile::report(double peak_gflops) const {
-    const double total = total_seconds();
+    const OpStats sum = total();
+    const double total = sum.seconds();
     const auto share = [&](double seconds) { return total > 0 ? 100 * seconds / total : 0.0; };
     const auto rate = [](double flops, double seconds) {
         return flops > 0 && seconds > 0 ? fmt::format("{:.1f}", flops / seconds * 1e-9) : std::string("-");
@@ -123,16 +104,8 @@ std::string Profile::report(double peak_gflops) const {
                          bwd, o.seconds() * 1e3, share(o.seconds()), in_gemm(o), o.flops * 1e-9, rate(o.flops, o.seconds()),
                          o.bytes / 1e6);
     };
-    OpStats sum = outside_;
-    for (const auto& [name, o] : ops()) {
+    for (const auto& [name, o] : ops())
         row(name, fmt::format("{}", o.calls), fmt::format("{:.2f}", o.forward_s * 1e3), fmt::format("{:.2f}", o.backward_s * 1e3), o);
-        sum.calls += o.calls;
-        sum.backward_s += o.backward_s;
-        sum.forward_s += o.forward_s;
-        sum.flops += o.flops;
-        sum.gemm_s += o.gemm_s;
-        sum.bytes += o.bytes;
-    }
     row("(outside ops)", "", "", "", outside_);
     row("total", fmt::format("{}", sum.calls), "", "", sum);
     const double flop_rate = total > 0 ? sum.flops / total * 1e-9 : 0;

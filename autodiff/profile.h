@@ -52,6 +52,11 @@ struct OpStats {
     double gemm_s = 0;      // of its seconds, those spent in matrix products (gemm), forward and backward
     int64_t bytes = 0;      // tensor storage allocated, forward and backward
     double seconds() const { return forward_s + backward_s; }
+    OpStats& operator+=(const OpStats& o) {  // every figure of o added: two rows merged, or a total
+        calls += o.calls, forward_s += o.forward_s, backward_s += o.backward_s;
+        flops += o.flops, gemm_s += o.gemm_s, bytes += o.bytes;
+        return *this;
+    }
 };
 
 class Profile {
@@ -75,9 +80,12 @@ class Profile {
     std::vector<std::pair<std::string, OpStats>> ops() const;
     OpStats op(const std::string& name) const;  // zeros if the op never ran
     const OpStats& outside() const { return outside_; }
-    double total_seconds() const;  // every op's time and the time outside ops: from the start to the last event
-    double total_flops() const;
-    double total_gemm_seconds() const;  // of total_seconds(), the time in matrix products
+    // Every op's figures and those outside ops, added up: the time from the start to the last event, the FLOPs,
+    // and of that time the part in matrix products.
+    OpStats total() const;
+    double total_seconds() const { return total().seconds(); }
+    double total_flops() const { return total().flops; }
+    double total_gemm_seconds() const { return total().gemm_s; }
     int steps() const { return steps_; }  // backward passes seen
     // Tensor memory, in bytes: what the forward pass kept for backward (the most over the steps seen), what was
     // in use before that step began (the model, its gradients, the optimizer's state, the data), and the peak.

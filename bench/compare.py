@@ -78,6 +78,11 @@ def pair_ratios(ours, theirs, name, field):
             if field in o.get(name, {}) and field in t.get(name, {}) and o[name][field] > 0]
 
 
+def amdahl(their_time, our_time, products_percent):
+    """PyTorch's time over ours in matrix products: the ratio ours would reach were everything else free."""
+    return their_time / (our_time * products_percent / 100) if their_time and our_time and products_percent else None
+
+
 def spread(ratios):
     return f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "-"
 
@@ -137,8 +142,7 @@ def main():
         mfu = 100 * gflop / (ms * 1e-3) / peak if ms and gflop and peak else None
         their_mfu = 100 * their_gflop / (their_ms * 1e-3) / peak if their_ms and their_gflop and peak else None
         ratio = their_ms / ms if ms and their_ms else None
-        products = median(ours, name, "products")
-        bound = their_ms / (ms * products / 100) if ratio and products else None
+        bound = amdahl(their_ms, ms, median(ours, name, "products"))
         print(f"{name:<18} {show(ms, '.2f'):>9} {show(their_ms, '.2f'):>11} {show(ratio, '.2f', '×'):>9} "
               f"{show(gflop, '.2f'):>7} {show(mfu, '.1f', '%'):>9} "
               f"{show(their_mfu, '.1f', '%' + marked):>8} {show(median(ours, name, 'rss'), '.0f', ' MB'):>9} "
@@ -151,8 +155,7 @@ def main():
         for name in decoders:
             d, their_d = median(ours, name, "decode"), median(theirs, name, "decode")
             ratio = their_d / d if d and their_d else None
-            products = median(ours, name, "decode_products")
-            bound = their_d / (d * products / 100) if ratio and products else None
+            bound = amdahl(their_d, d, median(ours, name, "decode_products"))
             print(f"{name:<18} {show(d, '.1f'):>9} {show(their_d, '.1f'):>11} {show(ratio, '.2f', '×'):>9} "
                   f"{spread(pair_ratios(ours, theirs, name, 'decode')):>10} {show(bound, '.2f', '×'):>7}")
     if has_torch:
