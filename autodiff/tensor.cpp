@@ -257,6 +257,8 @@ static void pin_blas_kernels() {
 
 static const bool g_blas_kernels_pinned = (pin_blas_kernels(), true);
 
+std::string blas_kernels() { return openblas_get_corename(); }
+
 // How many threads one product may use (blas_threads): the cores, unless a program lowers it.
 static std::atomic<int> g_product_threads{std::max(1, static_cast<int>(std::thread::hardware_concurrency()))};
 

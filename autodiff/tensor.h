@@ -187,6 +187,10 @@ Tensor rand_uniform(const Shape& s, Rng& rng, Real lo, Real hi);
 int blas_threads();
 void set_blas_threads(int n);
 
+// The name of the kernel set OpenBLAS runs on this processor ("SkylakeX", "Zen", "Haswell", …), after the pin
+// described in tensor.cpp: with the code and the seed, it decides a result's last bits (README, Reproducibility).
+std::string blas_kernels();
+
 // C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C, row-major, through OpenBLAS.
 // op(X) is X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored. A large product is cut into
 // blocks of C fixed by its shape (two halves of its larger side), one single-threaded OpenBLAS call each,

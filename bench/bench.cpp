@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
     // The kernels OpenBLAS picked for this processor: they, not only the code, decide a result's last bits.
     fmt::print("sgemm peak: {:.1f} GFLOP/s (OpenBLAS on {} threads, its {} kernels, 1024³, best of 3): the MFU's denominator\n",
                sgemm_peak_gflops(), std::max(1, static_cast<int>(std::thread::hardware_concurrency())),
-               openblas_get_corename());
+               blas_kernels());
     if (only.empty() || only == "sgemm") bench_sgemm(seconds);
     if (only.empty() || only == "tape") bench_tape(seconds);
     const double model_seconds = std::max(seconds, 2.0);

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "autodiff/tensor.h"
 #include "io/interrupt.h"
 
 namespace s2a {
@@ -316,6 +317,11 @@ std::string Cli::usage() const {
     std::string text =
         fmt::format("{} — {}\n\nusage: {} [flags]\n\nflags:\n", program_, description_, program_);
     for (const auto& [left, right] : rows) text += fmt::format("  {:<{}}  {}\n", left, width, right);
+    // The kernels belong to what a seed reproduces: the same code, seed and kernels print the same digits.
+    text += fmt::format("\nMatrix products: OpenBLAS's {} kernels on this processor. The same seed and kernels give "
+                        "the same digits, to the last (docs/results: the published runs and their kernels; README, "
+                        "Reproducibility).\n",
+                        blas_kernels());
     return text;
 }
 

@@ -1,10 +1,12 @@
 // tests/test_cli.cpp — the flag parser: both value spellings, defaults, bounds, --help, and every kind of bad input.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "autodiff/tensor.h"
 #include "io/cli.h"
 #include "tests/util.h"
 
@@ -107,6 +109,9 @@ TEST_CASE("cli: --help and -h ask for the usage, which lists every flag with its
                              "an offset, of either sign (default: 0)\n",
                              "folder for plots and checkpoints (default: model.npz)"})
         CHECK_MESSAGE(contains(usage, text), "missing from --help: ", text);
+    // and the kernels the products run on, which a seed's digits depend on (tools/reproduce.py reads them here)
+    CHECK(contains(usage, fmt::format("Matrix products: OpenBLAS's {} kernels on this processor.", blas_kernels())));
+    CHECK(!blas_kernels().empty());
 }
 
 TEST_CASE("cli: bad command lines give one clear line") {
