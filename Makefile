@@ -12,7 +12,7 @@
 #   make figures    rerun chapters 1-5's default runs (seed 1) and write their SVG figures to docs/figures/chN
 #                   (FIGURES_QUICK=1: the --quick runs, into build/figures-quick; the tests run that)
 #   make reproduce  every chapter's default run again, its tables written to docs/results/chN.md (with OpenBLAS's
-#                   SkylakeX kernels, the published runs'; with others to docs/results/KERNELS/chN.md)
+#                   SkylakeX kernels, the published runs'; with Haswell's or Zen's to docs/results/avx2/chN.md)
 #   make fuzz       every libFuzzer target in fuzz/ for FUZZ_SECONDS each (default 600); make fuzz-ci: 30 s each
 #
 # The first build installs missing Debian packages (.ci/install-deps) and records the compiler flags that

@@ -6,9 +6,9 @@
 the program prints is turned into a Markdown table, word for word and digit for digit, with the few lines README
 quotes beside them. README's tables can then be checked against these files: training is bit-reproducible for a
 fixed seed (autodiff/tensor.cpp, gemm), so the same build with the same OpenBLAS kernels prints the same numbers.
-The kernels (named by every program's --help) are part of the record: a run with the kernels the published figures
-were measured with (PUBLISHED_KERNELS) writes docs/results, a run with others docs/results/<kernels>, e.g.
-docs/results/zen for a processor without AVX-512 that OpenBLAS gives its Zen kernels.
+The kernels (named by every program's --help) are part of the record: each kernel set writes its own folder
+(RESULTS), docs/results for the kernels the published figures were measured with, docs/results/avx2 for the
+two sets of a processor with AVX2 but without AVX-512, and docs/results/<kernels> for any other.
 
 What is left out, because it depends on time rather than on the seed: columns of seconds, and chapter 5's race,
 which gives each model a budget of processor time (it is skipped with --seconds 0 and labelled as such).
@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 
-PUBLISHED_KERNELS = "SkylakeX"  # the kernels README's and the lessons' figures were measured with
+# Where each OpenBLAS kernel set's runs go: SkylakeX's are the published runs (README's and the lessons'
+# figures); Haswell's and Zen's printed the same tables, digit for digit, for every chapter (2026-12-05).
+RESULTS = {"SkylakeX": "docs/results", "Haswell": "docs/results/avx2", "Zen": "docs/results/avx2"}
 CHAPTERS = ["ch0", "ch1", "ch2", "ch3", "ch4", "ch5", "ch6", "ch7", "ch8"]
 DOUBLE = {"ch0"}  # built in double precision (its gradient check needs it), as `make ch0` does
 EXTRA_FLAGS = {"ch5": ["--seconds", "0"]}  # the race trains for processor time: not reproducible by a seed
@@ -195,9 +197,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--f32", default="build/f32/bin", help="folder of the float chapter programs")
     parser.add_argument("--f64", default="build/f64/bin", help="folder of the double-precision ones (ch0)")
-    parser.add_argument("--out", help="folder the chN.md files are written to (default: docs/results with the "
-                                      f"{PUBLISHED_KERNELS} kernels, docs/results/<kernels> with others; with --quick, "
-                                      "build/reproduce-quick, so quick tables never replace the real ones)")
+    parser.add_argument("--out", help="folder the chN.md files are written to (default: the kernels' folder, "
+                                      "docs/results with SkylakeX's, docs/results/avx2 with Haswell's or Zen's; with "
+                                      "--quick, build/reproduce-quick, so quick tables never replace the real ones)")
     parser.add_argument("--only", default=",".join(CHAPTERS), help="chapters to run, e.g. ch1,ch4")
     parser.add_argument("--quick", action="store_true", help="every chapter's --quick run (seconds; for the tests)")
     args = parser.parse_args()
@@ -207,9 +209,9 @@ def main():
             sys.exit(f"reproduce: --only: unknown chapter '{ch}' (known: {', '.join(CHAPTERS)})")
     if args.out is None and args.quick:
         args.out = "build/reproduce-quick"
-    elif args.out is None:  # the published runs' folder only for the published kernels
+    elif args.out is None:
         found = kernels(program_path(chapters[0], args))
-        args.out = "docs/results" if found == PUBLISHED_KERNELS else os.path.join("docs/results", found.lower())
+        args.out = RESULTS.get(found, os.path.join("docs/results", found.lower()))
     os.makedirs(args.out, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch:
         for ch in chapters:
