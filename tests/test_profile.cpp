@@ -21,6 +21,12 @@ Var tiny_graph(const Var& x, const Var& W) {
     return sum(h * h + h);
 }
 
+// One step of the tiny graph: its backward pass (what a Profile counts as a step), then the tape cleared.
+void tiny_step(const Var& x, const Var& W) {
+    backward(tiny_graph(x, W));
+    tape().clear();
+}
+
 }  // namespace
 
 TEST_CASE("profile: counts the calls of each op of a known graph, and one step per backward pass") {
@@ -28,10 +34,7 @@ TEST_CASE("profile: counts the calls of each op of a known graph, and one step p
     Rng rng(1);
     Var x = constant(randn(Shape{2, 3}, rng), "x"), W = parameter(randn(Shape{3, 4}, rng), "W");
     Profile p;
-    for (int step = 0; step < 3; ++step) {
-        backward(tiny_graph(x, W));
-        tape().clear();
-    }
+    for (int step = 0; step < 3; ++step) tiny_step(x, W);
     p.stop();
     for (const char* op : {"matmul", "tanh", "mul", "add", "sum"}) {
         INFO(op);
@@ -127,8 +130,7 @@ TEST_CASE("profile: the report names every op, fused ones under their own names,
     Profile p;
     backward(sum(lstm_recurrence(xs, Wx, b, Wh, h0, c0).hs));
     tape().clear();
-    backward(tiny_graph(x, W));
-    tape().clear();
+    tiny_step(x, W);
     p.stop();
     const std::string report = p.report(123.4);
     INFO(report);
@@ -159,10 +161,7 @@ TEST_CASE("profile: the time in matrix products is charged to the ops that multi
     SUBCASE("a graph with one product: only matmul's row has time in gemm, and no more than its own time") {
         Var x = constant(randn(Shape{64, 32}, rng), "x"), W = parameter(randn(Shape{32, 32}, rng), "W");
         Profile p;
-        for (int step = 0; step < 5; ++step) {
-            backward(tiny_graph(x, W));
-            tape().clear();
-        }
+        for (int step = 0; step < 5; ++step) tiny_step(x, W);
         p.stop();
         CHECK(p.op("matmul").gemm_s > 0);
         CHECK(p.op("matmul").gemm_s <= p.op("matmul").seconds());
@@ -220,12 +219,10 @@ TEST_CASE("profile: nothing is recorded while no Profile is alive") {
     CHECK(g_work == nullptr);
     Profile outer;
     CHECK(g_profile == &outer);
-    backward(tiny_graph(x, W));
-    tape().clear();
+    tiny_step(x, W);
     {
         Profile inner;  // takes over until it ends
-        backward(tiny_graph(x, W));
-        tape().clear();
+        tiny_step(x, W);
         CHECK(inner.op("matmul").calls == 1);
     }
     CHECK(g_profile == &outer);
@@ -235,8 +232,7 @@ TEST_CASE("profile: nothing is recorded while no Profile is alive") {
     CHECK(g_work == nullptr);
     const OpStats before = outer.op("matmul");
     const double flops = outer.total_flops();
-    backward(tiny_graph(x, W));  // after stop: not counted anywhere
-    tape().clear();
+    tiny_step(x, W);  // after stop: not counted anywhere
     CHECK(outer.op("matmul").calls == before.calls);
     CHECK(outer.op("matmul").bytes == before.bytes);
     CHECK(outer.total_flops() == flops);
